@@ -1,0 +1,57 @@
+"""The Flask application factory: settings, content and webhooks, built once at start-up."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+from dotenv import load_dotenv
+from flask import Flask
+from twilio.request_validator import RequestValidator
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ivr.config import load_settings
+from ivr.content import load_content
+from ivr.engine import Engine
+from ivr.twiml import Voice
+from ivr.voice import Helpline, init_app
+
+log = logging.getLogger("ivr")
+
+
+def create_app(config: Mapping[str, str] | None = None, *, development: bool = False) -> Flask:
+    """Build the helpline. `config` replaces the environment (for tests); else env and .env.
+
+    Raises ConfigError or ContentError, naming every problem, rather than start half-working.
+    """
+    if config is None:
+        load_dotenv()
+        config = os.environ
+    settings = load_settings(config, development=development)
+    content = load_content(settings.content_dir, settings.service_name, settings.nurse_line_hours)
+    for warning in content.warnings:
+        log.warning("%s", warning)
+
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = settings.secret_key
+    if settings.proxy_hops:
+        # Behind a TLS-terminating proxy Twilio signs https://public-host/...; trust its headers.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
+            x_host=settings.proxy_hops, x_port=settings.proxy_hops)
+    engine = Engine(content.flow, settings.nurse_line_hours, settings.nurse_line_number)
+    voice = Voice(content.prompts, settings.say_voice, settings.gather_timeout,
+                  settings.dial_timeout)
+    validator = RequestValidator(settings.twilio_auth_token) if settings.twilio_auth_token else None
+    app.extensions["ivr"] = Helpline(settings, engine, content.prompts, voice, validator)
+    if validator is None:
+        log.warning("DEVELOPMENT MODE: TWILIO_AUTH_TOKEN is not set, so webhook signatures are "
+                    "NOT checked. Never expose this server to the internet.")
+    init_app(app)
+
+    @app.get("/")
+    def index() -> str:
+        return "The helpline is running. Twilio calls POST /voice/incoming.\n"
+
+    return app

@@ -1,0 +1,103 @@
+"""The `ivr` command: serve the helpline, check its content, and call it from a terminal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+from dotenv import load_dotenv
+
+from ivr.config import ConfigError, load_settings
+from ivr.problems import ContentError
+
+
+def _fail(error: Exception) -> None:
+    click.echo(str(error), err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """A telephone helpline on getting a second opinion."""
+    load_dotenv()
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@main.command()
+@click.option("--port", default=5000, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+def serve(port: int, host: str) -> None:
+    """Serve the helpline in development mode (signatures checked only when a token is set)."""
+    from ivr.app import create_app
+
+    try:
+        app = create_app(development=True)
+    except (ConfigError, ContentError) as error:
+        _fail(error)
+    base = f"http://localhost:{port}" if host in ("127.0.0.1", "0.0.0.0") else f"http://{host}:{port}"
+    click.echo(f"\nThe helpline is answering at {base}/voice/incoming (development mode).")
+    if app.extensions["ivr"].validator is None:
+        click.secho("  WARNING: TWILIO_AUTH_TOKEN is not set, so signatures are NOT checked.\n"
+                    "  Do not expose this server to the internet.", fg="red", bold=True)
+    click.echo(f"  Place a call from another terminal:  ivr call --url {base}")
+    click.echo("  Or without a server:                 ivr call\n")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@main.command()
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The folder holding flows/ and prompts/ (default: CONTENT_DIR or the project).")
+def check(root: Path | None) -> None:
+    """Check the flows and prompts as the helpline does at start-up, and print a summary."""
+    from ivr.report import content_report
+
+    env = dict(os.environ)
+    if root is not None:
+        env["CONTENT_DIR"] = str(root)
+    try:
+        settings = load_settings(env, development=True)
+        text, ok = content_report(settings, dt.date.today())
+    except ConfigError as error:
+        _fail(error)
+    click.echo(text)
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option("--keys", default=None,
+              help='A scripted call: keys, "." for silence, words for speech, e.g. "2 1 . nurse".')
+@click.option("--url", default=None, help="Call a running server instead of the app in-process.")
+@click.option("--dial", "dial_outcome", default="answered", show_default=True,
+              type=click.Choice(["answered", "busy", "no-answer", "failed"]),
+              help="What happens when the helpline rings a person.")
+@click.option("--caller", default="+441632960001", show_default=True,
+              help="The number the call comes from (never logged).")
+def call(keys: str | None, url: str | None, dial_outcome: str, caller: str) -> None:
+    """A phone in the terminal: hear the helpline and press keys, as a caller would."""
+    from ivr.phone import Phone, parse_keys
+
+    token = os.environ.get("TWILIO_AUTH_TOKEN") or None
+    if url is None:
+        from ivr.app import create_app
+
+        try:
+            target: object = create_app(development=True)
+        except (ConfigError, ContentError) as error:
+            _fail(error)
+        logging.getLogger("ivr").setLevel(logging.WARNING)
+    else:
+        target = url.rstrip("/")
+    phone = Phone(target, auth_token=token, caller=caller,  # type: ignore[arg-type]
+                  dial_outcome=dial_outcome, printer=click.echo)
+    if keys is not None:
+        transcript = phone.call(parse_keys(keys))
+    else:
+        click.echo("Keys 0-9, * and #, then Enter. Enter alone is silence; words are speech; "
+                   "q hangs up.\n")
+        transcript = phone.call(input_fn=lambda prompt: input(prompt))
+    sys.exit(1 if transcript.errors() else 0)

@@ -1,0 +1,116 @@
+"""Settings from the environment (and a .env file), checked once with clear messages."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr.hours import Hours, HoursError, parse_hours
+
+# A fictional UK number (Ofcom's drama range) so development never rings a real phone.
+DEVELOPMENT_NURSE_LINE = "+441632960000"
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says what is wrong and what would be right."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("The helpline cannot start:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the helpline reads from its environment."""
+
+    twilio_auth_token: str | None
+    secret_key: str
+    nurse_line_number: str | None
+    nurse_line_hours: Hours
+    nurse_line_hours_text: str
+    service_name: str
+    gather_timeout: int
+    dial_timeout: int
+    say_voice: str
+    public_base_url: str | None
+    proxy_hops: int
+    content_dir: Path
+    development: bool
+
+    @property
+    def signatures_checked(self) -> bool:
+        return self.twilio_auth_token is not None
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int,
+         problems: list[str]) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        problems.append(f"{name}={raw!r} must be a whole number from {low} to {high} "
+                        f"(default {default})")
+        return default
+    return int(raw)
+
+
+def load_settings(env: Mapping[str, str], development: bool = False) -> Settings:
+    """Read and check every setting; raise ConfigError naming each bad one."""
+    problems: list[str] = []
+    token = env.get("TWILIO_AUTH_TOKEN", "").strip() or None
+    if token is None and not development:
+        problems.append(
+            "TWILIO_AUTH_TOKEN is not set: the production server checks every request's "
+            "signature with it (find it in the Twilio Console; `ivr serve` runs without it)")
+    secret = env.get("SECRET_KEY", "").strip()
+    if not secret:
+        if not development:
+            problems.append("SECRET_KEY is not set: set it to a long random string, e.g. "
+                            "the output of `python -c 'import secrets; print(secrets.token_hex())'`")
+        secret = secrets.token_hex(32)
+    number = env.get("NURSE_LINE_NUMBER", "").strip().replace(" ", "") or None
+    if number is None and development:
+        number = DEVELOPMENT_NURSE_LINE
+    if number is None:
+        problems.append("NURSE_LINE_NUMBER is not set: set it to the nurse line in E.164 form, "
+                        "such as +448081234567")
+    elif not E164.match(number):
+        problems.append(f"NURSE_LINE_NUMBER={number!r} is not in E.164 form: write it with + and "
+                        "the country code and no leading 0, such as +448081234567")
+    hours_text = env.get("NURSE_LINE_HOURS", "").strip() or "Mon-Sun 08:00-20:00"
+    try:
+        hours = parse_hours(hours_text)
+    except HoursError as error:
+        problems.append(str(error))
+        hours = Hours(())
+    base = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or None
+    if base is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", base):
+        problems.append(f"PUBLIC_BASE_URL={base!r} must be the address Twilio calls, such as "
+                        "https://helpline.example.org")
+    content_dir = Path(env.get("CONTENT_DIR", "").strip() or PROJECT_ROOT)
+    if not (content_dir / "flows").is_dir():
+        problems.append(f"CONTENT_DIR={str(content_dir)!r} has no flows/ folder: point it at the "
+                        "folder that holds flows/ and prompts/")
+    settings = Settings(
+        twilio_auth_token=token,
+        secret_key=secret,
+        nurse_line_number=number,
+        nurse_line_hours=hours,
+        nurse_line_hours_text=hours_text,
+        service_name=env.get("SERVICE_NAME", "").strip() or "second opinion information line",
+        gather_timeout=_int(env, "GATHER_TIMEOUT", 8, 5, 15, problems),
+        dial_timeout=_int(env, "DIAL_TIMEOUT", 30, 10, 120, problems),
+        say_voice=env.get("SAY_VOICE", "").strip() or "Polly.Amy",
+        public_base_url=base,
+        proxy_hops=_int(env, "PROXY_HOPS", 1, 0, 5, problems),
+        content_dir=content_dir,
+        development=development,
+    )
+    if problems:
+        raise ConfigError(problems)
+    return settings

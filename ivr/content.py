@@ -1,0 +1,364 @@
+"""Load flows/*.yaml and prompts/<language>/*.yaml into frozen objects, reporting every problem."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import string
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jsonschema
+
+from ivr.checks import check_flow, check_readability, check_review_date
+from ivr.hours import HOURS_PROMPTS, Hours, spoken_hours
+from ivr.model import (
+    NODE_KINDS,
+    Flow,
+    Guidance,
+    InfoNode,
+    MenuNode,
+    Node,
+    Option,
+    Prompt,
+    PromptBook,
+    QuestionNode,
+    SummaryNode,
+    TransferNode,
+)
+from ivr.problems import Problem, ProblemList
+from ivr.yamlsource import LocatedDict, load_yaml
+
+LANGUAGE = "en-GB"
+SCHEMA_DIR = Path(__file__).parent / "schema"
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    """One of the JSON Schemas shipped with the package (flow or prompts)."""
+    text = (SCHEMA_DIR / f"{name}.schema.json").read_text("utf-8")
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+def _line_at(document: Any, path: Iterable[Any]) -> int:
+    """The line of the deepest located mapping on a JSON path."""
+    line = getattr(document, "line", 0)
+    for step in path:
+        if isinstance(document, LocatedDict) and isinstance(step, str):
+            line = document.line_of(step)
+        elif hasattr(document, "line"):
+            line = document.line
+        try:
+            document = document[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        line = getattr(document, "line", line)
+    return line
+
+
+def _schema_problems(
+    document: Any, schema_doc: Mapping[str, Any], file: str, node: str = ""
+) -> list[Problem]:
+    validator = jsonschema.Draft202012Validator(schema_doc)
+    found = []
+    for error in validator.iter_errors(document):
+        where = "/".join(str(p) for p in error.absolute_path) or "the top level"
+        found.append(
+            Problem(
+                file,
+                _line_at(document, error.absolute_path),
+                f"at {where}: {error.message}",
+                error.schema.get("description", "see ivr/schema for what is allowed here")
+                if isinstance(error.schema, dict)
+                else "see ivr/schema",
+                node,
+            )
+        )
+    return found
+
+
+# ---------------------------------------------------------------- prompts
+
+
+@dataclass(frozen=True)
+class RawPrompt:
+    """A prompt as written, before its placeholders are filled."""
+
+    id: str
+    text: str
+    spoken: str
+    file: str
+    line: int
+
+
+def load_raw_prompts(prompt_dir: Path, problems: ProblemList, root: Path) -> dict[str, RawPrompt]:
+    """Read every prompt file of one language; ids are '<file stem>.<key>'."""
+    found: dict[str, RawPrompt] = {}
+    files = sorted(prompt_dir.glob("*.yaml"))
+    if not files:
+        problems.add(Problem(str(prompt_dir), 0, "holds no prompt files", "add *.yaml files"))
+    for path in files:
+        document = load_yaml(path, problems, root)
+        if document is None:
+            continue
+        file = str(path.relative_to(root))
+        schema_found = _schema_problems(document, schema("prompts"), file)
+        for problem in schema_found:
+            problems.add(problem)
+        if schema_found or not isinstance(document, LocatedDict):
+            continue
+        for key, value in document.items():
+            prompt_id = f"{path.stem}.{key}"
+            text, spoken = (value, value) if isinstance(value, str) else (
+                value["text"], value["spoken"])
+            found[prompt_id] = RawPrompt(
+                prompt_id, " ".join(text.split()), " ".join(spoken.split()), file,
+                document.line_of(key))
+    return found
+
+
+HOURS_FILE = "hours."
+
+
+def check_vocabulary(vocabulary: Mapping[str, RawPrompt], problems: ProblemList) -> None:
+    """The words for opening hours must all be there, each with its own {names}."""
+    where = f"prompts/{LANGUAGE}/hours.yaml"
+    for prompt_id, expected in HOURS_PROMPTS.items():
+        found = vocabulary.get(prompt_id)
+        if found is None:
+            problems.add(Problem(where, 0, f"missing prompt {prompt_id}",
+                                 "add it: it is needed to say opening hours"))
+        elif placeholders(found.text) != expected:
+            names = ", ".join(f"{{{n}}}" for n in sorted(expected)) or "no {names}"
+            problems.add(Problem(found.file, found.line, f"prompt {prompt_id} must use {names}",
+                                 f"write it with exactly {names}"))
+    for prompt_id in sorted(set(vocabulary) - set(HOURS_PROMPTS)):
+        problems.add(Problem(vocabulary[prompt_id].file, vocabulary[prompt_id].line,
+                             f"prompt {prompt_id} is not one of the hours words",
+                             "delete it; hours.yaml holds only the words for opening hours"))
+
+
+def placeholders(text: str) -> set[str]:
+    """The {names} a prompt expects to be filled."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def fill_prompts(
+    raw: Mapping[str, RawPrompt], values: Mapping[str, str], problems: ProblemList
+) -> PromptBook:
+    """Fill {placeholders} from configuration; an unknown one is a problem."""
+    filled: dict[str, Prompt] = {}
+    for prompt in raw.values():
+        unknown = (placeholders(prompt.text) | placeholders(prompt.spoken)) - set(values)
+        if unknown:
+            problems.add(Problem(
+                prompt.file, prompt.line,
+                f"prompt {prompt.id} uses unknown placeholder(s) {sorted(unknown)}",
+                f"use only {sorted(values)}, or write braces as {{{{ and }}}}"))
+            continue
+        try:
+            text = prompt.text.format_map(values)
+            spoken = prompt.spoken.format_map(values)
+        except (ValueError, IndexError) as error:
+            problems.add(Problem(prompt.file, prompt.line, f"prompt {prompt.id}: {error}",
+                                 "check the { and } in this prompt"))
+            continue
+        filled[prompt.id] = Prompt(prompt.id, text, spoken, prompt.file, prompt.line)
+    return PromptBook(MappingProxyType(filled))
+
+
+# ---------------------------------------------------------------- flows
+
+
+def _ids(value: Any) -> tuple[str, ...]:
+    """A prompt list may be written as one id or a list of ids."""
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _options(raw: Mapping[str, Any]) -> tuple[Option, ...]:
+    return tuple(
+        Option(str(key), raw[key]["to"], tuple(" ".join(w.lower().split()) for w in raw[key]["words"]))
+        for key in sorted(raw)
+    )
+
+
+def _common(node_id: str, raw: LocatedDict) -> dict[str, Any]:
+    return {"id": node_id, "title": raw["title"], "say": _ids(raw["say"]),
+            "file": raw.file, "line": raw.line}
+
+
+_BUILDERS: Mapping[str, Callable[[str, LocatedDict], Node]] = {
+    "menu": lambda i, r: MenuNode(**_common(i, r), options=_options(r["options"])),
+    "info": lambda i, r: InfoNode(**_common(i, r), options=_options(r["options"])),
+    "question": lambda i, r: QuestionNode(
+        **_common(i, r), records=r["records"], yes=r["yes"], no=r["no"]),
+    "summary": lambda i, r: SummaryNode(
+        **_common(i, r), options=_options(r["options"]), answers=tuple(r["answers"].items()),
+        none=r["none"], then=_ids(r["then"])),
+    "transfer": lambda i, r: TransferNode(
+        **_common(i, r), to=r["to"], closed=r["closed"], unavailable=r["unavailable"]),
+}
+assert set(_BUILDERS) == set(NODE_KINDS)
+
+
+def _node_schema(kind: str) -> dict[str, Any]:
+    """The part of the flow schema for one kind of node, so errors speak of that kind only."""
+    flow_schema = schema("flow")
+    for branch in flow_schema["$defs"]["node"]["oneOf"]:
+        kinds = branch["properties"]["kind"]
+        if kind in kinds.get("enum", [kinds.get("const")]):
+            return {"$defs": flow_schema["$defs"], **branch}
+    raise KeyError(kind)
+
+
+def _top_schema() -> dict[str, Any]:
+    """The flow schema with nodes checked one by one elsewhere."""
+    top = dict(schema("flow"))
+    top["properties"] = {**top["properties"], "nodes": {"type": "object"}}
+    return top
+
+
+def load_flow(flow_dir: Path, problems: ProblemList, root: Path) -> Flow | None:
+    """Read every flow file and build the Flow; None when it could not be built."""
+    files = sorted(flow_dir.glob("*.yaml"))
+    if not files:
+        problems.add(Problem(str(flow_dir), 0, "holds no flow files", "add flows/helpline.yaml"))
+        return None
+    settings: dict[str, Any] = {}
+    nodes: dict[str, Node] = {}
+    ok = True
+    for path in files:
+        document = load_yaml(path, problems, root)
+        file = str(path.relative_to(root))
+        if not isinstance(document, LocatedDict):
+            if document is not None:
+                problems.add(Problem(file, 1, "is not a mapping", "start with `nodes:`"))
+            ok = False
+            continue
+        top = _top_schema()
+        required = top.pop("required")
+        found = _schema_problems(document, top, file)
+        for key in document:
+            if key != "nodes" and key in settings:
+                found.append(Problem(file, document.line_of(key),
+                                     f"`{key}` is also set in {settings[key][1]}",
+                                     "set it in one flow file only"))
+            settings.setdefault(key, (document[key], file))
+        for problem in found:
+            problems.add(problem)
+        ok = ok and not found
+        for node_id, raw in (document.get("nodes") or {}).items():
+            ok = _add_node(node_id, raw, file, nodes, problems) and ok
+    for key in required:
+        if key not in settings:
+            problems.add(Problem(str(files[0].relative_to(root)), 1,
+                                 f"no flow file sets `{key}`", f"add `{key}:` to one flow file"))
+            ok = False
+    if not ok:
+        return None
+    return _build_flow(settings, nodes, problems)
+
+
+def _add_node(
+    node_id: str, raw: Any, file: str, nodes: dict[str, Node], problems: ProblemList
+) -> bool:
+    line = raw.line if isinstance(raw, LocatedDict) else 0
+    if node_id in nodes:
+        other = nodes[node_id]
+        problems.add(Problem(file, line, f"node {node_id} is also defined in "
+                             f"{other.file}:{other.line}", "rename one of them", node_id))
+        return False
+    kind = raw.get("kind") if isinstance(raw, LocatedDict) else None
+    if kind not in NODE_KINDS:
+        problems.add(Problem(file, line, f"kind {kind!r} is not one of {sorted(NODE_KINDS)}",
+                             "set `kind:` to one of those", node_id))
+        return False
+    found = _schema_problems(raw, _node_schema(kind), file, node_id)
+    for problem in found:
+        problems.add(problem)
+    if found:
+        return False
+    nodes[node_id] = _BUILDERS[kind](node_id, raw)
+    return True
+
+
+def _build_flow(
+    settings: Mapping[str, Any], nodes: Mapping[str, Node], problems: ProblemList
+) -> Flow | None:
+    guidance_raw, file = settings["guidance"]
+    try:
+        guidance = Guidance(
+            guidance_raw["source"],
+            dt.date.fromisoformat(guidance_raw["reviewed"]),
+            dt.date.fromisoformat(guidance_raw["next_review"]),
+        )
+    except ValueError as error:
+        problems.add(Problem(file, guidance_raw.line, f"guidance date: {error}",
+                             "write dates as YYYY-MM-DD"))
+        return None
+    answer_ids = tuple(dict.fromkeys(
+        n.records for n in nodes.values() if isinstance(n, QuestionNode)))
+    return Flow(
+        start=settings["start"][0],
+        operator=settings["operator"][0],
+        welcome=_ids(settings["welcome"][0]),
+        guidance=guidance,
+        nodes=MappingProxyType(dict(nodes)),
+        answer_ids=answer_ids,
+    )
+
+
+# ---------------------------------------------------------------- both, checked
+
+
+@dataclass(frozen=True)
+class Content:
+    """The flow and its prompts, loaded and checked; warnings do not stop the helpline."""
+
+    flow: Flow
+    prompts: PromptBook
+    warnings: tuple[Problem, ...]
+
+
+def collect_content(
+    root: Path, service: str, hours: Hours, today: dt.date | None = None,
+    readability: bool = True,
+) -> tuple[Content | None, ProblemList]:
+    """Load and check everything under root (flows/ and prompts/en-GB/), keeping every problem.
+
+    Readability is for `ivr check` and the tests; start-up skips it, so a long SERVICE_NAME can
+    lower a score without stopping the helpline.
+    """
+    problems = ProblemList()
+    raw = load_raw_prompts(root / "prompts" / LANGUAGE, problems, root)
+    vocabulary = {i: raw.pop(i) for i in list(raw) if i.startswith(HOURS_FILE)}
+    check_vocabulary(vocabulary, problems)
+    hours_words = {i: p.text for i, p in vocabulary.items()}
+    values = {"service": service,
+              "nurse_hours": spoken_hours(hours, lambda i: hours_words.get(i, ""))}
+    prompts = fill_prompts(raw, values, problems)
+    flow = load_flow(root / "flows", problems, root)
+    if flow is None or problems.errors():
+        return None, problems
+    check_flow(flow, prompts, problems)
+    if readability:
+        check_readability(prompts, problems)
+    check_review_date(flow, today or dt.date.today(), problems)
+    if problems.errors():
+        return None, problems
+    return Content(flow, prompts, tuple(problems.warnings())), problems
+
+
+def load_content(
+    root: Path, service: str, hours: Hours, today: dt.date | None = None
+) -> Content:
+    """Load and check the content for start-up; raise ContentError naming every problem."""
+    content, problems = collect_content(root, service, hours, today, readability=False)
+    problems.raise_if_any()
+    assert content is not None  # no errors means the content was built
+    return content

@@ -1,0 +1,233 @@
+"""The call engine: (where the caller is, what they did) -> the next step. Plain Python, no Flask."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from ivr.checks import shortest_paths
+from ivr.hours import Hours
+from ivr.model import (
+    BACK_KEY,
+    BACK_WORDS,
+    NO_KEY,
+    NO_WORDS,
+    OPERATOR_KEY,
+    OPERATOR_WORDS,
+    REPEAT_KEY,
+    REPEAT_WORDS,
+    YES_KEY,
+    YES_WORDS,
+    ChoiceNode,
+    Flow,
+    Node,
+    QuestionNode,
+    SummaryNode,
+    TransferNode,
+)
+from ivr.state import CallState, Decoded
+
+# Silences in a row: the second puts the caller through to a person; only after this many
+# (several minutes of nothing) does the call end, with a goodbye that says when to call again.
+PUT_THROUGH_AFTER_SILENCES = 2
+GOODBYE_AFTER_SILENCES = 5
+OFFER_PERSON_AFTER_WRONG = 2
+PUT_THROUGH_AFTER_WRONG = 3
+ANSWERED = "completed"
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """Play prompts and wait for a key or words (a Gather); silence comes back as no input."""
+
+    prompts: tuple[str, ...]
+    state: CallState
+    hints: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """Play prompts, then ring a person; the outcome comes back with the same state."""
+
+    prompts: tuple[str, ...]
+    state: CallState
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Goodbye:
+    """Play prompts, then end the call."""
+
+    prompts: tuple[str, ...]
+    state: CallState
+
+
+Step = Ask | Transfer | Goodbye
+
+_SPOKEN_KEYS = {
+    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "star": "*",
+    "hash": "#", "0": "0", "1": "1", "2": "2", "3": "3", "4": "4",
+}
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def _has_phrase(words: list[str], phrase: str) -> bool:
+    """Whether the phrase's words stand together in what the caller said."""
+    wanted = phrase.split()
+    return any(words[i:i + len(wanted)] == wanted for i in range(len(words) - len(wanted) + 1))
+
+
+class Engine:
+    """Moves a caller through a flow. Everything it needs is given; it keeps no call state."""
+
+    def __init__(
+        self,
+        flow: Flow,
+        nurse_hours: Hours,
+        nurse_number: str | None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.flow = flow
+        self.nurse_hours = nurse_hours
+        self.nurse_number = nurse_number
+        self.clock = clock
+        paths = shortest_paths(flow)
+        # Where * goes when the caller's own history is empty: the part above on the map.
+        self.parent = {node: path[-2] for node, path in paths.items() if len(path) > 1}
+
+    # -------------------------------------------------------------- entry points
+
+    def start(self) -> Step:
+        """A new call: the welcome, inside the first menu."""
+        return self.visit(CallState(self.flow.start), self.flow.welcome)
+
+    def respond(self, decoded: Decoded, keys: str = "", speech: str = "") -> Step:
+        """The caller pressed keys, spoke, or said nothing at the node in the state."""
+        state = decoded.state
+        node = self.flow.nodes[state.node]
+        if decoded.stale:
+            # The link came from an older flow: do not guess what the input meant there.
+            return self.visit(state, ("system.stale",))
+        if not keys and not speech:
+            return self.silence(state)
+        key = keys[:1] if keys else self.key_for_words(node, speech)
+        if key is None:
+            return self.wrong(state, "system.not_understood")
+        return self.press(state, node, key)
+
+    def dial_ended(self, decoded: Decoded, status: str) -> Step:
+        """The call to a person ended: thank them, or say nobody answered and give choices."""
+        state = decoded.state
+        node = self.flow.nodes[state.node]
+        if status == ANSWERED:
+            return Goodbye(("system.after_call",), state)
+        target = node.unavailable if isinstance(node, TransferNode) else self.flow.start
+        return self.visit(replace(state.moved_to(target, remember=False), silences=state.silences))
+
+    def recover(self) -> Step:
+        """After an internal error: apologise and offer the main menu."""
+        return self.visit(CallState(self.flow.start), ("system.error",))
+
+    # -------------------------------------------------------------- what input means
+
+    def key_for_words(self, node: Node, speech: str) -> str | None:
+        """Match what the caller said to a key: options first, then the words that work anywhere."""
+        words = _WORD.findall(speech.lower().replace("-", " "))
+        if isinstance(node, ChoiceNode):
+            # The longest phrase heard wins: "how it is planned" over "how".
+            matches = [(len(phrase.split()), option.key) for option in node.options
+                       for phrase in option.words if _has_phrase(words, phrase)]
+            if matches:
+                return max(matches)[1]
+        if isinstance(node, QuestionNode):
+            if any(_has_phrase(words, phrase) for phrase in NO_WORDS):
+                return NO_KEY
+            if any(_has_phrase(words, phrase) for phrase in YES_WORDS):
+                return YES_KEY
+        for key, phrases in ((OPERATOR_KEY, OPERATOR_WORDS), (REPEAT_KEY, REPEAT_WORDS),
+                             (BACK_KEY, BACK_WORDS)):
+            if any(_has_phrase(words, phrase) for phrase in phrases):
+                return key
+        spoken = [_SPOKEN_KEYS[w] for w in words if w in _SPOKEN_KEYS]
+        return spoken[0] if len(spoken) == 1 else None
+
+    def press(self, state: CallState, node: Node, key: str) -> Step:
+        """Act on one key."""
+        if key == OPERATOR_KEY:
+            return self.visit(state.moved_to(self.flow.operator))
+        if key == BACK_KEY:
+            return self.back(state)
+        if key == REPEAT_KEY:
+            return self.visit(replace(state, silences=0, wrong=0))
+        if isinstance(node, QuestionNode) and key in (YES_KEY, NO_KEY):
+            said_yes = key == YES_KEY
+            yes = state.yes | {node.records} if said_yes else state.yes - {node.records}
+            target = node.yes if said_yes else node.no
+            return self.visit(replace(state.moved_to(target), yes=yes))
+        option = node.option(key) if isinstance(node, ChoiceNode) else None
+        if option is None:
+            return self.wrong(state, "system.not_an_option")
+        return self.visit(state.moved_to(option.to))
+
+    def back(self, state: CallState) -> Step:
+        """One step back: where the caller came from, or the part above on the map."""
+        if state.history:
+            previous = CallState(state.history[-1], state.history[:-1], yes=state.yes)
+            return self.visit(previous)
+        if state.node == self.flow.start:
+            return self.visit(replace(state, silences=0, wrong=0), ("system.at_start",))
+        parent = self.parent.get(state.node, self.flow.start)
+        return self.visit(CallState(parent, yes=state.yes))
+
+    def silence(self, state: CallState) -> Step:
+        """Nothing heard: hint, then a person, and only after a long silence, goodbye."""
+        state = replace(state, silences=state.silences + 1)
+        if state.silences >= GOODBYE_AFTER_SILENCES:
+            return Goodbye(("system.goodbye",), state)
+        if state.silences == PUT_THROUGH_AFTER_SILENCES:
+            return self.put_through(state, "system.put_through")
+        return self.visit(state, ("system.no_input",))
+
+    def wrong(self, state: CallState, sorry: str) -> Step:
+        """A key that is not a choice, or words that match none: say so, then the choices again."""
+        state = replace(state, wrong=state.wrong + 1, silences=0)
+        if state.wrong >= PUT_THROUGH_AFTER_WRONG:
+            return self.put_through(replace(state, wrong=0), sorry, "system.put_through")
+        if state.wrong == OFFER_PERSON_AFTER_WRONG:
+            return self.visit(state, (sorry, "system.offer_person"))
+        return self.visit(state, (sorry,))
+
+    def put_through(self, state: CallState, *first: str) -> Step:
+        """Go to the nurse line, keeping the counts so that a long silence still ends."""
+        moved = state.moved_to(self.flow.operator)
+        return self.visit(replace(moved, silences=state.silences), first)
+
+    # -------------------------------------------------------------- what a node plays
+
+    def visit(self, state: CallState, first: tuple[str, ...] = ()) -> Step:
+        """Arrive at (or replay) the node in the state, after the `first` prompts."""
+        node = self.flow.nodes[state.node]
+        if isinstance(node, TransferNode):
+            if self.nurse_number and self.nurse_hours.is_open(self.clock()):
+                return Transfer((*first, *node.say), state, self.nurse_number)
+            closed = replace(state.moved_to(node.closed, remember=False), silences=state.silences)
+            return self.visit(closed, first)
+        return Ask((*first, *self.prompts_for(node, state)), state, self.hints_for(node))
+
+    def prompts_for(self, node: Node, state: CallState) -> tuple[str, ...]:
+        """A node's prompts; a summary names the answers the caller said yes to."""
+        if not isinstance(node, SummaryNode):
+            return node.say
+        said = tuple(prompt for answer, prompt in node.answers if answer in state.yes)
+        return (*node.say, *(said or (node.none,)), *node.then)
+
+    def hints_for(self, node: Node) -> tuple[str, ...]:
+        """Words the speech recogniser should listen for here."""
+        words: list[str] = []
+        if isinstance(node, ChoiceNode):
+            words += [w for option in node.options for w in option.words]
+        if isinstance(node, QuestionNode):
+            words += ["yes", "no"]
+        return (*words, "nurse", "repeat", "back")

@@ -1,0 +1,147 @@
+"""Opening hours in UK time: parsed from NURSE_LINE_HOURS, checked against the clock, spoken."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+UK = ZoneInfo("Europe/London")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_PROMPTS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+# The words used to say opening hours (prompts/en-GB/hours.yaml), with the {names} each takes.
+# They are building blocks for {nurse_hours}, never played on their own.
+HOURS_PROMPTS: Mapping[str, frozenset[str]] = {
+    "hours.always": frozenset(), "hours.never": frozenset(), "hours.every_day": frozenset(),
+    "hours.day_range": frozenset({"first", "last"}),
+    "hours.time_range": frozenset({"start", "end"}),
+    "hours.join": frozenset({"first", "second"}),
+    "hours.morning": frozenset({"time"}), "hours.afternoon": frozenset({"time"}),
+    "hours.night": frozenset({"time"}), "hours.midday": frozenset(), "hours.midnight": frozenset(),
+    "hours.half_past": frozenset({"hour"}), "hours.quarter_past": frozenset({"hour"}),
+    "hours.quarter_to": frozenset({"hour"}), "hours.minutes": frozenset({"hour", "minutes"}),
+    **{f"hours.{day}": frozenset() for day in DAY_PROMPTS},
+}
+
+EXAMPLE = "always, never, or e.g. 'Mon-Sun 08:00-20:00' or 'Mon-Fri 09:00-17:00; Sat 10:00-13:00'"
+_RULE = re.compile(
+    r"^(?P<first>[a-z]{3})(?:-(?P<last>[a-z]{3}))?\s+"
+    r"(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})$"
+)
+
+
+class HoursError(ValueError):
+    """NURSE_LINE_HOURS cannot be understood."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Open on these weekdays (0 = Monday) between start and end, UK time."""
+
+    days: tuple[int, ...]
+    start: dt.time
+    end: dt.time  # time.max stands for midnight at the end of the day
+
+
+@dataclass(frozen=True, slots=True)
+class Hours:
+    """When a line is open."""
+
+    rules: tuple[Rule, ...]
+    always: bool = False
+
+    def is_open(self, now: dt.datetime) -> bool:
+        """Whether the line is open at `now` (any timezone; compared in UK time)."""
+        if self.always:
+            return True
+        local = now.astimezone(UK)
+        clock = local.time().replace(tzinfo=None)
+        return any(
+            local.weekday() in rule.days and rule.start <= clock < rule.end for rule in self.rules
+        )
+
+
+def _time(text: str, setting: str, end: bool) -> dt.time:
+    hour, minute = (int(part) for part in text.split(":"))
+    if end and (hour, minute) in ((24, 0), (0, 0)):
+        return dt.time.max
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        raise HoursError(f"{setting}: {text} is not a time of day; use 24-hour HH:MM")
+    return dt.time(hour, minute)
+
+
+def parse_hours(text: str, setting: str = "NURSE_LINE_HOURS") -> Hours:
+    """Read 'always', 'never' or weekly rules such as 'Mon-Sun 08:00-20:00'."""
+    value = " ".join(text.lower().split())
+    if value == "always":
+        return Hours((), always=True)
+    if value == "never":
+        return Hours(())
+    rules = []
+    for part in filter(None, (p.strip() for p in re.split(r"[;,]", value))):
+        match = _RULE.match(part)
+        if not match:
+            raise HoursError(f"{setting}: cannot read {part!r}; write {EXAMPLE}")
+        first, last = match["first"], match["last"] or match["first"]
+        if first not in DAYS or last not in DAYS:
+            raise HoursError(f"{setting}: {part!r} has a day that is not one of {', '.join(DAYS)}")
+        a, b = DAYS.index(first), DAYS.index(last)
+        if b < a:
+            raise HoursError(f"{setting}: {part!r} runs backwards; write e.g. Mon-Fri")
+        start = _time(match["start"], setting, end=False)
+        end = _time(match["end"], setting, end=True)
+        if end <= start:
+            raise HoursError(
+                f"{setting}: {part!r} ends before it starts; overnight hours are not "
+                "supported, split them into two rules"
+            )
+        rules.append(Rule(tuple(range(a, b + 1)), start, end))
+    if not rules:
+        raise HoursError(f"{setting} is empty; write {EXAMPLE}")
+    return Hours(tuple(rules))
+
+
+def spoken_hours(hours: Hours, words: Callable[[str], str]) -> str:
+    """Say the hours as people do, with words from the hours.* prompts."""
+    if hours.always:
+        return words("hours.always")
+    if not hours.rules:
+        return words("hours.never")
+    phrases = [
+        f"{_spoken_days(rule.days, words)}, "
+        + words("hours.time_range").format(
+            start=_spoken_time(rule.start, words), end=_spoken_time(rule.end, words))
+        for rule in hours.rules
+    ]
+    result = phrases[0]
+    for phrase in phrases[1:]:
+        result = words("hours.join").format(first=result, second=phrase)
+    return result
+
+
+def _spoken_days(days: tuple[int, ...], words: Callable[[str], str]) -> str:
+    if len(days) == 7:
+        return words("hours.every_day")
+    first, last = (words(f"hours.{DAY_PROMPTS[d]}") for d in (days[0], days[-1]))
+    if len(days) == 1:
+        return first
+    return words("hours.day_range").format(first=first, last=last)
+
+
+def _spoken_time(time: dt.time, words: Callable[[str], str]) -> str:
+    if time == dt.time.max or time == dt.time(0, 0):
+        return words("hours.midnight")
+    if time == dt.time(12, 0):
+        return words("hours.midday")
+    hour, minute = time.hour, time.minute
+    if minute == 45:
+        hour = hour + 1
+    twelve = hour % 12 or 12
+    forms: Mapping[int, str] = {0: "{hour}", 15: words("hours.quarter_past"),
+                                30: words("hours.half_past"), 45: words("hours.quarter_to")}
+    clock = forms.get(minute, words("hours.minutes")).format(hour=twelve, minutes=f"{minute:02d}")
+    part = "hours.morning" if hour < 12 else "hours.afternoon" if hour < 18 else "hours.night"
+    return words(part).format(time=clock)

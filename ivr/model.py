@@ -1,0 +1,194 @@
+"""The call flow and prompts as typed, frozen objects: what the rest of the code works with."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import ClassVar
+
+# The keys that work in every node; flows may not use them as options.
+OPERATOR_KEY = "0"
+BACK_KEY = "*"
+REPEAT_KEY = "#"
+YES_KEY = "1"
+NO_KEY = "2"
+GLOBAL_KEYS = frozenset({OPERATOR_KEY, BACK_KEY, REPEAT_KEY})
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """One sentence or short block the caller hears: written form and spoken form."""
+
+    id: str
+    text: str
+    spoken: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A numbered choice: the key, where it leads, and the words that choose it by speech."""
+
+    key: str
+    to: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Node:
+    """What every node has: an id, a title for people, the prompts it plays and where it is."""
+
+    kind: ClassVar[str] = ""
+    # Choosing a way on from this kind of node goes one menu level deeper.
+    deepens: ClassVar[bool] = False
+
+    id: str
+    title: str
+    say: tuple[str, ...]
+    file: str
+    line: int
+
+    def targets(self) -> tuple[str, ...]:
+        """Every node this one can lead to (the global keys aside)."""
+        return ()
+
+    def prompt_ids(self) -> tuple[str, ...]:
+        """Every prompt id this node can play."""
+        return self.say
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChoiceNode(Node):
+    """A node that ends with numbered options."""
+
+    options: tuple[Option, ...]
+
+    def targets(self) -> tuple[str, ...]:
+        return tuple(option.to for option in self.options)
+
+    def option(self, key: str) -> Option | None:
+        return next((o for o in self.options if o.key == key), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MenuNode(ChoiceNode):
+    """A choice between parts of the helpline."""
+
+    kind: ClassVar[str] = "menu"
+    deepens: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class InfoNode(ChoiceNode):
+    """A block of information, then where the caller can go next."""
+
+    kind: ClassVar[str] = "info"
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionNode(Node):
+    """A yes/no question of the reasons walk-through; the answer is kept in the call state."""
+
+    kind: ClassVar[str] = "question"
+    records: str
+    yes: str
+    no: str
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.yes, self.no)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SummaryNode(ChoiceNode):
+    """The end of the walk-through: what the caller said yes to, and what to do next."""
+
+    kind: ClassVar[str] = "summary"
+    answers: tuple[tuple[str, str], ...]
+    none: str
+    then: tuple[str, ...]
+
+    def prompt_ids(self) -> tuple[str, ...]:
+        return (*self.say, *(p for _, p in self.answers), self.none, *self.then)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransferNode(Node):
+    """Put the caller through to a person; where to go when the line is closed or unanswered."""
+
+    kind: ClassVar[str] = "transfer"
+    to: str
+    closed: str
+    unavailable: str
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.closed, self.unavailable)
+
+
+NODE_KINDS: Mapping[str, type[Node]] = MappingProxyType(
+    {cls.kind: cls for cls in (MenuNode, InfoNode, QuestionNode, SummaryNode, TransferNode)}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Guidance:
+    """Where the spoken information comes from, and when it is due for review."""
+
+    source: str
+    reviewed: dt.date
+    next_review: dt.date
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The whole call: its nodes, where it starts, and where 0 goes."""
+
+    start: str
+    operator: str
+    welcome: tuple[str, ...]
+    guidance: Guidance
+    nodes: Mapping[str, Node]
+    # The walk-through's answer ids in the order they are asked, for short URLs.
+    answer_ids: tuple[str, ...] = field(default=())
+
+    def node(self, node_id: str) -> Node | None:
+        return self.nodes.get(node_id)
+
+
+@dataclass(frozen=True)
+class PromptBook:
+    """Every prompt by id, with placeholders already filled from the configuration."""
+
+    prompts: Mapping[str, Prompt]
+
+    def __getitem__(self, prompt_id: str) -> Prompt:
+        return self.prompts[prompt_id]
+
+    def __contains__(self, prompt_id: object) -> bool:
+        return prompt_id in self.prompts
+
+
+# Words a caller can say anywhere (recognised, never spoken), as the standards page lists them.
+OPERATOR_WORDS = ("nurse", "person", "operator", "help", "someone")
+REPEAT_WORDS = ("repeat", "again")
+BACK_WORDS = ("back", "go back")
+YES_WORDS = ("yes", "yeah", "yep", "it is", "that's right")
+NO_WORDS = ("no", "nope", "it isn't", "not really")
+
+# Prompts the engine plays itself, whatever the flow; the checks make sure each exists.
+SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType({
+    "system.no_input": "after silence, before the choices again",
+    "system.not_an_option": "after a key that is not a choice",
+    "system.not_understood": "after words that match no choice",
+    "system.offer_person": "after the second wrong key: how to reach a person",
+    "system.put_through": "after the second silence, before putting the caller through",
+    "system.at_start": "when the caller presses star at the main menu",
+    "system.stale": "when a link from an older version of the flow is followed",
+    "system.error": "when something goes wrong inside the helpline",
+    "system.goodbye": "after a long silence, before the call ends",
+    "system.after_call": "when the caller's conversation with a person ends",
+    "system.fallback": "on the fallback URL, before putting the caller through",
+    "system.fallback_closed": "on the fallback URL when the nurse line is closed",
+})

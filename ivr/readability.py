@@ -1,0 +1,57 @@
+"""How easy a prompt is to follow by ear: reading ease, sentence length and spoken time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import textstat
+
+# The standards page: Flesch reading ease at least 60, sentences of 15 words on average at most,
+# checked on prompts long enough for the formula to mean something.
+MIN_READING_EASE = 60.0
+MAX_AVERAGE_SENTENCE = 15.0
+MIN_WORDS_TO_SCORE = 12
+# The normal pace's ceiling; spoken time is estimated from words until audio is measured.
+WORDS_PER_MINUTE = 140
+
+
+@dataclass(frozen=True, slots=True)
+class Readability:
+    """The figures for one prompt."""
+
+    words: int
+    reading_ease: float
+    average_sentence: float
+
+    @property
+    def scored(self) -> bool:
+        return self.words >= MIN_WORDS_TO_SCORE
+
+    @property
+    def passes(self) -> bool:
+        return not self.scored or (
+            self.reading_ease >= MIN_READING_EASE
+            and self.average_sentence <= MAX_AVERAGE_SENTENCE
+        )
+
+
+def word_count(text: str) -> int:
+    """Words as a listener hears them (a phone number's groups count as words)."""
+    return len(text.split())
+
+
+def seconds_to_say(words: int) -> float:
+    """About how long the words take at the normal pace."""
+    return words * 60.0 / WORDS_PER_MINUTE
+
+
+def measure(text: str) -> Readability:
+    """Score one prompt's written form."""
+    words = word_count(text)
+    if words < MIN_WORDS_TO_SCORE:
+        return Readability(words, 0.0, float(words))
+    return Readability(
+        words,
+        float(textstat.flesch_reading_ease(text)),
+        float(textstat.avg_sentence_length(text)),
+    )

@@ -1,0 +1,54 @@
+"""What a caller hears when the helpline itself has failed: an apology, then a person.
+
+This depends on nothing but the settings and (where they loaded) the prompts, so that it still
+works when the flow could not be built or the engine raised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.config import Settings
+from ivr.model import PromptBook
+
+FALLBACK_PATH = "/voice/fallback"
+
+# The one sentence kept in code: if even the prompt files are unreadable, the caller must still
+# hear what to do rather than silence.
+LAST_RESORT = (
+    "Sorry, this line is not working. For urgent medical help, hang up and call 999. "
+    "If you are having cancer treatment and feel unwell, call your hospital's 24-hour number."
+)
+
+
+def _say(response: VoiceResponse, prompts: PromptBook | None, prompt_id: str,
+         settings: Settings) -> None:
+    text = prompts[prompt_id].spoken if prompts and prompt_id in prompts else LAST_RESORT
+    response.say(text, voice=settings.say_voice, language="en-GB")
+
+
+def fallback_twiml(
+    settings: Settings, prompts: PromptBook | None, now: dt.datetime, dial_status: str | None
+) -> str:
+    """Apologise and put the caller through; when that cannot happen, the safety message."""
+    response = VoiceResponse()
+    if dial_status == "completed":
+        _say(response, prompts, "system.after_call", settings)
+        response.hangup()
+        return str(response)
+    is_open = settings.nurse_line_number and settings.nurse_line_hours.is_open(now)
+    if is_open and dial_status is None:
+        _say(response, prompts, "system.fallback", settings)
+        dial = response.dial(action=f"{FALLBACK_PATH}?dialled=1", method="POST",
+                             timeout=settings.dial_timeout, answer_on_bridge=True)
+        dial.number(settings.nurse_line_number)
+        return str(response)
+    # Closed, or nobody answered: the hours and the safety message, twice, then goodbye; going
+    # round again could loop for ever while the helpline is broken.
+    _say(response, prompts, "system.fallback_closed", settings)
+    response.pause(length=1)
+    _say(response, prompts, "system.fallback_closed", settings)
+    response.hangup()
+    return str(response)

@@ -1,0 +1,75 @@
+"""Per-call state, carried in webhook URLs so any server can answer any request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
+
+from ivr.model import Flow
+
+MAX_HISTORY = 8
+MAX_COUNT = 9
+
+
+@dataclass(frozen=True, slots=True)
+class CallState:
+    """Where the caller is, where they came from, their silences, wrong keys and answers."""
+
+    node: str
+    history: tuple[str, ...] = ()
+    silences: int = 0
+    wrong: int = 0
+    yes: frozenset[str] = field(default_factory=frozenset)
+
+    def moved_to(self, node: str, remember: bool = True) -> CallState:
+        """The state after moving on to another node: counts start again."""
+        history = (*self.history, self.node)[-MAX_HISTORY:] if remember else self.history
+        return replace(self, node=node, history=history, silences=0, wrong=0)
+
+    def to_query(self) -> dict[str, str]:
+        """Short URL parameters; empty values are left out."""
+        query = {"n": self.node}
+        if self.history:
+            query["b"] = ".".join(self.history)
+        if self.silences:
+            query["s"] = str(self.silences)
+        if self.wrong:
+            query["w"] = str(self.wrong)
+        if self.yes:
+            query["y"] = ".".join(sorted(self.yes))
+        return query
+
+    def url(self, path: str) -> str:
+        return f"{path}?{urlencode(self.to_query())}"
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A state read from a URL, and whether anything in it was stale or out of range."""
+
+    state: CallState
+    stale: bool
+
+
+def _count(raw: str | None) -> int | None:
+    if raw is None or raw == "":
+        return 0
+    if raw.isdigit() and int(raw) <= MAX_COUNT:
+        return int(raw)
+    return None
+
+
+def decode(query: Mapping[str, str], flow: Flow) -> Decoded:
+    """Read the state back; anything unknown (an older flow, a bad value) is marked stale."""
+    node = query.get("n", "")
+    if node not in flow.nodes:
+        return Decoded(CallState(flow.start), stale=True)
+    history = tuple(h for h in query.get("b", "").split(".") if h)
+    kept_history = tuple(h for h in history if h in flow.nodes)[-MAX_HISTORY:]
+    yes = frozenset(a for a in query.get("y", "").split(".") if a)
+    kept_yes = yes & frozenset(flow.answer_ids)
+    silences, wrong = _count(query.get("s")), _count(query.get("w"))
+    stale = (kept_history != history or kept_yes != yes or silences is None or wrong is None)
+    return Decoded(
+        CallState(node, kept_history, silences or 0, wrong or 0, kept_yes), stale=stale)

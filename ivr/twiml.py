@@ -1,0 +1,86 @@
+"""Turn engine steps into TwiML: one renderer per kind of step, looked up in a table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr.engine import Ask, Goodbye, Step, Transfer
+from ivr.model import PromptBook
+
+LANGUAGE = "en-GB"
+STEP_PATH = "/voice/step"
+DIAL_PATH = "/voice/dial"
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How prompts are spoken: the same on every Say, so no call site repeats it."""
+
+    prompts: PromptBook
+    say_voice: str
+    gather_timeout: int
+    dial_timeout: int
+
+    def say(self, parent: VoiceResponse | Gather, prompt_ids: tuple[str, ...]) -> None:
+        for prompt_id in prompt_ids:
+            parent.say(self.prompts[prompt_id].spoken, voice=self.say_voice, language=LANGUAGE)
+
+
+def render_ask(step: Step, voice: Voice) -> VoiceResponse:
+    """Prompts inside a Gather (so a key stops them), then what happens on silence."""
+    assert isinstance(step, Ask)
+    action = step.state.url(STEP_PATH)
+    response = VoiceResponse()
+    gather = response.gather(
+        input="dtmf speech",
+        action=action,
+        method="POST",
+        timeout=voice.gather_timeout,
+        num_digits=1,
+        # '#' is a menu key (repeat), so it must not end the input.
+        finish_on_key="",
+        language=LANGUAGE,
+        hints=", ".join(step.hints),
+        speech_timeout="auto",
+    )
+    voice.say(gather, step.prompts)
+    # Gather falls through on silence: come back to the same place with no input.
+    response.redirect(action, method="POST")
+    return response
+
+
+def render_transfer(step: Step, voice: Voice) -> VoiceResponse:
+    """Say where the caller is going, then ring; the outcome is posted to the dial URL."""
+    assert isinstance(step, Transfer)
+    response = VoiceResponse()
+    voice.say(response, step.prompts)
+    dial = response.dial(
+        action=step.state.url(DIAL_PATH),
+        method="POST",
+        timeout=voice.dial_timeout,
+        answer_on_bridge=True,
+    )
+    dial.number(step.number)
+    return response
+
+
+def render_goodbye(step: Step, voice: Voice) -> VoiceResponse:
+    response = VoiceResponse()
+    voice.say(response, step.prompts)
+    response.hangup()
+    return response
+
+
+RENDERERS: Mapping[type, Callable[[Step, Voice], VoiceResponse]] = {
+    Ask: render_ask,
+    Transfer: render_transfer,
+    Goodbye: render_goodbye,
+}
+
+
+def render(step: Step, voice: Voice) -> str:
+    """The TwiML document for a step."""
+    return str(RENDERERS[type(step)](step, voice))

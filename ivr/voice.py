@@ -1,0 +1,164 @@
+"""Twilio's webhooks: check the signature, ask the engine, answer TwiML. Nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+from werkzeug.exceptions import HTTPException
+
+from ivr.config import Settings
+from ivr.engine import Ask, Engine, Step, Transfer
+from ivr.model import PromptBook
+from ivr.safety import fallback_twiml
+from ivr.state import decode
+from ivr.twiml import Voice, render
+
+log = logging.getLogger("ivr.calls")
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+
+
+@dataclass(frozen=True)
+class Helpline:
+    """What the views need, built once at start-up."""
+
+    settings: Settings
+    engine: Engine | None
+    prompts: PromptBook | None
+    voice: Voice | None
+    validator: RequestValidator | None
+
+
+def helpline() -> Helpline:
+    found: Helpline = current_app.extensions["ivr"]
+    return found
+
+
+def twiml(body: str) -> Response:
+    return Response(body, status=200, mimetype="text/xml")
+
+
+def _call_sid() -> str:
+    return request.values.get("CallSid", "-")[:64]
+
+
+def signed_url() -> str:
+    """The URL Twilio signed: the public base URL where one is set, else what the proxy said."""
+    base = helpline().settings.public_base_url
+    if base is None:
+        return request.url
+    query = request.query_string.decode("latin-1")
+    return f"{base}{request.path}" + (f"?{query}" if query else "")
+
+
+@bp.before_request
+def check_signature() -> None:
+    """Only requests signed with our auth token get through; anything else is a 403."""
+    validator = helpline().validator
+    if validator is None:  # development mode without a token, announced at start-up
+        return
+    signature = request.headers.get("X-Twilio-Signature", "")
+    params = request.form.to_dict() if request.method == "POST" else {}
+    if not validator.validate(signed_url(), params, signature):
+        log.warning("call=%s refused: bad or missing signature on %s", _call_sid(), request.path)
+        abort(403)
+
+
+def _answer(step: Step, came_from: str, heard: str) -> Response:
+    target = step.state.node
+    kind = "transfer" if isinstance(step, Transfer) else "ask" if isinstance(step, Ask) else "end"
+    log.info("call=%s from=%s heard=%s to=%s step=%s silences=%d wrong=%d", _call_sid(),
+             came_from, heard or "-", target, kind, step.state.silences, step.state.wrong)
+    voice = helpline().voice
+    assert voice is not None
+    return twiml(render(step, voice))
+
+
+def _engine() -> Engine:
+    engine = helpline().engine
+    if engine is None:
+        raise RuntimeError("the call flow is not loaded")
+    return engine
+
+
+@bp.route("/incoming", methods=["GET", "POST"])
+def incoming() -> Response:
+    """A new call: the welcome inside the main menu."""
+    log.info("call=%s started", _call_sid())
+    return _answer(_engine().start(), "-", "")
+
+
+@bp.route("/step", methods=["GET", "POST"])
+def step() -> Response:
+    """The caller pressed a key, spoke, or was silent (the Redirect after a Gather)."""
+    engine = _engine()
+    decoded = decode(request.args, engine.flow)
+    keys = request.values.get("Digits", "").strip()
+    speech = request.values.get("SpeechResult", "").strip()
+    heard = keys or (f"speech:{len(speech.split())}words" if speech else "silence")
+    return _answer(engine.respond(decoded, keys, speech), decoded.state.node, heard)
+
+
+@bp.route("/dial", methods=["GET", "POST"])
+def dial() -> Response:
+    """The call to a person ended; DialCallStatus says how."""
+    engine = _engine()
+    decoded = decode(request.args, engine.flow)
+    status = request.values.get("DialCallStatus", "failed")
+    log.info("call=%s transfer=%s outcome=%s", _call_sid(), decoded.state.node, status)
+    return _answer(engine.dial_ended(decoded, status), decoded.state.node, f"dial:{status}")
+
+
+@bp.route("/status", methods=["GET", "POST"])
+def status() -> Response:
+    """Twilio's status callback: the call's end and length, for the log."""
+    log.info("call=%s status=%s duration=%ss", _call_sid(),
+             request.values.get("CallStatus", "-"), request.values.get("CallDuration", "-"))
+    return twiml('<?xml version="1.0" encoding="UTF-8"?><Response/>')
+
+
+@bp.route("/fallback", methods=["GET", "POST"])
+def fallback() -> Response:
+    """Twilio's Fallback URL: used when our answer failed. Depends on no flow."""
+    found = helpline()
+    dialled = request.args.get("dialled") == "1"
+    status = request.values.get("DialCallStatus", "failed") if dialled else None
+    log.warning("call=%s fallback used (dial outcome %s)", _call_sid(), status or "-")
+    return twiml(fallback_twiml(found.settings, found.prompts, dt.datetime.now(dt.UTC), status))
+
+
+def _safe_answer(error: Exception) -> Response:
+    """Whatever went wrong, the caller hears something that helps: the menu, or a person."""
+    if isinstance(error, HTTPException) and error.code == 403:
+        return Response("Forbidden: bad or missing X-Twilio-Signature\n", 403,
+                        mimetype="text/plain")
+    log.exception("call=%s error on %s; caller sent to safety", _call_sid(), request.path,
+                  exc_info=error if not isinstance(error, HTTPException) else None)
+    found = helpline()
+    try:
+        return _answer(_engine().recover(), "error", "")
+    except Exception:  # the engine itself is broken: fall back to what needs no flow
+        log.exception("call=%s recovery failed; using the fallback", _call_sid())
+        return twiml(fallback_twiml(found.settings, found.prompts, dt.datetime.now(dt.UTC), None))
+
+
+def init_app(app: Flask) -> None:
+    """Register the webhooks; every error under /voice/ still answers TwiML."""
+    app.register_blueprint(bp)
+
+    @app.errorhandler(Exception)
+    def handle(error: Exception) -> Response:
+        if not request.path.startswith("/voice/"):
+            if isinstance(error, HTTPException):
+                return error  # type: ignore[return-value]
+            raise error
+        if isinstance(error, HTTPException) and error.code != 403:
+            # A wrong path or method under /voice/ still needs a signed request.
+            try:
+                check_signature()
+            except HTTPException as refused:
+                return _safe_answer(refused)
+        return _safe_answer(error)

@@ -1,0 +1,92 @@
+"""Shared fixtures: the real content, an app configured for tests, and a phone to call it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+
+from ivr import create_app
+from ivr.config import load_settings
+from ivr.content import Content, load_content
+from ivr.engine import Engine
+from ivr.hours import parse_hours
+from ivr.phone import Phone
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "test-auth-token-0123456789abcdef"
+CALLER = "+447700900123"
+ENV = {
+    "TWILIO_AUTH_TOKEN": TOKEN,
+    "SECRET_KEY": "test-secret",
+    "NURSE_LINE_NUMBER": "+441632960000",
+    "NURSE_LINE_HOURS": "always",
+    "CONTENT_DIR": str(ROOT),
+    "PROXY_HOPS": "1",
+}
+
+
+@pytest.fixture(scope="session")
+def content() -> Content:
+    """The project's real flow and prompts, loaded once."""
+    settings = load_settings(ENV)
+    return load_content(ROOT, settings.service_name, settings.nurse_line_hours)
+
+
+@pytest.fixture
+def make_engine(content: Content) -> Callable[..., Engine]:
+    """An engine over the real flow, with the nurse line open or closed as asked."""
+
+    def make(hours: str = "always", number: str | None = "+441632960000") -> Engine:
+        clock = lambda: dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)  # noqa: E731
+        return Engine(content.flow, parse_hours(hours), number, clock)
+
+    return make
+
+
+@pytest.fixture
+def make_app() -> Callable[..., Flask]:
+    """Build the app from the test environment, with any settings changed."""
+
+    def make(**changes: str) -> Flask:
+        env = {**ENV, **changes}
+        return create_app({k: v for k, v in env.items() if v is not None})
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def phone(app: Flask) -> Phone:
+    """A phone that calls the app in-process with signed requests, as Twilio would."""
+    return Phone(app, auth_token=TOKEN, caller=CALLER)
+
+
+def signed_post(
+    client: FlaskClient,
+    path: str,
+    data: Mapping[str, str] | None = None,
+    token: str = TOKEN,
+    base: str = "http://localhost",
+    headers: Mapping[str, str] | None = None,
+) -> tuple[int, str, str]:
+    """POST form data signed for base + path; returns (status, content type, body)."""
+    params = {"CallSid": "CA" + "0" * 32, "From": CALLER, **(data or {})}
+    signature = RequestValidator(token).compute_signature(base + path, params)
+    response = client.post(path, data=params,
+                           headers={"X-Twilio-Signature": signature, **(headers or {})})
+    return response.status_code, response.mimetype, response.get_data(as_text=True)

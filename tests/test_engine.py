@@ -1,0 +1,271 @@
+"""The engine on the real flow, without Flask: what each input leads to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from ivr.content import Content
+from ivr.engine import (
+    GOODBYE_AFTER_SILENCES,
+    Ask,
+    Engine,
+    Goodbye,
+    Transfer,
+)
+from ivr.model import ChoiceNode, QuestionNode, SummaryNode, TransferNode
+from ivr.state import CallState, Decoded
+
+MakeEngine = Callable[..., Engine]
+
+
+def fresh(node: str, **kwargs: object) -> Decoded:
+    return Decoded(CallState(node, **kwargs), stale=False)  # type: ignore[arg-type]
+
+
+def first_option(content: Content, node_id: str) -> tuple[str, str]:
+    node = content.flow.nodes[node_id]
+    assert isinstance(node, ChoiceNode)
+    return node.options[0].key, node.options[0].to
+
+
+def test_start_plays_welcome_inside_the_first_menu(
+    make_engine: MakeEngine, content: Content
+) -> None:
+    """A new call hears the welcome and then the main menu, in one Ask at the start node."""
+    step = make_engine().start()
+    start = content.flow.nodes[content.flow.start]
+    assert step == Ask((*content.flow.welcome, *start.say), CallState(content.flow.start),
+                       step.hints)
+    assert "nurse" in step.hints
+
+
+def test_an_option_moves_on_and_remembers_where_the_caller_was(
+    make_engine: MakeEngine, content: Content
+) -> None:
+    """Pressing an option's key goes to its node with the menu kept for going back."""
+    key, target = first_option(content, "main")
+    step = make_engine().respond(fresh("main"), keys=key)
+    assert isinstance(step, Ask)
+    assert step.state == CallState(target, history=("main",))
+    assert step.prompts == content.flow.nodes[target].say
+
+
+@pytest.mark.parametrize("hours", ["always", "never"])
+def test_zero_reaches_the_nurse_line_from_every_node(
+    make_engine: MakeEngine, content: Content, hours: str
+) -> None:
+    """0 anywhere rings the nurse line when open, or says it is closed with choices."""
+    engine = make_engine(hours)
+    operator = content.flow.nodes[content.flow.operator]
+    assert isinstance(operator, TransferNode)
+    for node_id in content.flow.nodes:
+        step = engine.respond(fresh(node_id), keys="0")
+        if hours == "always":
+            assert isinstance(step, Transfer), node_id
+            assert step.number == "+441632960000"
+            assert step.prompts == operator.say
+        else:
+            assert isinstance(step, Ask), node_id
+            assert step.state.node == operator.closed
+            assert step.prompts == content.flow.nodes[operator.closed].say
+
+
+def test_star_goes_back_where_the_caller_came_from(make_engine: MakeEngine) -> None:
+    """* returns to the last node in the history and drops it from the history."""
+    step = make_engine().respond(fresh("what_is", history=("main", "about")), keys="*")
+    assert isinstance(step, Ask)
+    assert step.state == CallState("about", history=("main",))
+
+
+def test_star_with_no_history_goes_to_the_part_above(make_engine: MakeEngine) -> None:
+    """Without a history (e.g. after a transfer in), * goes up the map, not to an error."""
+    step = make_engine().respond(fresh("what_is"), keys="*")
+    assert isinstance(step, Ask)
+    assert step.state.node == "about"
+
+
+def test_star_at_the_main_menu_says_so(make_engine: MakeEngine, content: Content) -> None:
+    """* at the start says the caller is at the main menu, then plays it."""
+    step = make_engine().respond(fresh("main"), keys="*")
+    assert isinstance(step, Ask)
+    assert step.prompts == ("system.at_start", *content.flow.nodes["main"].say)
+
+
+def test_hash_repeats_the_node_and_clears_counts(make_engine: MakeEngine, content: Content) -> None:
+    """# plays the same node again, without an apology, with counts reset."""
+    step = make_engine().respond(fresh("about", history=("main",), silences=1, wrong=1),
+                                 keys="#")
+    assert step == Ask(content.flow.nodes["about"].say, CallState("about", history=("main",)),
+                       step.hints if isinstance(step, Ask) else ())
+
+
+def test_wrong_keys_apologise_then_offer_a_person_then_put_through(
+    make_engine: MakeEngine, content: Content
+) -> None:
+    """A key that is no choice: sorry; the second time, how to reach a person; then a person."""
+    engine = make_engine()
+    say = content.flow.nodes["about"].say
+    first = engine.respond(fresh("about"), keys="9")
+    assert isinstance(first, Ask)
+    assert first.prompts == ("system.not_an_option", *say)
+    assert first.state.wrong == 1
+    second = engine.respond(Decoded(first.state, False), keys="9")
+    assert isinstance(second, Ask)
+    assert second.prompts == ("system.not_an_option", "system.offer_person", *say)
+    third = engine.respond(Decoded(second.state, False), keys="9")
+    assert isinstance(third, Transfer)
+    assert third.prompts[:2] == ("system.not_an_option", "system.put_through")
+
+
+def test_silence_hints_then_puts_through_then_only_much_later_says_goodbye(
+    make_engine: MakeEngine, content: Content
+) -> None:
+    """Silence: a hint; the second, a person; with the line closed, goodbye only at the end."""
+    engine = make_engine("never")
+    steps = []
+    decoded = fresh("about")
+    for _ in range(GOODBYE_AFTER_SILENCES):
+        step = engine.respond(decoded)
+        steps.append(step)
+        decoded = Decoded(step.state, False)
+    assert isinstance(steps[0], Ask)
+    assert steps[0].prompts[0] == "system.no_input"
+    assert isinstance(steps[1], Ask)
+    operator = content.flow.nodes[content.flow.operator]
+    assert isinstance(operator, TransferNode)
+    assert steps[1].state.node == operator.closed
+    assert steps[1].prompts[0] == "system.put_through"
+    assert all(isinstance(s, Ask) for s in steps[:-1])
+    assert steps[-1] == Goodbye(("system.goodbye",), steps[-1].state)
+
+
+def test_second_silence_rings_the_nurse_line_when_open(make_engine: MakeEngine) -> None:
+    """With the line open, the second silence puts the caller through."""
+    step = make_engine().respond(fresh("about", silences=1))
+    assert isinstance(step, Transfer)
+    assert step.prompts[0] == "system.put_through"
+
+
+@pytest.mark.parametrize(
+    ("node", "speech", "key"),
+    [
+        ("main", "I want to talk to a NURSE please", "0"),
+        ("main", "can you repeat that", "#"),
+        ("about", "go back", "*"),
+        ("main", "press two", "2"),
+        ("q_unsure", "yes it is", "1"),
+        ("q_unsure", "no", "2"),
+    ],
+)
+def test_speech_is_matched_to_keys(
+    make_engine: MakeEngine, node: str, speech: str, key: str
+) -> None:
+    """Words for a person, repeat, back, numbers and yes/no choose the same as the keys."""
+    engine = make_engine()
+    assert engine.key_for_words(engine.flow.nodes[node], speech) == key
+
+
+def test_each_option_can_be_chosen_by_its_words(make_engine: MakeEngine, content: Content) -> None:
+    """Every option's own words choose that option in its node."""
+    engine = make_engine()
+    for node in content.flow.nodes.values():
+        if isinstance(node, ChoiceNode):
+            for option in node.options:
+                for phrase in option.words:
+                    assert engine.key_for_words(node, phrase) == option.key, (node.id, phrase)
+
+
+def test_words_that_match_nothing_are_not_understood(make_engine: MakeEngine) -> None:
+    """Unmatched speech apologises and replays, counting as a wrong answer."""
+    step = make_engine().respond(fresh("main"), speech="banana sandwiches")
+    assert isinstance(step, Ask)
+    assert step.prompts[0] == "system.not_understood"
+    assert step.state.wrong == 1
+
+
+def _walk(engine: Engine, content: Content, answers: list[str]) -> Ask:
+    key, node = first_option(content, "reasons")
+    decoded = fresh(node)
+    step = None
+    for answer in answers:
+        step = engine.respond(decoded, keys=answer)
+        decoded = Decoded(step.state, False)
+    assert isinstance(step, Ask)
+    return step
+
+
+def test_walk_through_summarises_the_reasons_said_yes_to(
+    make_engine: MakeEngine, content: Content
+) -> None:
+    """Five answers lead to a summary naming the yes answers, in order, then what to do next."""
+    engine = make_engine()
+    questions = [n for n in content.flow.nodes.values() if isinstance(n, QuestionNode)]
+    assert len(questions) == 5
+    summary = next(n for n in content.flow.nodes.values() if isinstance(n, SummaryNode))
+    step = _walk(engine, content, ["1", "2", "1", "2", "2"])
+    assert step.state.node == summary.id
+    said = dict(summary.answers)
+    yes_ids = [q.records for q, a in zip(questions, "12122", strict=True) if a == "1"]
+    assert step.state.yes == frozenset(yes_ids)
+    assert step.prompts == (*summary.say, *(said[a] for a in yes_ids), *summary.then)
+
+
+def test_walk_through_with_no_yes_says_so(make_engine: MakeEngine, content: Content) -> None:
+    """Answering no to every question plays the summary's 'none' prompt."""
+    summary = next(n for n in content.flow.nodes.values() if isinstance(n, SummaryNode))
+    step = _walk(make_engine(), content, ["2"] * 5)
+    assert step.prompts == (*summary.say, summary.none, *summary.then)
+
+
+def test_going_back_in_the_walk_through_lets_the_caller_change_an_answer(
+    make_engine: MakeEngine, content: Content
+) -> None:
+    """* returns to the last question; answering no there removes the earlier yes."""
+    engine = make_engine()
+    step = _walk(engine, content, ["1"])
+    back = engine.respond(Decoded(step.state, False), keys="*")
+    assert isinstance(back, Ask)
+    assert back.state.yes == frozenset({"unsure_diagnosis"})
+    changed = engine.respond(Decoded(back.state, False), keys="2")
+    assert changed.state.yes == frozenset()
+
+
+@pytest.mark.parametrize("status", ["busy", "no-answer", "failed", "canceled"])
+def test_a_call_nobody_answers_leads_to_choices(
+    make_engine: MakeEngine, content: Content, status: str
+) -> None:
+    """When the nurse line does not answer, the caller hears so and gets choices."""
+    operator = content.flow.nodes[content.flow.operator]
+    assert isinstance(operator, TransferNode)
+    step = make_engine().dial_ended(fresh(operator.id, history=("main",)), status)
+    assert isinstance(step, Ask)
+    assert step.state.node == operator.unavailable
+    assert step.prompts == content.flow.nodes[operator.unavailable].say
+
+
+def test_an_answered_call_ends_with_thanks(make_engine: MakeEngine, content: Content) -> None:
+    """After talking to a person, the caller is thanked and the call ends."""
+    step = make_engine().dial_ended(fresh(content.flow.operator), "completed")
+    assert isinstance(step, Goodbye)
+    assert step.prompts == ("system.after_call",)
+
+
+def test_no_nurse_number_means_closed(make_engine: MakeEngine, content: Content) -> None:
+    """Without a number to ring, 0 leads to the closed node rather than a broken Dial."""
+    operator = content.flow.nodes[content.flow.operator]
+    assert isinstance(operator, TransferNode)
+    step = make_engine(number=None).respond(fresh("main"), keys="0")
+    assert isinstance(step, Ask)
+    assert step.state.node == operator.closed
+
+
+def test_a_stale_link_apologises_and_ignores_its_input(
+    make_engine: MakeEngine, content: Content
+) -> None:
+    """Input from an older flow is not acted on: an apology, then the node as it is now."""
+    step = make_engine().respond(Decoded(CallState("main"), stale=True), keys="1")
+    assert isinstance(step, Ask)
+    assert step.state == CallState("main")
+    assert step.prompts == ("system.stale", *content.flow.nodes["main"].say)
