@@ -38,16 +38,23 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
     if settings.proxy_hops:
         # Behind a TLS-terminating proxy Twilio signs https://public-host/...; trust its headers.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
-            x_host=settings.proxy_hops, x_port=settings.proxy_hops)
+            app.wsgi_app,
+            x_for=settings.proxy_hops,
+            x_proto=settings.proxy_hops,
+            x_host=settings.proxy_hops,
+            x_port=settings.proxy_hops,
+        )
     engine = Engine(content.flow, settings.nurse_line_hours, settings.nurse_line_number)
-    voice = Voice(content.prompts, settings.say_voice, settings.gather_timeout,
-                  settings.dial_timeout)
+    voice = Voice(
+        content.prompts, settings.say_voice, settings.gather_timeout, settings.dial_timeout
+    )
     validator = RequestValidator(settings.twilio_auth_token) if settings.twilio_auth_token else None
     app.extensions["ivr"] = Helpline(settings, engine, content.prompts, voice, validator)
     if validator is None:
-        log.warning("DEVELOPMENT MODE: TWILIO_AUTH_TOKEN is not set, so webhook signatures are "
-                    "NOT checked. Never expose this server to the internet.")
+        log.warning(
+            "DEVELOPMENT MODE: TWILIO_AUTH_TOKEN is not set, so webhook signatures are "
+            "NOT checked. Never expose this server to the internet."
+        )
     init_app(app)
 
     @app.get("/")

@@ -55,15 +55,28 @@ def check_flow(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
     for node in flow.nodes.values():
         for target in node.targets():
             if target not in flow.nodes:
-                problems.add(_problem(node, f"leads to unknown node {target!r}",
-                                      _suggest(target, flow.nodes)))
+                problems.add(
+                    _problem(
+                        node, f"leads to unknown node {target!r}", _suggest(target, flow.nodes)
+                    )
+                )
         for prompt_id in node.prompt_ids():
             if prompt_id not in prompts:
-                problems.add(_problem(node, f"plays unknown prompt {prompt_id!r}",
-                                      _suggest(prompt_id, prompts.prompts)))
+                problems.add(
+                    _problem(
+                        node,
+                        f"plays unknown prompt {prompt_id!r}",
+                        _suggest(prompt_id, prompts.prompts),
+                    )
+                )
         if not [t for t in node.targets() if t != node.id]:
-            problems.add(_problem(node, "has no way on: every choice leads back to itself",
-                                  "add an option that leads to another part"))
+            problems.add(
+                _problem(
+                    node,
+                    "has no way on: every choice leads back to itself",
+                    "add an option that leads to another part",
+                )
+            )
         if isinstance(node, ChoiceNode):
             _check_options(node, prompts, problems)
         if isinstance(node, QuestionNode):
@@ -79,32 +92,63 @@ def _check_settings(flow: Flow, problems: ProblemList) -> None:
     file = anchor.file if anchor else "flows"
     start, operator = flow.node(flow.start), flow.node(flow.operator)
     if not isinstance(start, MenuNode):
-        problems.add(Problem(file, 0, f"start {flow.start!r} is not a menu node",
-                             _suggest(flow.start, flow.nodes) if start is None
-                             else "make the first node a menu"))
+        problems.add(
+            Problem(
+                file,
+                0,
+                f"start {flow.start!r} is not a menu node",
+                _suggest(flow.start, flow.nodes) if start is None else "make the first node a menu",
+            )
+        )
     if not isinstance(operator, TransferNode):
-        problems.add(Problem(file, 0, f"operator {flow.operator!r} is not a transfer node",
-                             "point `operator:` at the nurse line's transfer node"))
+        problems.add(
+            Problem(
+                file,
+                0,
+                f"operator {flow.operator!r} is not a transfer node",
+                "point `operator:` at the nurse line's transfer node",
+            )
+        )
 
 
 def _check_options(node: ChoiceNode, prompts: PromptBook, problems: ProblemList) -> None:
     keys = [option.key for option in node.options]
     expected = [str(n) for n in range(1, len(keys) + 1)]
     if keys != expected:
-        problems.add(_problem(node, f"numbers its options {', '.join(keys)}",
-                              f"number them {', '.join(expected)} with no gaps"))
+        problems.add(
+            _problem(
+                node,
+                f"numbers its options {', '.join(keys)}",
+                f"number them {', '.join(expected)} with no gaps",
+            )
+        )
     if len(keys) > MAX_OPTIONS:
-        problems.add(_problem(node, f"has {len(keys)} numbered options",
-                              f"keep to {MAX_OPTIONS}: split the menu or move some options"))
+        problems.add(
+            _problem(
+                node,
+                f"has {len(keys)} numbered options",
+                f"keep to {MAX_OPTIONS}: split the menu or move some options",
+            )
+        )
     seen: dict[str, str] = {}
     for option in node.options:
         for word in option.words:
             if word in GLOBAL_WORDS:
-                problems.add(_problem(node, f"option {option.key} uses the word {word!r}, "
-                                      "which works everywhere", "choose other words"))
+                problems.add(
+                    _problem(
+                        node,
+                        f"option {option.key} uses the word {word!r}, which works everywhere",
+                        "choose other words",
+                    )
+                )
             elif word in seen and seen[word] != option.key:
-                problems.add(_problem(node, f"options {seen[word]} and {option.key} both use "
-                                      f"the word {word!r}", "give each option its own words"))
+                problems.add(
+                    _problem(
+                        node,
+                        f"options {seen[word]} and {option.key} both use the word {word!r}",
+                        "give each option its own words",
+                    )
+                )
             seen[word] = option.key
     _check_says_keys(node, keys, prompts, problems)
 
@@ -120,8 +164,13 @@ def _check_says_keys(
     text = _spoken_text(node, prompts).lower()
     for key in keys:
         if not re.search(rf"\bpress ({key}|{_NUMBER_WORDS[int(key)]})\b", text):
-            problems.add(_problem(node, f"never tells the caller to press {key}",
-                                  f'say the goal, then the key: "To hear ..., press {key}."'))
+            problems.add(
+                _problem(
+                    node,
+                    f"never tells the caller to press {key}",
+                    f'say the goal, then the key: "To hear ..., press {key}."',
+                )
+            )
 
 
 def _check_length(node: Node, prompts: PromptBook, problems: ProblemList) -> None:
@@ -130,9 +179,13 @@ def _check_length(node: Node, prompts: PromptBook, problems: ProblemList) -> Non
     limit = MAX_MENU_SECONDS if isinstance(node, MenuNode) else MAX_BLOCK_SECONDS
     if seconds > limit:
         what = "menu" if isinstance(node, MenuNode) else "block"
-        problems.add(_problem(node, f"takes about {seconds:.0f} s to say ({words} words)",
-                              f"keep a {what} under {limit:.0f} s: split it, with "
-                              '"to hear more, press 1"'))
+        problems.add(
+            _problem(
+                node,
+                f"takes about {seconds:.0f} s to say ({words} words)",
+                f'keep a {what} under {limit:.0f} s: split it, with "to hear more, press 1"',
+            )
+        )
 
 
 def _check_answers(flow: Flow, problems: ProblemList) -> None:
@@ -141,12 +194,22 @@ def _check_answers(flow: Flow, problems: ProblemList) -> None:
         if isinstance(node, SummaryNode):
             for answer, _ in node.answers:
                 if answer not in recorded:
-                    problems.add(_problem(node, f"summarises answer {answer!r}, which no "
-                                          "question records", _suggest(answer, recorded)))
+                    problems.add(
+                        _problem(
+                            node,
+                            f"summarises answer {answer!r}, which no question records",
+                            _suggest(answer, recorded),
+                        )
+                    )
             summarised = {a for a, _ in node.answers}
             for answer in sorted(recorded - summarised):
-                problems.add(_problem(node, f"does not summarise answer {answer!r}",
-                                      f"add {answer}: <prompt id> under answers"))
+                problems.add(
+                    _problem(
+                        node,
+                        f"does not summarise answer {answer!r}",
+                        f"add {answer}: <prompt id> under answers",
+                    )
+                )
 
 
 def _check_prompt_use(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
@@ -155,16 +218,34 @@ def _check_prompt_use(flow: Flow, prompts: PromptBook, problems: ProblemList) ->
         used.update(node.prompt_ids())
     for prompt_id in flow.welcome:
         if prompt_id not in prompts:
-            problems.add(Problem("flows", 0, f"welcome plays unknown prompt {prompt_id!r}",
-                                 _suggest(prompt_id, prompts.prompts)))
+            problems.add(
+                Problem(
+                    "flows",
+                    0,
+                    f"welcome plays unknown prompt {prompt_id!r}",
+                    _suggest(prompt_id, prompts.prompts),
+                )
+            )
     for prompt_id, why in SYSTEM_PROMPTS.items():
         if prompt_id not in prompts:
-            problems.add(Problem("prompts", 0, f"missing prompt {prompt_id} (said {why})",
-                                 f"add it to prompts/en-GB/{prompt_id.split('.')[0]}.yaml"))
+            problems.add(
+                Problem(
+                    "prompts",
+                    0,
+                    f"missing prompt {prompt_id} (said {why})",
+                    f"add it to prompts/en-GB/{prompt_id.split('.')[0]}.yaml",
+                )
+            )
     for prompt in prompts.prompts.values():
         if prompt.id not in used:
-            problems.add(Problem(prompt.file, prompt.line, f"prompt {prompt.id} is never played",
-                                 "use it in a flow node, or delete it"))
+            problems.add(
+                Problem(
+                    prompt.file,
+                    prompt.line,
+                    f"prompt {prompt.id} is never played",
+                    "use it in a flow node, or delete it",
+                )
+            )
 
 
 def check_readability(prompts: PromptBook, problems: ProblemList) -> None:
@@ -173,21 +254,30 @@ def check_readability(prompts: PromptBook, problems: ProblemList) -> None:
         score = measure(prompt.text)
         if score.passes:
             continue
-        problems.add(Problem(
-            prompt.file, prompt.line,
-            f"prompt {prompt.id} is hard to follow: reading ease {score.reading_ease:.0f} "
-            f"(at least {MIN_READING_EASE:.0f}), {score.average_sentence:.1f} words a "
-            f"sentence (at most {MAX_AVERAGE_SENTENCE:.0f})",
-            "use shorter words and sentences, one idea each"))
+        problems.add(
+            Problem(
+                prompt.file,
+                prompt.line,
+                f"prompt {prompt.id} is hard to follow: reading ease {score.reading_ease:.0f} "
+                f"(at least {MIN_READING_EASE:.0f}), {score.average_sentence:.1f} words a "
+                f"sentence (at most {MAX_AVERAGE_SENTENCE:.0f})",
+                "use shorter words and sentences, one idea each",
+            )
+        )
 
 
 def check_review_date(flow: Flow, today: dt.date, problems: ProblemList) -> None:
     """Warn when the guidance the line speaks is past its review date."""
     if today >= flow.guidance.next_review:
-        problems.add(Problem(
-            "flows", 0, f"the guidance was due for review on {flow.guidance.next_review}",
-            "check the content against the current guidance and update `guidance:` dates",
-            warning=True))
+        problems.add(
+            Problem(
+                "flows",
+                0,
+                f"the guidance was due for review on {flow.guidance.next_review}",
+                "check the content against the current guidance and update `guidance:` dates",
+                warning=True,
+            )
+        )
 
 
 # ---------------------------------------------------------------- the graph
@@ -215,11 +305,21 @@ def _check_graph(flow: Flow, problems: ProblemList) -> None:
     depths = menu_depths(flow)
     for node in flow.nodes.values():
         if node.id not in depths:
-            problems.add(_problem(node, "cannot be reached from the start",
-                                  "add an option that leads here, or delete the node"))
+            problems.add(
+                _problem(
+                    node,
+                    "cannot be reached from the start",
+                    "add an option that leads here, or delete the node",
+                )
+            )
         elif depths[node.id] > MAX_DEPTH:
-            problems.add(_problem(node, f"is {depths[node.id]} menus below the start",
-                                  f"keep every part within {MAX_DEPTH} menus of the start"))
+            problems.add(
+                _problem(
+                    node,
+                    f"is {depths[node.id]} menus below the start",
+                    f"keep every part within {MAX_DEPTH} menus of the start",
+                )
+            )
 
 
 def shortest_paths(flow: Flow) -> dict[str, tuple[str, ...]]:

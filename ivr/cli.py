@@ -5,14 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import click
+from flask import Flask
 from dotenv import load_dotenv
 
 from ivr.config import ConfigError, load_settings
 from ivr.problems import ContentError
+
+
+def _command_name() -> str:
+    """How to run `ivr` from here: the virtual environment's path when it is not on PATH."""
+    here = Path(sys.argv[0])
+    if shutil.which("ivr") == str(here.resolve()) or here.parent == Path():
+        return "ivr"
+    try:
+        return str(here.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(here)
 
 
 def _fail(error: Exception) -> None:
@@ -24,8 +37,10 @@ def _fail(error: Exception) -> None:
 def main() -> None:
     """A telephone helpline on getting a second opinion."""
     load_dotenv()
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
 
 
 @main.command()
@@ -39,19 +54,31 @@ def serve(port: int, host: str) -> None:
         app = create_app(development=True)
     except (ConfigError, ContentError) as error:
         _fail(error)
-    base = f"http://localhost:{port}" if host in ("127.0.0.1", "0.0.0.0") else f"http://{host}:{port}"
+    base = (
+        f"http://localhost:{port}" if host in ("127.0.0.1", "0.0.0.0") else f"http://{host}:{port}"
+    )
     click.echo(f"\nThe helpline is answering at {base}/voice/incoming (development mode).")
     if app.extensions["ivr"].validator is None:
-        click.secho("  WARNING: TWILIO_AUTH_TOKEN is not set, so signatures are NOT checked.\n"
-                    "  Do not expose this server to the internet.", fg="red", bold=True)
-    click.echo(f"  Place a call from another terminal:  ivr call --url {base}")
-    click.echo("  Or without a server:                 ivr call\n")
+        click.secho(
+            "  WARNING: TWILIO_AUTH_TOKEN is not set, so signatures are NOT checked.\n"
+            "  Do not expose this server to the internet.",
+            fg="red",
+            bold=True,
+        )
+    ivr = _command_name()
+    click.echo(f"  Place a call from another terminal:  {ivr} call --url {base}")
+    click.echo(f"  Or without a server:                 {ivr} call")
+    click.echo(f'  A scripted call:                     {ivr} call --keys "2 1 1 0"\n')
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
 @main.command()
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The folder holding flows/ and prompts/ (default: CONTENT_DIR or the project).")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The folder holding flows/ and prompts/ (default: CONTENT_DIR or the project).",
+)
 def check(root: Path | None) -> None:
     """Check the flows and prompts as the helpline does at start-up, and print a summary."""
     from ivr.report import content_report
@@ -68,15 +95,44 @@ def check(root: Path | None) -> None:
     sys.exit(0 if ok else 1)
 
 
+@main.command("map")
+def call_map_command() -> None:
+    """Print the call as a tree of keys (the README's map of the call)."""
+    from ivr.config import load_settings
+    from ivr.content import load_content
+    from ivr.report import call_map
+
+    try:
+        settings = load_settings(dict(os.environ), development=True)
+        content = load_content(
+            settings.content_dir, settings.service_name, settings.nurse_line_hours
+        )
+    except (ConfigError, ContentError) as error:
+        _fail(error)
+    click.echo("\n".join(call_map(content)))
+
+
 @main.command()
-@click.option("--keys", default=None,
-              help='A scripted call: keys, "." for silence, words for speech, e.g. "2 1 . nurse".')
+@click.option(
+    "--keys",
+    default=None,
+    help='A scripted call: keys, "." for silence, words for speech, e.g. "2 1 . nurse".',
+)
 @click.option("--url", default=None, help="Call a running server instead of the app in-process.")
-@click.option("--dial", "dial_outcome", default="answered", show_default=True,
-              type=click.Choice(["answered", "busy", "no-answer", "failed"]),
-              help="What happens when the helpline rings a person.")
-@click.option("--caller", default="+441632960001", show_default=True,
-              help="The number the call comes from (never logged).")
+@click.option(
+    "--dial",
+    "dial_outcome",
+    default="answered",
+    show_default=True,
+    type=click.Choice(["answered", "busy", "no-answer", "failed"]),
+    help="What happens when the helpline rings a person.",
+)
+@click.option(
+    "--caller",
+    default="+441632960001",
+    show_default=True,
+    help="The number the call comes from (never logged).",
+)
 def call(keys: str | None, url: str | None, dial_outcome: str, caller: str) -> None:
     """A phone in the terminal: hear the helpline and press keys, as a caller would."""
     from ivr.phone import Phone, parse_keys
@@ -86,18 +142,24 @@ def call(keys: str | None, url: str | None, dial_outcome: str, caller: str) -> N
         from ivr.app import create_app
 
         try:
-            target: object = create_app(development=True)
+            target: Flask | str = create_app(development=True)
         except (ConfigError, ContentError) as error:
             _fail(error)
         logging.getLogger("ivr").setLevel(logging.WARNING)
     else:
         target = url.rstrip("/")
-    phone = Phone(target, auth_token=token, caller=caller,  # type: ignore[arg-type]
-                  dial_outcome=dial_outcome, printer=click.echo)
+    phone = Phone(
+        target,
+        auth_token=token,
+        caller=caller,
+        dial_outcome=dial_outcome,
+        printer=click.echo,
+    )
     if keys is not None:
         transcript = phone.call(parse_keys(keys))
     else:
-        click.echo("Keys 0-9, * and #, then Enter. Enter alone is silence; words are speech; "
-                   "q hangs up.\n")
+        click.echo(
+            "Keys 0-9, * and #, then Enter. Enter alone is silence; words are speech; q hangs up.\n"
+        )
         transcript = phone.call(input_fn=lambda prompt: input(prompt))
     sys.exit(1 if transcript.errors() else 0)

@@ -47,14 +47,16 @@ class Settings:
         return self.twilio_auth_token is not None
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int,
-         problems: list[str]) -> int:
+def _int(
+    env: Mapping[str, str], name: str, default: int, low: int, high: int, problems: list[str]
+) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        problems.append(f"{name}={raw!r} must be a whole number from {low} to {high} "
-                        f"(default {default})")
+        problems.append(
+            f"{name}={raw!r} must be a whole number from {low} to {high} (default {default})"
+        )
         return default
     return int(raw)
 
@@ -66,22 +68,29 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
     if token is None and not development:
         problems.append(
             "TWILIO_AUTH_TOKEN is not set: the production server checks every request's "
-            "signature with it (find it in the Twilio Console; `ivr serve` runs without it)")
+            "signature with it (find it in the Twilio Console; `ivr serve` runs without it)"
+        )
     secret = env.get("SECRET_KEY", "").strip()
     if not secret:
         if not development:
-            problems.append("SECRET_KEY is not set: set it to a long random string, e.g. "
-                            "the output of `python -c 'import secrets; print(secrets.token_hex())'`")
+            problems.append(
+                "SECRET_KEY is not set: set it to a long random string, e.g. "
+                "the output of `python -c 'import secrets; print(secrets.token_hex())'`"
+            )
         secret = secrets.token_hex(32)
     number = env.get("NURSE_LINE_NUMBER", "").strip().replace(" ", "") or None
     if number is None and development:
         number = DEVELOPMENT_NURSE_LINE
     if number is None:
-        problems.append("NURSE_LINE_NUMBER is not set: set it to the nurse line in E.164 form, "
-                        "such as +448081234567")
+        problems.append(
+            "NURSE_LINE_NUMBER is not set: set it to the nurse line in E.164 form, "
+            "such as +448081234567"
+        )
     elif not E164.match(number):
-        problems.append(f"NURSE_LINE_NUMBER={number!r} is not in E.164 form: write it with + and "
-                        "the country code and no leading 0, such as +448081234567")
+        problems.append(
+            f"NURSE_LINE_NUMBER={number!r} is not in E.164 form: write it with + and "
+            "the country code and no leading 0, such as +448081234567"
+        )
     hours_text = env.get("NURSE_LINE_HOURS", "").strip() or "Mon-Sun 08:00-20:00"
     try:
         hours = parse_hours(hours_text)
@@ -90,12 +99,16 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         hours = Hours(())
     base = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or None
     if base is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", base):
-        problems.append(f"PUBLIC_BASE_URL={base!r} must be the address Twilio calls, such as "
-                        "https://helpline.example.org")
+        problems.append(
+            f"PUBLIC_BASE_URL={base!r} must be the address Twilio calls, such as "
+            "https://helpline.example.org"
+        )
     content_dir = Path(env.get("CONTENT_DIR", "").strip() or PROJECT_ROOT)
     if not (content_dir / "flows").is_dir():
-        problems.append(f"CONTENT_DIR={str(content_dir)!r} has no flows/ folder: point it at the "
-                        "folder that holds flows/ and prompts/")
+        problems.append(
+            f"CONTENT_DIR={str(content_dir)!r} has no flows/ folder: point it at the "
+            "folder that holds flows/ and prompts/"
+        )
     settings = Settings(
         twilio_auth_token=token,
         secret_key=secret,

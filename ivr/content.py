@@ -114,11 +114,16 @@ def load_raw_prompts(prompt_dir: Path, problems: ProblemList, root: Path) -> dic
             continue
         for key, value in document.items():
             prompt_id = f"{path.stem}.{key}"
-            text, spoken = (value, value) if isinstance(value, str) else (
-                value["text"], value["spoken"])
+            text, spoken = (
+                (value, value) if isinstance(value, str) else (value["text"], value["spoken"])
+            )
             found[prompt_id] = RawPrompt(
-                prompt_id, " ".join(text.split()), " ".join(spoken.split()), file,
-                document.line_of(key))
+                prompt_id,
+                " ".join(text.split()),
+                " ".join(spoken.split()),
+                file,
+                document.line_of(key),
+            )
     return found
 
 
@@ -131,16 +136,33 @@ def check_vocabulary(vocabulary: Mapping[str, RawPrompt], problems: ProblemList)
     for prompt_id, expected in HOURS_PROMPTS.items():
         found = vocabulary.get(prompt_id)
         if found is None:
-            problems.add(Problem(where, 0, f"missing prompt {prompt_id}",
-                                 "add it: it is needed to say opening hours"))
+            problems.add(
+                Problem(
+                    where,
+                    0,
+                    f"missing prompt {prompt_id}",
+                    "add it: it is needed to say opening hours",
+                )
+            )
         elif placeholders(found.text) != expected:
             names = ", ".join(f"{{{n}}}" for n in sorted(expected)) or "no {names}"
-            problems.add(Problem(found.file, found.line, f"prompt {prompt_id} must use {names}",
-                                 f"write it with exactly {names}"))
+            problems.add(
+                Problem(
+                    found.file,
+                    found.line,
+                    f"prompt {prompt_id} must use {names}",
+                    f"write it with exactly {names}",
+                )
+            )
     for prompt_id in sorted(set(vocabulary) - set(HOURS_PROMPTS)):
-        problems.add(Problem(vocabulary[prompt_id].file, vocabulary[prompt_id].line,
-                             f"prompt {prompt_id} is not one of the hours words",
-                             "delete it; hours.yaml holds only the words for opening hours"))
+        problems.add(
+            Problem(
+                vocabulary[prompt_id].file,
+                vocabulary[prompt_id].line,
+                f"prompt {prompt_id} is not one of the hours words",
+                "delete it; hours.yaml holds only the words for opening hours",
+            )
+        )
 
 
 def placeholders(text: str) -> set[str]:
@@ -156,17 +178,27 @@ def fill_prompts(
     for prompt in raw.values():
         unknown = (placeholders(prompt.text) | placeholders(prompt.spoken)) - set(values)
         if unknown:
-            problems.add(Problem(
-                prompt.file, prompt.line,
-                f"prompt {prompt.id} uses unknown placeholder(s) {sorted(unknown)}",
-                f"use only {sorted(values)}, or write braces as {{{{ and }}}}"))
+            problems.add(
+                Problem(
+                    prompt.file,
+                    prompt.line,
+                    f"prompt {prompt.id} uses unknown placeholder(s) {sorted(unknown)}",
+                    f"use only {sorted(values)}, or write braces as {{{{ and }}}}",
+                )
+            )
             continue
         try:
             text = prompt.text.format_map(values)
             spoken = prompt.spoken.format_map(values)
         except (ValueError, IndexError) as error:
-            problems.add(Problem(prompt.file, prompt.line, f"prompt {prompt.id}: {error}",
-                                 "check the { and } in this prompt"))
+            problems.add(
+                Problem(
+                    prompt.file,
+                    prompt.line,
+                    f"prompt {prompt.id}: {error}",
+                    "check the { and } in this prompt",
+                )
+            )
             continue
         filled[prompt.id] = Prompt(prompt.id, text, spoken, prompt.file, prompt.line)
     return PromptBook(MappingProxyType(filled))
@@ -182,26 +214,39 @@ def _ids(value: Any) -> tuple[str, ...]:
 
 def _options(raw: Mapping[str, Any]) -> tuple[Option, ...]:
     return tuple(
-        Option(str(key), raw[key]["to"], tuple(" ".join(w.lower().split()) for w in raw[key]["words"]))
+        Option(
+            str(key), raw[key]["to"], tuple(" ".join(w.lower().split()) for w in raw[key]["words"])
+        )
         for key in sorted(raw)
     )
 
 
 def _common(node_id: str, raw: LocatedDict) -> dict[str, Any]:
-    return {"id": node_id, "title": raw["title"], "say": _ids(raw["say"]),
-            "file": raw.file, "line": raw.line}
+    return {
+        "id": node_id,
+        "title": raw["title"],
+        "say": _ids(raw["say"]),
+        "file": raw.file,
+        "line": raw.line,
+    }
 
 
 _BUILDERS: Mapping[str, Callable[[str, LocatedDict], Node]] = {
     "menu": lambda i, r: MenuNode(**_common(i, r), options=_options(r["options"])),
     "info": lambda i, r: InfoNode(**_common(i, r), options=_options(r["options"])),
     "question": lambda i, r: QuestionNode(
-        **_common(i, r), records=r["records"], yes=r["yes"], no=r["no"]),
+        **_common(i, r), records=r["records"], yes=r["yes"], no=r["no"]
+    ),
     "summary": lambda i, r: SummaryNode(
-        **_common(i, r), options=_options(r["options"]), answers=tuple(r["answers"].items()),
-        none=r["none"], then=_ids(r["then"])),
+        **_common(i, r),
+        options=_options(r["options"]),
+        answers=tuple(r["answers"].items()),
+        none=r["none"],
+        then=_ids(r["then"]),
+    ),
     "transfer": lambda i, r: TransferNode(
-        **_common(i, r), to=r["to"], closed=r["closed"], unavailable=r["unavailable"]),
+        **_common(i, r), to=r["to"], closed=r["closed"], unavailable=r["unavailable"]
+    ),
 }
 assert set(_BUILDERS) == set(NODE_KINDS)
 
@@ -245,9 +290,14 @@ def load_flow(flow_dir: Path, problems: ProblemList, root: Path) -> Flow | None:
         found = _schema_problems(document, top, file)
         for key in document:
             if key != "nodes" and key in settings:
-                found.append(Problem(file, document.line_of(key),
-                                     f"`{key}` is also set in {settings[key][1]}",
-                                     "set it in one flow file only"))
+                found.append(
+                    Problem(
+                        file,
+                        document.line_of(key),
+                        f"`{key}` is also set in {settings[key][1]}",
+                        "set it in one flow file only",
+                    )
+                )
             settings.setdefault(key, (document[key], file))
         for problem in found:
             problems.add(problem)
@@ -256,8 +306,14 @@ def load_flow(flow_dir: Path, problems: ProblemList, root: Path) -> Flow | None:
             ok = _add_node(node_id, raw, file, nodes, problems) and ok
     for key in required:
         if key not in settings:
-            problems.add(Problem(str(files[0].relative_to(root)), 1,
-                                 f"no flow file sets `{key}`", f"add `{key}:` to one flow file"))
+            problems.add(
+                Problem(
+                    str(files[0].relative_to(root)),
+                    1,
+                    f"no flow file sets `{key}`",
+                    f"add `{key}:` to one flow file",
+                )
+            )
             ok = False
     if not ok:
         return None
@@ -270,13 +326,27 @@ def _add_node(
     line = raw.line if isinstance(raw, LocatedDict) else 0
     if node_id in nodes:
         other = nodes[node_id]
-        problems.add(Problem(file, line, f"node {node_id} is also defined in "
-                             f"{other.file}:{other.line}", "rename one of them", node_id))
+        problems.add(
+            Problem(
+                file,
+                line,
+                f"node {node_id} is also defined in {other.file}:{other.line}",
+                "rename one of them",
+                node_id,
+            )
+        )
         return False
     kind = raw.get("kind") if isinstance(raw, LocatedDict) else None
-    if kind not in NODE_KINDS:
-        problems.add(Problem(file, line, f"kind {kind!r} is not one of {sorted(NODE_KINDS)}",
-                             "set `kind:` to one of those", node_id))
+    if not isinstance(kind, str) or kind not in NODE_KINDS:
+        problems.add(
+            Problem(
+                file,
+                line,
+                f"kind {kind!r} is not one of {sorted(NODE_KINDS)}",
+                "set `kind:` to one of those",
+                node_id,
+            )
+        )
         return False
     found = _schema_problems(raw, _node_schema(kind), file, node_id)
     for problem in found:
@@ -298,11 +368,13 @@ def _build_flow(
             dt.date.fromisoformat(guidance_raw["next_review"]),
         )
     except ValueError as error:
-        problems.add(Problem(file, guidance_raw.line, f"guidance date: {error}",
-                             "write dates as YYYY-MM-DD"))
+        problems.add(
+            Problem(file, guidance_raw.line, f"guidance date: {error}", "write dates as YYYY-MM-DD")
+        )
         return None
-    answer_ids = tuple(dict.fromkeys(
-        n.records for n in nodes.values() if isinstance(n, QuestionNode)))
+    answer_ids = tuple(
+        dict.fromkeys(n.records for n in nodes.values() if isinstance(n, QuestionNode))
+    )
     return Flow(
         start=settings["start"][0],
         operator=settings["operator"][0],
@@ -326,7 +398,10 @@ class Content:
 
 
 def collect_content(
-    root: Path, service: str, hours: Hours, today: dt.date | None = None,
+    root: Path,
+    service: str,
+    hours: Hours,
+    today: dt.date | None = None,
     readability: bool = True,
 ) -> tuple[Content | None, ProblemList]:
     """Load and check everything under root (flows/ and prompts/en-GB/), keeping every problem.
@@ -339,8 +414,10 @@ def collect_content(
     vocabulary = {i: raw.pop(i) for i in list(raw) if i.startswith(HOURS_FILE)}
     check_vocabulary(vocabulary, problems)
     hours_words = {i: p.text for i, p in vocabulary.items()}
-    values = {"service": service,
-              "nurse_hours": spoken_hours(hours, lambda i: hours_words.get(i, ""))}
+    values = {
+        "service": service,
+        "nurse_hours": spoken_hours(hours, lambda i: hours_words.get(i, "")),
+    }
     prompts = fill_prompts(raw, values, problems)
     flow = load_flow(root / "flows", problems, root)
     if flow is None or problems.errors():
@@ -354,9 +431,7 @@ def collect_content(
     return Content(flow, prompts, tuple(problems.warnings())), problems
 
 
-def load_content(
-    root: Path, service: str, hours: Hours, today: dt.date | None = None
-) -> Content:
+def load_content(root: Path, service: str, hours: Hours, today: dt.date | None = None) -> Content:
     """Load and check the content for start-up; raise ContentError naming every problem."""
     content, problems = collect_content(root, service, hours, today, readability=False)
     problems.raise_if_any()

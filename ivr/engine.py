@@ -1,4 +1,4 @@
-"""The call engine: (where the caller is, what they did) -> the next step. Plain Python, no Flask."""
+"""The call engine: (where the caller is, what they did) -> the next step. No Flask here."""
 
 from __future__ import annotations
 
@@ -67,8 +67,19 @@ class Goodbye:
 Step = Ask | Transfer | Goodbye
 
 _SPOKEN_KEYS = {
-    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "star": "*",
-    "hash": "#", "0": "0", "1": "1", "2": "2", "3": "3", "4": "4",
+    "zero": "0",
+    "oh": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "star": "*",
+    "hash": "#",
+    "0": "0",
+    "1": "1",
+    "2": "2",
+    "3": "3",
+    "4": "4",
 }
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -76,7 +87,7 @@ _WORD = re.compile(r"[a-z0-9']+")
 def _has_phrase(words: list[str], phrase: str) -> bool:
     """Whether the phrase's words stand together in what the caller said."""
     wanted = phrase.split()
-    return any(words[i:i + len(wanted)] == wanted for i in range(len(words) - len(wanted) + 1))
+    return any(words[i : i + len(wanted)] == wanted for i in range(len(words) - len(wanted) + 1))
 
 
 class Engine:
@@ -137,8 +148,12 @@ class Engine:
         words = _WORD.findall(speech.lower().replace("-", " "))
         if isinstance(node, ChoiceNode):
             # The longest phrase heard wins: "how it is planned" over "how".
-            matches = [(len(phrase.split()), option.key) for option in node.options
-                       for phrase in option.words if _has_phrase(words, phrase)]
+            matches = [
+                (len(phrase.split()), option.key)
+                for option in node.options
+                for phrase in option.words
+                if _has_phrase(words, phrase)
+            ]
             if matches:
                 return max(matches)[1]
         if isinstance(node, QuestionNode):
@@ -146,8 +161,11 @@ class Engine:
                 return NO_KEY
             if any(_has_phrase(words, phrase) for phrase in YES_WORDS):
                 return YES_KEY
-        for key, phrases in ((OPERATOR_KEY, OPERATOR_WORDS), (REPEAT_KEY, REPEAT_WORDS),
-                             (BACK_KEY, BACK_WORDS)):
+        for key, phrases in (
+            (OPERATOR_KEY, OPERATOR_WORDS),
+            (REPEAT_KEY, REPEAT_WORDS),
+            (BACK_KEY, BACK_WORDS),
+        ):
             if any(_has_phrase(words, phrase) for phrase in phrases):
                 return key
         spoken = [_SPOKEN_KEYS[w] for w in words if w in _SPOKEN_KEYS]

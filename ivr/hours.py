@@ -15,14 +15,21 @@ DAY_PROMPTS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday
 # The words used to say opening hours (prompts/en-GB/hours.yaml), with the {names} each takes.
 # They are building blocks for {nurse_hours}, never played on their own.
 HOURS_PROMPTS: Mapping[str, frozenset[str]] = {
-    "hours.always": frozenset(), "hours.never": frozenset(), "hours.every_day": frozenset(),
+    "hours.always": frozenset(),
+    "hours.never": frozenset(),
+    "hours.every_day": frozenset(),
     "hours.day_range": frozenset({"first", "last"}),
     "hours.time_range": frozenset({"start", "end"}),
     "hours.join": frozenset({"first", "second"}),
-    "hours.morning": frozenset({"time"}), "hours.afternoon": frozenset({"time"}),
-    "hours.night": frozenset({"time"}), "hours.midday": frozenset(), "hours.midnight": frozenset(),
-    "hours.half_past": frozenset({"hour"}), "hours.quarter_past": frozenset({"hour"}),
-    "hours.quarter_to": frozenset({"hour"}), "hours.minutes": frozenset({"hour", "minutes"}),
+    "hours.morning": frozenset({"time"}),
+    "hours.afternoon": frozenset({"time"}),
+    "hours.night": frozenset({"time"}),
+    "hours.midday": frozenset(),
+    "hours.midnight": frozenset(),
+    "hours.half_past": frozenset({"hour"}),
+    "hours.quarter_past": frozenset({"hour"}),
+    "hours.quarter_to": frozenset({"hour"}),
+    "hours.minutes": frozenset({"hour", "minutes"}),
     **{f"hours.{day}": frozenset() for day in DAY_PROMPTS},
 }
 
@@ -113,7 +120,8 @@ def spoken_hours(hours: Hours, words: Callable[[str], str]) -> str:
     phrases = [
         f"{_spoken_days(rule.days, words)}, "
         + words("hours.time_range").format(
-            start=_spoken_time(rule.start, words), end=_spoken_time(rule.end, words))
+            start=_spoken_time(rule.start, words), end=_spoken_time(rule.end, words)
+        )
         for rule in hours.rules
     ]
     result = phrases[0]
@@ -140,8 +148,12 @@ def _spoken_time(time: dt.time, words: Callable[[str], str]) -> str:
     if minute == 45:
         hour = hour + 1
     twelve = hour % 12 or 12
-    forms: Mapping[int, str] = {0: "{hour}", 15: words("hours.quarter_past"),
-                                30: words("hours.half_past"), 45: words("hours.quarter_to")}
+    forms: Mapping[int, str] = {
+        0: "{hour}",
+        15: words("hours.quarter_past"),
+        30: words("hours.half_past"),
+        45: words("hours.quarter_to"),
+    }
     clock = forms.get(minute, words("hours.minutes")).format(hour=twelve, minutes=f"{minute:02d}")
     part = "hours.morning" if hour < 12 else "hours.afternoon" if hour < 18 else "hours.night"
     return words(part).format(time=clock)

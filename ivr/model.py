@@ -178,17 +178,19 @@ YES_WORDS = ("yes", "yeah", "yep", "it is", "that's right")
 NO_WORDS = ("no", "nope", "it isn't", "not really")
 
 # Prompts the engine plays itself, whatever the flow; the checks make sure each exists.
-SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType({
-    "system.no_input": "after silence, before the choices again",
-    "system.not_an_option": "after a key that is not a choice",
-    "system.not_understood": "after words that match no choice",
-    "system.offer_person": "after the second wrong key: how to reach a person",
-    "system.put_through": "after the second silence, before putting the caller through",
-    "system.at_start": "when the caller presses star at the main menu",
-    "system.stale": "when a link from an older version of the flow is followed",
-    "system.error": "when something goes wrong inside the helpline",
-    "system.goodbye": "after a long silence, before the call ends",
-    "system.after_call": "when the caller's conversation with a person ends",
-    "system.fallback": "on the fallback URL, before putting the caller through",
-    "system.fallback_closed": "on the fallback URL when the nurse line is closed",
-})
+SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
+    {
+        "system.no_input": "after silence, before the choices again",
+        "system.not_an_option": "after a key that is not a choice",
+        "system.not_understood": "after words that match no choice",
+        "system.offer_person": "after the second wrong key: how to reach a person",
+        "system.put_through": "after the second silence, before putting the caller through",
+        "system.at_start": "when the caller presses star at the main menu",
+        "system.stale": "when a link from an older version of the flow is followed",
+        "system.error": "when something goes wrong inside the helpline",
+        "system.goodbye": "after a long silence, before the call ends",
+        "system.after_call": "when the caller's conversation with a person ends",
+        "system.fallback": "on the fallback URL, before putting the caller through",
+        "system.fallback_closed": "on the fallback URL when the nurse line is closed",
+    }
+)

@@ -30,8 +30,7 @@ class Readability:
     @property
     def passes(self) -> bool:
         return not self.scored or (
-            self.reading_ease >= MIN_READING_EASE
-            and self.average_sentence <= MAX_AVERAGE_SENTENCE
+            self.reading_ease >= MIN_READING_EASE and self.average_sentence <= MAX_AVERAGE_SENTENCE
         )
 
 

@@ -23,8 +23,9 @@ LAST_RESORT = (
 )
 
 
-def _say(response: VoiceResponse, prompts: PromptBook | None, prompt_id: str,
-         settings: Settings) -> None:
+def _say(
+    response: VoiceResponse, prompts: PromptBook | None, prompt_id: str, settings: Settings
+) -> None:
     text = prompts[prompt_id].spoken if prompts and prompt_id in prompts else LAST_RESORT
     response.say(text, voice=settings.say_voice, language="en-GB")
 
@@ -41,8 +42,12 @@ def fallback_twiml(
     is_open = settings.nurse_line_number and settings.nurse_line_hours.is_open(now)
     if is_open and dial_status is None:
         _say(response, prompts, "system.fallback", settings)
-        dial = response.dial(action=f"{FALLBACK_PATH}?dialled=1", method="POST",
-                             timeout=settings.dial_timeout, answer_on_bridge=True)
+        dial = response.dial(
+            action=f"{FALLBACK_PATH}?dialled=1",
+            method="POST",
+            timeout=settings.dial_timeout,
+            answer_on_bridge=True,
+        )
         dial.number(settings.nurse_line_number)
         return str(response)
     # Closed, or nobody answered: the hours and the safety message, twice, then goodbye; going

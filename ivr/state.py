@@ -70,6 +70,5 @@ def decode(query: Mapping[str, str], flow: Flow) -> Decoded:
     yes = frozenset(a for a in query.get("y", "").split(".") if a)
     kept_yes = yes & frozenset(flow.answer_ids)
     silences, wrong = _count(query.get("s")), _count(query.get("w"))
-    stale = (kept_history != history or kept_yes != yes or silences is None or wrong is None)
-    return Decoded(
-        CallState(node, kept_history, silences or 0, wrong or 0, kept_yes), stale=stale)
+    stale = kept_history != history or kept_yes != yes or silences is None or wrong is None
+    return Decoded(CallState(node, kept_history, silences or 0, wrong or 0, kept_yes), stale=stale)

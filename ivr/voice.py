@@ -70,8 +70,16 @@ def check_signature() -> None:
 def _answer(step: Step, came_from: str, heard: str) -> Response:
     target = step.state.node
     kind = "transfer" if isinstance(step, Transfer) else "ask" if isinstance(step, Ask) else "end"
-    log.info("call=%s from=%s heard=%s to=%s step=%s silences=%d wrong=%d", _call_sid(),
-             came_from, heard or "-", target, kind, step.state.silences, step.state.wrong)
+    log.info(
+        "call=%s from=%s heard=%s to=%s step=%s silences=%d wrong=%d",
+        _call_sid(),
+        came_from,
+        heard or "-",
+        target,
+        kind,
+        step.state.silences,
+        step.state.wrong,
+    )
     voice = helpline().voice
     assert voice is not None
     return twiml(render(step, voice))
@@ -115,8 +123,12 @@ def dial() -> Response:
 @bp.route("/status", methods=["GET", "POST"])
 def status() -> Response:
     """Twilio's status callback: the call's end and length, for the log."""
-    log.info("call=%s status=%s duration=%ss", _call_sid(),
-             request.values.get("CallStatus", "-"), request.values.get("CallDuration", "-"))
+    log.info(
+        "call=%s status=%s duration=%ss",
+        _call_sid(),
+        request.values.get("CallStatus", "-"),
+        request.values.get("CallDuration", "-"),
+    )
     return twiml('<?xml version="1.0" encoding="UTF-8"?><Response/>')
 
 
@@ -133,10 +145,15 @@ def fallback() -> Response:
 def _safe_answer(error: Exception) -> Response:
     """Whatever went wrong, the caller hears something that helps: the menu, or a person."""
     if isinstance(error, HTTPException) and error.code == 403:
-        return Response("Forbidden: bad or missing X-Twilio-Signature\n", 403,
-                        mimetype="text/plain")
-    log.exception("call=%s error on %s; caller sent to safety", _call_sid(), request.path,
-                  exc_info=error if not isinstance(error, HTTPException) else None)
+        return Response(
+            "Forbidden: bad or missing X-Twilio-Signature\n", 403, mimetype="text/plain"
+        )
+    log.exception(
+        "call=%s error on %s; caller sent to safety",
+        _call_sid(),
+        request.path,
+        exc_info=error if not isinstance(error, HTTPException) else None,
+    )
     found = helpline()
     try:
         return _answer(_engine().recover(), "error", "")

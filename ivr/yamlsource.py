@@ -48,9 +48,7 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf")
-)
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
 
 
 def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> Located:
@@ -105,8 +103,8 @@ def load_yaml(path: Path, problems: ProblemList, root: Path | None = None) -> An
     except (OSError, UnicodeDecodeError) as error:
         problems.add(Problem(name, 0, f"cannot be read: {error}", "check the file exists as UTF-8"))
         return None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if _LOST_HASH_KEY.match(line):
+    for number, written in enumerate(text.splitlines(), start=1):
+        if _LOST_HASH_KEY.match(written):
             problems.add(
                 Problem(
                     name,

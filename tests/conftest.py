@@ -87,6 +87,7 @@ def signed_post(
     """POST form data signed for base + path; returns (status, content type, body)."""
     params = {"CallSid": "CA" + "0" * 32, "From": CALLER, **(data or {})}
     signature = RequestValidator(token).compute_signature(base + path, params)
-    response = client.post(path, data=params,
-                           headers={"X-Twilio-Signature": signature, **(headers or {})})
+    response = client.post(
+        path, data=params, headers={"X-Twilio-Signature": signature, **(headers or {})}
+    )
     return response.status_code, response.mimetype, response.get_data(as_text=True)

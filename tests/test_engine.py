@@ -36,8 +36,9 @@ def test_start_plays_welcome_inside_the_first_menu(
     """A new call hears the welcome and then the main menu, in one Ask at the start node."""
     step = make_engine().start()
     start = content.flow.nodes[content.flow.start]
-    assert step == Ask((*content.flow.welcome, *start.say), CallState(content.flow.start),
-                       step.hints)
+    assert step == Ask(
+        (*content.flow.welcome, *start.say), CallState(content.flow.start), step.hints
+    )
     assert "nurse" in step.hints
 
 
@@ -95,10 +96,12 @@ def test_star_at_the_main_menu_says_so(make_engine: MakeEngine, content: Content
 
 def test_hash_repeats_the_node_and_clears_counts(make_engine: MakeEngine, content: Content) -> None:
     """# plays the same node again, without an apology, with counts reset."""
-    step = make_engine().respond(fresh("about", history=("main",), silences=1, wrong=1),
-                                 keys="#")
-    assert step == Ask(content.flow.nodes["about"].say, CallState("about", history=("main",)),
-                       step.hints if isinstance(step, Ask) else ())
+    step = make_engine().respond(fresh("about", history=("main",), silences=1, wrong=1), keys="#")
+    assert step == Ask(
+        content.flow.nodes["about"].say,
+        CallState("about", history=("main",)),
+        step.hints if isinstance(step, Ask) else (),
+    )
 
 
 def test_wrong_keys_apologise_then_offer_a_person_then_put_through(
@@ -186,7 +189,7 @@ def test_words_that_match_nothing_are_not_understood(make_engine: MakeEngine) ->
 
 
 def _walk(engine: Engine, content: Content, answers: list[str]) -> Ask:
-    key, node = first_option(content, "reasons")
+    _key, node = first_option(content, "reasons")
     decoded = fresh(node)
     step = None
     for answer in answers:

@@ -1,0 +1,285 @@
+"""Whole calls through `ivr call`'s phone: signed webhooks, TwiML followed as Twilio does."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from ivr.checks import shortest_paths
+from ivr.cli import main
+from ivr.content import Content
+from ivr.model import ChoiceNode, PromptBook, QuestionNode, SummaryNode, TransferNode
+from ivr.phone import Phone, Transcript
+from tests.conftest import CALLER, TOKEN
+
+
+def keys_to(content: Content, node_id: str) -> list[str]:
+    """The fewest keys from the start to a node."""
+    path = shortest_paths(content.flow)[node_id]
+    keys = []
+    for here, there in itertools.pairwise(path):
+        node = content.flow.nodes[here]
+        if isinstance(node, QuestionNode):
+            keys.append("1" if node.yes == there else "2")
+        else:
+            assert isinstance(node, ChoiceNode)
+            keys.append(next(o.key for o in node.options if o.to == there))
+    return keys
+
+
+def keyed_nodes(content: Content) -> list[str]:
+    """Every node a caller reaches by keys (the transfer's own outcomes aside)."""
+    return [
+        n
+        for n in shortest_paths(content.flow)
+        if not isinstance(content.flow.nodes[n], TransferNode)
+    ]
+
+
+def assert_clean(transcript: Transcript) -> None:
+    """No HTTP error, no bad TwiML, never a call that falls off the end of a document."""
+    assert transcript.errors() == []
+    assert all(r.status == 200 for r in transcript.requests)
+    assert transcript.ended_by != "fell-off-end"
+
+
+def prompt_ids_heard(book: PromptBook, transcript: Transcript) -> set[str]:
+    """The ids of the prompts a call played, found by their spoken text."""
+    by_spoken: dict[str, set[str]] = {}
+    for prompt in book.prompts.values():
+        by_spoken.setdefault(prompt.spoken, set()).add(prompt.id)
+    return {i for text in transcript.heard() for i in by_spoken.get(text, set())}
+
+
+def test_every_node_is_reached_by_keys_and_plays_its_prompts(
+    phone: Phone, content: Content
+) -> None:
+    """Walking to each node by keys plays exactly that node's prompts, with no error."""
+    for node_id in keyed_nodes(content):
+        node = content.flow.nodes[node_id]
+        transcript = phone.call(keys_to(content, node_id))
+        assert_clean(transcript)
+        last = transcript.of_kind("gather")[-1]
+        assert f"n={node_id}" in (last.url or ""), node_id
+        expected = {p for p in node.prompt_ids() if not isinstance(node, SummaryNode)}
+        assert expected <= prompt_ids_heard(content.prompts, transcript), node_id
+
+
+def test_every_prompt_of_the_guidance_can_be_heard(
+    make_app: Callable[..., Flask], content: Content
+) -> None:
+    """Between keyed walks, the walk-through and the nurse line's outcomes, every prompt plays."""
+    heard: set[str] = set()
+
+    def listen(app: Flask, script: list[str], dial_outcome: str = "answered") -> None:
+        # Prompts with {nurse_hours} read differently per app, so match each app's own.
+        book = app.extensions["ivr"].prompts
+        transcript = Phone(app, auth_token=TOKEN, dial_outcome=dial_outcome).call(script)
+        assert_clean(transcript)
+        heard.update(prompt_ids_heard(book, transcript))
+
+    open_app, closed_app = make_app(), make_app(NURSE_LINE_HOURS="never")
+    for node_id in keyed_nodes(content):
+        listen(open_app, keys_to(content, node_id))
+    walk = keys_to(
+        content, next(n for n, v in content.flow.nodes.items() if isinstance(v, QuestionNode))
+    )
+    for answers in (["1"] * 5, ["2"] * 5):
+        listen(open_app, [*walk, *answers])
+    listen(open_app, ["0"], "answered")
+    listen(open_app, ["0", "."], "busy")
+    listen(closed_app, ["0"])
+    listen(closed_app, ["."] * 6)
+    engine_only = {
+        "system.stale",
+        "system.error",
+        "system.fallback",
+        "system.fallback_closed",
+        "system.not_understood",
+        "system.offer_person",
+        "system.at_start",
+        "system.not_an_option",
+        "system.no_input",
+        "system.put_through",
+    }
+    assert set(content.prompts.prompts) - engine_only - heard == set()
+
+
+GUIDANCE_FACTS = [
+    "multidisciplinary",
+    "999",
+    "24-hour",
+    "NHS does not have to",
+    "right to ask",
+    "scan",
+    "travel",
+    "delay",
+    "formally",
+    "go over",
+    "record",
+    "write",
+    "registrar",
+    "specialist nurse",
+    "clinical trial",
+    "upsetting",
+    "choose|decide",
+    "cost|expens",
+    "letters",
+    "PALS",
+    "PASS",
+    "0800 917 2127",
+    "Llais",
+    "Patient and Client Council",
+    "0800 917 0222",
+    "Citizens Advice",
+    "switchboard",
+    "Macmillan",
+    "1 July 2023",
+    "Patient Information Forum",
+]
+
+
+@pytest.mark.parametrize("fact", GUIDANCE_FACTS)
+def test_guidance_fact_is_in_a_prompt_the_flow_plays(content: Content, fact: str) -> None:
+    """Each key fact of the leaflet stands in the written form of some played prompt."""
+    played = {p for node in content.flow.nodes.values() for p in node.prompt_ids()}
+    played |= set(content.flow.welcome)
+    texts = [content.prompts[p].text for p in played]
+    assert any(re.search(fact, t, re.IGNORECASE) for t in texts), fact
+
+
+def test_zero_reaches_the_nurse_line_from_every_node(phone: Phone, content: Content) -> None:
+    """0 pressed in any node rings the nurse line."""
+    for node_id in keyed_nodes(content):
+        transcript = phone.call([*keys_to(content, node_id), "0"])
+        assert_clean(transcript)
+        dials = transcript.of_kind("dial")
+        assert len(dials) == 1, node_id
+        assert "+441632960000" in (dials[0].text or ""), node_id
+
+
+@pytest.mark.parametrize("hours", ["always", "never"])
+def test_silence_and_wrong_keys_never_end_a_call(
+    make_app: Callable[..., Flask], content: Content, hours: str
+) -> None:
+    """In every node, silences and wrong keys keep the call going (until the caller hangs up)."""
+    phone = Phone(make_app(NURSE_LINE_HOURS=hours), auth_token=TOKEN, dial_outcome="no-answer")
+    for node_id in keyed_nodes(content):
+        transcript = phone.call([*keys_to(content, node_id), ".", "9", "9", ".", "5", "7"])
+        assert_clean(transcript)
+        assert transcript.ended_by == "caller-hung-up", node_id
+        assert not transcript.of_kind("hangup"), node_id
+
+
+def test_only_a_long_silence_ends_the_call_with_a_goodbye(
+    make_app: Callable[..., Flask], content: Content
+) -> None:
+    """With the line closed, only the fifth silence in a row ends the call, saying when to call."""
+    app = make_app(NURSE_LINE_HOURS="never")
+    transcript = Phone(app, auth_token=TOKEN).call(["."] * 10)
+    assert_clean(transcript)
+    assert transcript.ended_by == "hangup"
+    assert len(transcript.of_kind("silence")) == 5
+    goodbye = transcript.heard()[-1]
+    assert goodbye == app.extensions["ivr"].prompts["system.goodbye"].spoken
+    assert content.prompts["system.goodbye"].spoken != goodbye  # the hours are said as set
+
+
+def test_back_and_repeat_from_the_keypad(phone: Phone, content: Content) -> None:
+    """* goes back one step and # repeats, from any menu."""
+    transcript = phone.call(["1", "1", "*", "#", "*"])
+    assert_clean(transcript)
+    nodes = [g.url.split("n=")[1].split("&")[0] for g in transcript.of_kind("gather") if g.url]
+    first, second = content.flow.start, content.flow.nodes[content.flow.start]
+    assert isinstance(second, ChoiceNode)
+    about = second.options[0].to
+    about_node = content.flow.nodes[about]
+    assert isinstance(about_node, ChoiceNode)
+    assert nodes == [first, about, about_node.options[0].to, about, about, first]
+
+
+def test_speech_works_beside_the_keypad(phone: Phone) -> None:
+    """Words choose options and reach a person, as keys do."""
+    transcript = phone.call(["reasons", "benefits", "talk to a nurse"])
+    assert_clean(transcript)
+    assert [s.text for s in transcript.of_kind("speech")] == [
+        "reasons",
+        "benefits",
+        "talk to a nurse",
+    ]
+    assert len(transcript.of_kind("dial")) == 1
+
+
+def test_the_reasons_walk_through(phone: Phone, content: Content) -> None:
+    """Five questions one at a time; the summary names the yes answers; then next steps."""
+    first_question = next(n for n, v in content.flow.nodes.items() if isinstance(v, QuestionNode))
+    transcript = phone.call([*keys_to(content, first_question), "1", "2", "2", "1", "2"])
+    assert_clean(transcript)
+    summary = next(v for v in content.flow.nodes.values() if isinstance(v, SummaryNode))
+    said = dict(summary.answers)
+    heard = transcript.heard()
+    yes = [content.prompts[said[a]].spoken for a in ("unsure_diagnosis", "unhappy_treatment")]
+    no = [
+        content.prompts[said[a]].spoken for a in ("not_understood", "best_option", "hard_to_talk")
+    ]
+    assert all(text in heard for text in yes)
+    assert not any(text in heard for text in no)
+    assert heard.index(yes[0]) < heard.index(yes[1])
+    then = [content.prompts[p].spoken for p in summary.then]
+    assert heard[-len(then) :] == then
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "n=renamed_node",
+        "n=main&s=99",
+        "n=about&b=gone.main",
+        "n=main&y=unknown_reason",
+        "n=main&w=x",
+    ],
+)
+def test_a_link_from_an_older_flow_lands_somewhere_sensible(
+    phone: Phone, content: Content, query: str
+) -> None:
+    """A stale or out-of-range URL apologises and plays a menu, never an error."""
+    transcript = phone.call(["1"], path=f"/voice/step?{query}")
+    assert_clean(transcript)
+    assert transcript.heard()[0] == content.prompts["system.stale"].spoken
+
+
+@pytest.mark.parametrize("outcome", ["busy", "no-answer", "failed"])
+def test_when_nobody_answers_the_caller_hears_choices(
+    make_app: Callable[..., Flask], content: Content, outcome: str
+) -> None:
+    """After busy, no answer or a failure, the caller is told and gets choices, not silence."""
+    operator = content.flow.nodes[content.flow.operator]
+    assert isinstance(operator, TransferNode)
+    phone = Phone(make_app(), auth_token=TOKEN, dial_outcome=outcome)
+    transcript = phone.call(["0", "."])
+    assert_clean(transcript)
+    unavailable = content.flow.nodes[operator.unavailable]
+    assert content.prompts[unavailable.say[0]].spoken in transcript.heard()
+
+
+def test_the_callers_number_never_appears_in_urls_or_twiml(phone: Phone) -> None:
+    """The caller's number is sent by Twilio but never echoed into our URLs or TwiML."""
+    transcript = phone.call(["1", "1", ".", "9", "0"])
+    digits = CALLER.lstrip("+")
+    for request in transcript.requests:
+        assert digits not in request.url
+        assert digits not in request.body
+
+
+def test_ivr_call_prints_a_scripted_transcript() -> None:
+    """`ivr call --keys` runs a whole call in-process and prints what the caller hears."""
+    result = CliRunner().invoke(main, ["call", "--keys", "2 1 1 0"])
+    assert result.exit_code == 0, result.output
+    assert "Helpline: " in result.output
+    assert "You press: 2" in result.output
+    assert "Ringing +441632960000" in result.output
