@@ -59,7 +59,7 @@ import sysconfig
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -68,10 +68,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask
+from flask import Flask, request
 from twilio.request_validator import RequestValidator
 from werkzeug.test import EnvironBuilder
 
+import ivr.voice as ivr_voice
 from ivr import create_app
 from ivr.model import GLOBAL_KEYS, ChoiceNode
 
@@ -108,13 +109,21 @@ class Plan:
     http_repeats: int
 
 
-FULL = Plan(requests=3000, rounds=10, warmup_requests=200, http_warmup_s=2.0,
-            http_seconds=12.0, http_repeats=2)
-QUICK = Plan(requests=400, rounds=4, warmup_requests=50, http_warmup_s=1.0,
-             http_seconds=3.0, http_repeats=2)
+FULL = Plan(
+    requests=3000,
+    rounds=10,
+    warmup_requests=200,
+    http_warmup_s=2.0,
+    http_seconds=12.0,
+    http_repeats=2,
+)
+QUICK = Plan(
+    requests=400, rounds=4, warmup_requests=50, http_warmup_s=1.0, http_seconds=3.0, http_repeats=2
+)
 
 
 # ------------------------------------------------------------------ the requests Twilio sends
+
 
 @dataclass(frozen=True)
 class Webhook:
@@ -129,13 +138,31 @@ def twilio_params(call: int, **extra: str) -> dict[str, str]:
     """The form Twilio posts with every voice webhook (fictional numbers), plus `extra`."""
     caller, line = f"+4416329{call % 1000:03d}99", "+441632960123"
     params = {
-        "AccountSid": "AC" + "0123456789abcdef" * 2, "ApiVersion": "2010-04-01",
-        "CallSid": f"CA{call:032x}", "CallStatus": "in-progress", "Direction": "inbound",
-        "Caller": caller, "CallerCity": "", "CallerCountry": "GB", "CallerState": "",
-        "CallerZip": "", "From": caller, "FromCity": "", "FromCountry": "GB", "FromState": "",
-        "FromZip": "", "Called": line, "CalledCity": "", "CalledCountry": "GB",
-        "CalledState": "", "CalledZip": "", "To": line, "ToCity": "", "ToCountry": "GB",
-        "ToState": "", "ToZip": "",
+        "AccountSid": "AC" + "0123456789abcdef" * 2,
+        "ApiVersion": "2010-04-01",
+        "CallSid": f"CA{call:032x}",
+        "CallStatus": "in-progress",
+        "Direction": "inbound",
+        "Caller": caller,
+        "CallerCity": "",
+        "CallerCountry": "GB",
+        "CallerState": "",
+        "CallerZip": "",
+        "From": caller,
+        "FromCity": "",
+        "FromCountry": "GB",
+        "FromState": "",
+        "FromZip": "",
+        "Called": line,
+        "CalledCity": "",
+        "CalledCountry": "GB",
+        "CalledState": "",
+        "CalledZip": "",
+        "To": line,
+        "ToCity": "",
+        "ToCountry": "GB",
+        "ToState": "",
+        "ToZip": "",
     }
     params.update(extra)
     return params
@@ -156,25 +183,50 @@ def webhooks(app: Flask, call: int = 1) -> list[Webhook]:
         Webhook("key press", step, twilio_params(call, Digits=key, **gathered)),
         Webhook("silence", step, twilio_params(call)),
         Webhook("wrong key", step, twilio_params(call, Digits=wrong, **gathered)),
-        Webhook("dial outcome", "/voice/dial?" + urlencode({"n": flow.operator}),
-                twilio_params(call, DialCallStatus="no-answer", DialCallSid=f"CA{call:032X}",
-                              DialCallDuration="0", DialBridged="false")),
-        Webhook("status", "/voice/status",
-                twilio_params(call, CallStatus="completed", CallDuration="94", Duration="2",
-                              CallbackSource="call-progress-events", SequenceNumber="0",
-                              Timestamp="Fri, 27 Nov 2026 11:15:00 +0000")),
-        Webhook("fallback", "/voice/fallback",
-                twilio_params(call, ErrorCode="11200",
-                              ErrorUrl="https://helpline.example.org/voice/step?n=main")),
+        Webhook(
+            "dial outcome",
+            "/voice/dial?" + urlencode({"n": flow.operator}),
+            twilio_params(
+                call,
+                DialCallStatus="no-answer",
+                DialCallSid=f"CA{call:032X}",
+                DialCallDuration="0",
+                DialBridged="false",
+            ),
+        ),
+        Webhook(
+            "status",
+            "/voice/status",
+            twilio_params(
+                call,
+                CallStatus="completed",
+                CallDuration="94",
+                Duration="2",
+                CallbackSource="call-progress-events",
+                SequenceNumber="0",
+                Timestamp="Fri, 27 Nov 2026 11:15:00 +0000",
+            ),
+        ),
+        Webhook(
+            "fallback",
+            "/voice/fallback",
+            twilio_params(
+                call, ErrorCode="11200", ErrorUrl="https://helpline.example.org/voice/step?n=main"
+            ),
+        ),
     ]
 
 
 def sign(base_url: str, hook: Webhook) -> str:
     """The X-Twilio-Signature Twilio would send for this request at this address."""
-    return RequestValidator(TOKEN).compute_signature(base_url + hook.path, dict(hook.params))
+    signature: str = RequestValidator(TOKEN).compute_signature(
+        base_url + hook.path, dict(hook.params)
+    )
+    return signature
 
 
 # ------------------------------------------------------------------ figures
+
 
 @dataclass
 class Sample:
@@ -183,6 +235,8 @@ class Sample:
     latencies: list[int] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0  # wall time, over HTTP; in-process throughput is 1 / mean
+    server_cpu_s: float = 0.0  # over HTTP: CPU the server's processes used meanwhile
+    client_cpu_s: float = 0.0  # over HTTP: CPU this process (the callers) used meanwhile
 
     def add(self, other: Sample) -> None:
         """Pool another sample into this one."""
@@ -192,12 +246,17 @@ class Sample:
 
     @property
     def mean_us(self) -> float:
+        """The mean latency in microseconds."""
         return sum(self.latencies) / len(self.latencies) / 1e3
 
     def percentile_us(self, q: float) -> float:
         """The nearest-rank percentile, q in (0, 100]."""
         ordered = sorted(self.latencies)
         return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] / 1e3
+
+    def cpu_us(self, seconds: float) -> float:
+        """CPU seconds spread over the requests answered, in microseconds each."""
+        return seconds / len(self.latencies) * 1e6
 
     @property
     def per_second(self) -> float:
@@ -209,8 +268,10 @@ class Sample:
 
 def ratios(ours: Sample, minimal: Sample) -> tuple[float, float]:
     """Throughput ours/minimal (goal >= 0.8) and p99 ours/minimal (goal <= 2)."""
-    return (ours.per_second / minimal.per_second,
-            ours.percentile_us(99) / minimal.percentile_us(99))
+    return (
+        ours.per_second / minimal.per_second,
+        ours.percentile_us(99) / minimal.percentile_us(99),
+    )
 
 
 def verdict(where: str, ours: Sample, minimal: Sample) -> bool:
@@ -218,8 +279,10 @@ def verdict(where: str, ours: Sample, minimal: Sample) -> bool:
     throughput, p99 = ratios(ours, minimal)
     ok_throughput, ok_p99 = throughput >= GOAL_THROUGHPUT, p99 <= GOAL_P99
     print(f"{where}:")
-    print(f"  throughput ratio {throughput:.2f} (goal >= {GOAL_THROUGHPUT}): "
-          f"{'PASS' if ok_throughput else 'FAIL'}")
+    print(
+        f"  throughput ratio {throughput:.2f} (goal >= {GOAL_THROUGHPUT}): "
+        f"{'PASS' if ok_throughput else 'FAIL'}"
+    )
     print(f"  p99 ratio {p99:.2f} (goal <= {GOAL_P99}): {'PASS' if ok_p99 else 'FAIL'}")
     return ok_throughput and ok_p99
 
@@ -229,19 +292,36 @@ def verdict(where: str, ours: Sample, minimal: Sample) -> bool:
 Send = Callable[[], tuple[int, str]]
 
 
-def wsgi_sender(app: Flask, hook: Webhook, signature: str) -> Send:
-    """A request built once, replayed into the WSGI app: (status, content type) per call."""
-    builder = EnvironBuilder(path=hook.path, base_url="http://localhost", method="POST",
-                             data=dict(hook.params), headers={"X-Twilio-Signature": signature})
+def prepared(hook: Webhook, signature: str) -> tuple[dict[str, Any], bytes]:
+    """The WSGI environ of a request at http://localhost (as the test client builds it), and its
+    body, to be replayed with a fresh input stream each time."""
+    builder = EnvironBuilder(
+        path=hook.path,
+        base_url="http://localhost",
+        method="POST",
+        data=dict(hook.params),
+        headers=[("X-Twilio-Signature", signature)],
+    )
     environ = builder.get_environ()
     body = environ["wsgi.input"].read()
     builder.close()
+    return environ, body
+
+
+def wsgi_sender(app: Flask, hook: Webhook, signature: str) -> Send:
+    """A request built once, replayed into the WSGI app: (status, content type) per call."""
+    environ, body = prepared(hook, signature)
     answer: list[Any] = []
 
-    def start_response(status: str, headers: list[tuple[str, str]], *_: object) -> None:
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], object]:
+        """WSGI's start_response: keep the status and headers."""
         answer[:] = [status, headers]
+        return lambda data: None
 
     def send() -> tuple[int, str]:
+        """One request, answered in full."""
         fresh = dict(environ)
         fresh["wsgi.input"] = io.BytesIO(body)
         chunks = app(fresh, start_response)
@@ -261,6 +341,7 @@ def test_client_sender(app: Flask, hook: Webhook, signature: str) -> Send:
     headers = {"X-Twilio-Signature": signature}
 
     def send() -> tuple[int, str]:
+        """One request through the test client."""
         response = client.post(hook.path, data=dict(hook.params), headers=headers)
         return response.status_code, response.content_type or ""
 
@@ -288,12 +369,17 @@ def build_apps() -> dict[str, Flask]:
     }
 
 
-def run_in_process(apps: Mapping[str, Flask], hooks: Sequence[Webhook], plan: Plan,
-                   test_client: bool) -> dict[str, dict[str, Sample]]:
+def run_in_process(
+    apps: Mapping[str, Flask], hooks: Sequence[Webhook], plan: Plan, test_client: bool
+) -> dict[str, dict[str, Sample]]:
     """Time every kind on every app, the apps taking turns in rounds: kind -> app -> sample."""
     make = test_client_sender if test_client else wsgi_sender
-    senders = {hook.kind: {name: make(app, hook, sign("http://localhost", hook))
-                           for name, app in apps.items()} for hook in hooks}
+    senders = {
+        hook.kind: {
+            name: make(app, hook, sign("http://localhost", hook)) for name, app in apps.items()
+        }
+        for hook in hooks
+    }
     results = {hook.kind: {name: Sample() for name in apps} for hook in hooks}
     for by_app in senders.values():
         for send in by_app.values():
@@ -301,7 +387,7 @@ def run_in_process(apps: Mapping[str, Flask], hooks: Sequence[Webhook], plan: Pl
     per_round = plan.requests // plan.rounds
     names = list(apps)
     for turn in range(plan.rounds):
-        order = names[turn % len(names):] + names[:turn % len(names)]
+        order = names[turn % len(names) :] + names[: turn % len(names)]
         for kind, by_app in senders.items():
             for name in order:
                 time_requests(by_app[name], per_round, results[kind][name])
@@ -312,26 +398,38 @@ def print_in_process(results: Mapping[str, Mapping[str, Sample]]) -> dict[str, S
     """The two in-process tables; returns every kind pooled per app (an equal mix)."""
     pooled = {name: Sample() for name in (MINIMAL, SIGNED, UNSIGNED)}
     print(f"{'':14}{'minimal app':>26} {'helpline, signatures checked':>30}  {'ratios':>11}")
-    print(f"{'kind':14}{'mean':>7}{'p50':>6}{'p99':>7}{'req/s':>7}  "
-          f"{'mean':>7}{'p50':>6}{'p99':>7}{'req/s':>7}  {'thr':>5}{'p99':>6}")
+    print(
+        f"{'kind':14}{'mean':>7}{'p50':>6}{'p99':>7}{'req/s':>7}  "
+        f"{'mean':>7}{'p50':>6}{'p99':>7}{'req/s':>7}  {'thr':>5}{'p99':>6}"
+    )
     rows = [*results.items(), ("all (mix)", pooled)]
-    for kind, by_app in results.items():
+    for by_app in results.values():
         for name, sample in by_app.items():
             pooled[name].add(sample)
     for kind, by_app in rows:
         mini, ours = by_app[MINIMAL], by_app[SIGNED]
         throughput, p99 = ratios(ours, mini)
-        print(f"{kind:14}" + "  ".join(
-            f"{s.mean_us:7.0f}{s.percentile_us(50):6.0f}{s.percentile_us(99):7.0f}"
-            f"{s.per_second:7.0f}" for s in (mini, ours)) + f"  {throughput:5.2f}{p99:6.2f}")
-    print("(times in microseconds per request; req/s = one request after another; "
-          "the mix weighs every kind equally)")
+        print(
+            f"{kind:14}"
+            + "  ".join(
+                f"{s.mean_us:7.0f}{s.percentile_us(50):6.0f}{s.percentile_us(99):7.0f}"
+                f"{s.per_second:7.0f}"
+                for s in (mini, ours)
+            )
+            + f"  {throughput:5.2f}{p99:6.2f}"
+        )
+    print(
+        "(times in microseconds per request; req/s = one request after another; "
+        "the mix weighs every kind equally)"
+    )
     print(f"\n{'kind':14}{'unsigned':>10}{'signed':>9}{'signing':>9}  unsigned/minimal thr, p99")
     for kind, by_app in rows:
         unsigned, signed = by_app[UNSIGNED], by_app[SIGNED]
         throughput, p99 = ratios(unsigned, by_app[MINIMAL])
-        print(f"{kind:14}{unsigned.mean_us:10.0f}{signed.mean_us:9.0f}"
-              f"{signed.mean_us - unsigned.mean_us:9.0f}  {throughput:10.2f}{p99:6.2f}")
+        print(
+            f"{kind:14}{unsigned.mean_us:10.0f}{signed.mean_us:9.0f}"
+            f"{signed.mean_us - unsigned.mean_us:9.0f}  {throughput:10.2f}{p99:6.2f}"
+        )
     print("(mean microseconds per request; signing = what checking the signature adds)")
     for name, sample in pooled.items():
         for error, count in sample.errors.items():
@@ -340,6 +438,7 @@ def print_in_process(results: Mapping[str, Mapping[str, Sample]]) -> dict[str, S
 
 
 # ------------------------------------------------------------------ over HTTP
+
 
 def procfile_command() -> tuple[list[str], str]:
     """The Procfile's web command as arguments, and where it came from."""
@@ -351,7 +450,7 @@ def procfile_command() -> tuple[list[str], str]:
     return shlex.split(PROCFILE_DEFAULT), "built-in copy (no Procfile web: line)"
 
 
-def server_command(args: Sequence[str], port: int, app_spec: str) -> list[str]:
+def server_command(args: Sequence[str], port: int | str, app_spec: str) -> list[str]:
     """The Procfile's command on 127.0.0.1:port, serving `app_spec` (the venv's gunicorn)."""
     command = []
     for arg in args:
@@ -376,6 +475,7 @@ class Connection:
     """One keep-alive HTTP/1.1 connection that sends prepared requests and reads the answers."""
 
     def __init__(self, port: int) -> None:
+        """Connect to 127.0.0.1:port, with Nagle's delay off as an HTTP client should."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buffer = b""
@@ -387,8 +487,10 @@ class Connection:
         while (end := self.buffer.find(b"\r\n\r\n")) < 0:
             self._receive()
         lines = self.buffer[:end].decode("latin-1").split("\r\n")
-        headers = {name.strip().lower(): value.strip()
-                   for name, _, value in (line.partition(":") for line in lines[1:])}
+        headers = {
+            name.strip().lower(): value.strip()
+            for name, _, value in (line.partition(":") for line in lines[1:])
+        }
         if "content-length" not in headers:
             raise ConnectionError(f"answer without Content-Length: {lines[0]}")
         finish = end + 4 + int(headers["content-length"])
@@ -406,6 +508,7 @@ class Connection:
         self.buffer += chunk
 
     def close(self) -> None:
+        """Close the socket."""
         self.sock.close()
 
 
@@ -421,7 +524,9 @@ def request_pool(port: int, hooks_per_call: Sequence[Sequence[Webhook]]) -> list
                 f"User-Agent: TwilioProxy/1.1\r\nAccept: */*\r\n"
                 f"Content-Type: application/x-www-form-urlencoded\r\n"
                 f"Content-Length: {len(body)}\r\nX-Twilio-Signature: {sign(base, hook)}\r\n"
-                f"Connection: keep-alive\r\n\r\n".encode() + body)
+                f"Connection: keep-alive\r\n\r\n".encode()
+                + body
+            )
     return pool
 
 
@@ -458,8 +563,9 @@ def drive(port: int, pool: Sequence[bytes], threads: int, seconds: float) -> Sam
         if connection is not None:
             connection.close()
 
-    workers = [threading.Thread(target=caller, args=(i, s), daemon=True)
-               for i, s in enumerate(samples)]
+    workers = [
+        threading.Thread(target=caller, args=(i, s), daemon=True) for i, s in enumerate(samples)
+    ]
     for worker in workers:
         worker.start()
     go.wait()
@@ -472,6 +578,24 @@ def drive(port: int, pool: Sequence[bytes], threads: int, seconds: float) -> Sam
     for sample in samples:
         total.latencies += sample.latencies
         total.errors.update(sample.errors)
+    return total
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children, from /proc (0 where there is none)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    proc = Path("/proc")
+    total = 0.0
+    for entry in proc.iterdir() if (proc / "self" / "stat").exists() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except (OSError, ValueError):
+            continue
+        # After the command: state, ppid, ..., utime and stime are the 12th and 13th.
+        if entry.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / ticks
     return total
 
 
@@ -493,15 +617,16 @@ def wait_until_answering(port: int, server: subprocess.Popen[bytes], log: Path) 
 
 
 @contextmanager
-def serving(command: Sequence[str], port: int, log: Path) -> Iterator[None]:
+def serving(command: Sequence[str], port: int, log: Path) -> Iterator[int]:
     """Run the server command (settings in its environment) until the block ends."""
     env = {**os.environ, **CONFIG}
     with log.open("wb") as output:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,
-                                  stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
         try:
             wait_until_answering(port, server, log)
-            yield
+            yield server.pid
         finally:
             server.terminate()
             try:
@@ -511,8 +636,9 @@ def serving(command: Sequence[str], port: int, log: Path) -> Iterator[None]:
                 server.wait()
 
 
-def run_http(args: Sequence[str], hooks_per_call: Sequence[Sequence[Webhook]],
-             plan: Plan) -> dict[str, Sample]:
+def run_http(
+    args: Sequence[str], hooks_per_call: Sequence[Sequence[Webhook]], plan: Plan
+) -> dict[str, Sample]:
     """Each server in turn, alternating, `http_repeats` times; the better run of each."""
     runs: dict[str, list[Sample]] = {MINIMAL: [], SIGNED: []}
     specs = {MINIMAL: MINIMAL_APP_SPEC, SIGNED: OUR_APP_SPEC}
@@ -522,34 +648,55 @@ def run_http(args: Sequence[str], hooks_per_call: Sequence[Sequence[Webhook]],
                 port = free_port()
                 pool = request_pool(port, hooks_per_call)
                 log = Path(folder) / f"{name}-{repeat}.log"
-                with serving(server_command(args, port, spec), port, log):
+                with serving(server_command(args, port, spec), port, log) as pid:
                     drive(port, pool, CLIENT_THREADS, plan.http_warmup_s)
+                    server_cpu, client_cpu = server_cpu_seconds(pid), time.process_time()
                     sample = drive(port, pool, CLIENT_THREADS, plan.http_seconds)
+                    sample.server_cpu_s = server_cpu_seconds(pid) - server_cpu
+                    sample.client_cpu_s = time.process_time() - client_cpu
                 runs[name].append(sample)
-                print(f"  run {repeat + 1} {name:8} {sample.per_second:7.0f} req/s  "
-                      f"p50 {sample.percentile_us(50) / 1e3:6.2f} ms  "
-                      f"p99 {sample.percentile_us(99) / 1e3:6.2f} ms  "
-                      f"{len(sample.latencies)} answers, {sum(sample.errors.values())} errors",
-                      flush=True)
+                print(
+                    f"  run {repeat + 1} {name:8} {sample.per_second:6.0f} req/s  "
+                    f"p50 {sample.percentile_us(50) / 1e3:5.2f} ms  "
+                    f"p99 {sample.percentile_us(99) / 1e3:5.2f} ms  "
+                    f"CPU/answer server {sample.cpu_us(sample.server_cpu_s):4.0f} us "
+                    f"client {sample.cpu_us(sample.client_cpu_s):3.0f} us  "
+                    f"{len(sample.latencies)} answers, {sum(sample.errors.values())} errors",
+                    flush=True,
+                )
                 for error, count in sample.errors.items():
                     print(f"    ERROR {count} x {error}")
                 if sample.errors:
-                    print("    server log (last lines):\n      " + "\n      ".join(
-                        log.read_text(errors="replace").splitlines()[-15:]))
+                    print(
+                        "    server log (last lines):\n      "
+                        + "\n      ".join(log.read_text(errors="replace").splitlines()[-15:])
+                    )
     return {name: max(samples, key=lambda s: s.per_second) for name, samples in runs.items()}
 
 
 def print_http(best: Mapping[str, Sample]) -> None:
     """The better run of each server, side by side, and the ratios."""
-    print(f"\n{'better run':12}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(
+        f"\n{'better run':12}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'server CPU us':>15}{'client CPU us':>15}"
+    )
     for name, sample in best.items():
-        print(f"{name:12}{sample.per_second:8.0f}{sample.percentile_us(50) / 1e3:9.2f}"
-              f"{sample.percentile_us(99) / 1e3:9.2f}{sum(sample.errors.values()):8d}")
+        print(
+            f"{name:12}{sample.per_second:8.0f}{sample.percentile_us(50) / 1e3:9.2f}"
+            f"{sample.percentile_us(99) / 1e3:9.2f}{sum(sample.errors.values()):8d}"
+            f"{sample.cpu_us(sample.server_cpu_s):15.0f}"
+            f"{sample.cpu_us(sample.client_cpu_s):15.0f}"
+        )
     throughput, p99 = ratios(best[SIGNED], best[MINIMAL])
     print(f"{'ratio':12}{throughput:8.2f}{'':9}{p99:9.2f}")
+    print(
+        "(CPU us = CPU time per answer while timed: the server's master and workers, and "
+        "this process's callers)"
+    )
 
 
 # ------------------------------------------------------------------ where the time goes
+
 
 def group_of(filename: str) -> str:
     """A profile entry's file as a readable group: package, ivr module, or stdlib module."""
@@ -557,8 +704,8 @@ def group_of(filename: str) -> str:
         return "C built-ins"
     path = Path(filename)
     if "site-packages" in path.parts:
-        parts = path.parts[path.parts.index("site-packages") + 1:]
-        return ".".join(p.removesuffix(".py") for p in parts[:2 if parts[0] == "twilio" else 1])
+        parts = path.parts[path.parts.index("site-packages") + 1 :]
+        return ".".join(p.removesuffix(".py") for p in parts[: 2 if parts[0] == "twilio" else 1])
     if ROOT in path.parents:
         return str(path.relative_to(ROOT))
     stdlib = Path(sysconfig.get_paths()["stdlib"])
@@ -567,59 +714,152 @@ def group_of(filename: str) -> str:
     return path.name
 
 
-def where_the_time_goes(results: Mapping[str, Mapping[str, Sample]], app: Flask,
-                        hooks: Sequence[Webhook], requests: int) -> None:
+def stage_times(apps: Mapping[str, Flask], hook: Webhook, count: int) -> dict[str, float]:
+    """Mean microseconds of each stage of one request, timed in real request contexts, with
+    whole requests to our app and the minimal one taking turns with them (same moments)."""
+    app = apps[SIGNED]
+    signature = sign("http://localhost", hook)
+    whole = {name: wsgi_sender(apps[name], hook, signature) for name in (SIGNED, MINIMAL)}
+    environ, body = prepared(hook, signature)
+    endpoint, view_args = app.url_map.bind("localhost").match(hook.path.split("?")[0], "POST")
+    view = app.view_functions[endpoint]
+    validator = app.extensions["ivr"].validator
+    clock = time.perf_counter_ns
+    spent: Counter[str] = Counter()
+    names = vars(ivr_voice)  # where the views look `render` up; patched only in this process
+    render = names["render"]
+
+    def timed_render(*args: Any) -> str:
+        """ivr.twiml.render, timed."""
+        began = clock()
+        try:
+            rendered: str = render(*args)
+            return rendered
+        finally:
+            spent["render"] += clock() - began
+
+    names["render"] = timed_render
+    try:
+        for _ in range(count):
+            for name, send in whole.items():
+                began = clock()
+                send()
+                spent[name] += clock() - began
+            fresh = dict(environ)
+            fresh["wsgi.input"] = io.BytesIO(body)
+            with app.request_context(fresh):
+                began = clock()
+                form = request.form.to_dict()
+                parsed = clock()
+                ivr_voice.check_signature()
+                checked = clock()
+                validator.validate(ivr_voice.signed_url(), form, signature)
+                validated = clock()
+                view(**view_args)
+                spent["form"] += parsed - began
+                spent["check"] += checked - parsed
+                spent["validate"] += validated - checked
+                spent["view"] += clock() - validated
+    finally:
+        names["render"] = render
+    return {stage: total / count / 1e3 for stage, total in spent.items()}
+
+
+def where_the_time_goes(
+    results: Mapping[str, Mapping[str, Sample]],
+    apps: Mapping[str, Flask],
+    hooks: Sequence[Webhook],
+    requests: int,
+) -> None:
     """Profile the kind furthest from the minimal app: time by module, then top functions."""
     kind = min(results, key=lambda k: ratios(results[k][SIGNED], results[k][MINIMAL])[0])
     hook = next(h for h in hooks if h.kind == kind)
     by_app = results[kind]
-    print(f"\nSlowest kind next to the minimal app: {kind} ({hook.path}), "
-          f"{by_app[SIGNED].mean_us:.0f} us against {by_app[MINIMAL].mean_us:.0f} us; "
-          f"the signature check is {by_app[SIGNED].mean_us - by_app[UNSIGNED].mean_us:.0f} us "
-          f"of it (signed - unsigned).")
-    send = wsgi_sender(app, hook, sign("http://localhost", hook))
+    print(
+        f"\nSlowest kind next to the minimal app: {kind} ({hook.path}), "
+        f"{by_app[SIGNED].mean_us:.0f} us against {by_app[MINIMAL].mean_us:.0f} us; "
+        f"the signature check is {by_app[SIGNED].mean_us - by_app[UNSIGNED].mean_us:.0f} us "
+        f"of it (signed - unsigned)."
+    )
+    stages = stage_times(apps, hook, requests)
+    rows = [
+        (
+            "Flask and Werkzeug: request in, response out (the minimal app's whole answer)",
+            stages[MINIMAL],
+        ),
+        ("parse the form (request.form: Twilio's 25-30 fields)", stages["form"]),
+        ("check the signature (ivr.voice.check_signature)", stages["check"]),
+        ("  of which RequestValidator.validate alone", stages["validate"]),
+        (f"the view ({hook.path.split('?')[0]}): state, engine, TwiML, log lines", stages["view"]),
+        ("  of which TwiML rendering (ivr.twiml.render)", stages["render"]),
+    ]
+    accounted = stages[MINIMAL] + stages["form"] + stages["check"] + stages["view"]
+    rows.append(("the rest (the total less the above)", stages[SIGNED] - accounted))
+    print(
+        f"\nStages of one {kind} request, timed apart in request contexts, taking turns with "
+        f"whole requests (mean us; a whole one took {stages[SIGNED]:.0f} us here):"
+    )
+    for label, micros in rows:
+        print(f"  {micros:7.0f}  {label}")
+    send = wsgi_sender(apps[SIGNED], hook, sign("http://localhost", hook))
     profiler = cProfile.Profile()
     profiler.runcall(time_requests, send, requests, Sample())
     stats: dict[tuple[str, int, str], tuple[int, int, float, float, object]]
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     here = str(Path(__file__).resolve())
-    entries = {key: value for key, value in stats.items()
-               if key[0] != here and "_lsprof.Profiler" not in key[2]}
+    entries = {
+        key: value
+        for key, value in stats.items()
+        if key[0] != here and "_lsprof.Profiler" not in key[2]
+    }
     total = sum(value[2] for value in entries.values())
-    groups: Counter[str] = Counter()
+    groups: dict[str, float] = defaultdict(float)
     for (filename, _, _), (_, _, own, _, _) in entries.items():
         groups[group_of(filename)] += own
-    print(f"\nOwn time by module, under cProfile ({requests} requests; cProfile slows many "
-          "small calls, so read the shares, not the microseconds):")
-    for group, own in groups.most_common(12):
+    print(
+        f"\nOwn time by module, under cProfile ({requests} requests; cProfile slows many "
+        "small calls, so read the shares, not the microseconds):"
+    )
+    for group, own in sorted(groups.items(), key=lambda item: item[1], reverse=True)[:12]:
         print(f"  {own / total:6.1%}  {own / requests * 1e6:7.1f} us  {group}")
-    print("\nTop 10 functions by cumulative time (us per request):")
+    print("\nTop functions by cumulative time, under cProfile (us per request):")
     print(f"  {'cumulative':>10}{'own':>8}{'calls':>7}  function")
-    top = sorted(entries.items(), key=lambda item: item[1][3], reverse=True)[:10]
+    top = sorted(entries.items(), key=lambda item: item[1][3], reverse=True)[:16]
     for (filename, line, name), (_, calls, own, cumulative, _) in top:
         where = f"{group_of(filename)}:{line}" if filename != "~" else ""
-        print(f"  {cumulative / requests * 1e6:10.1f}{own / requests * 1e6:8.1f}"
-              f"{calls / requests:7.1f}  {name} {where}")
+        print(
+            f"  {cumulative / requests * 1e6:10.1f}{own / requests * 1e6:8.1f}"
+            f"{calls / requests:7.1f}  {name} {where}"
+        )
 
 
 # ------------------------------------------------------------------ the run
 
+
 def header(plan: Plan, args: argparse.Namespace, command: Sequence[str], source: str) -> None:
     """How this run was made, so the figures can be compared with another machine's."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"Webhook benchmark, {time.strftime('%Y-%m-%d %H:%M')}, "
-          f"{'--quick' if args.quick else 'full run'}")
-    print(f"  Python {platform.python_version()} on {platform.platform()}, {cpus} CPUs; "
-          + ", ".join(f"{p} {version(p)}" for p in ("flask", "werkzeug", "twilio", "gunicorn")))
+    print(
+        f"Webhook benchmark, {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"{'--quick' if args.quick else 'full run'}"
+    )
+    print(
+        f"  Python {platform.python_version()} on {platform.platform()}, {cpus} CPUs; "
+        + ", ".join(f"{p} {version(p)}" for p in ("flask", "werkzeug", "twilio", "gunicorn"))
+    )
     if args.only != "http":
-        print(f"  in-process: {plan.requests} requests per kind and app in {plan.rounds} rounds "
-              f"(+{plan.warmup_requests} warm-up), "
-              f"{'Flask test client' if args.test_client else 'prepared WSGI environ'}")
+        print(
+            f"  in-process: {plan.requests} requests per kind and app in {plan.rounds} rounds "
+            f"(+{plan.warmup_requests} warm-up), "
+            f"{'Flask test client' if args.test_client else 'prepared WSGI environ'}"
+        )
     if args.only != "in-process":
-        print(f"  over HTTP: {' '.join(command)}  (from the {source})")
-        print(f"    {CLIENT_THREADS} client threads (stdlib sockets, keep-alive), "
-              f"{plan.http_warmup_s:g} s warm-up + {plan.http_seconds:g} s per run, "
-              f"{plan.http_repeats} runs per server alternating, better run reported")
+        print(f"  over HTTP: {shlex.join(command)}  (from the {source})")
+        print(
+            f"    {CLIENT_THREADS} client threads (stdlib sockets, keep-alive), "
+            f"{plan.http_warmup_s:g} s warm-up + {plan.http_seconds:g} s per run, "
+            f"{plan.http_repeats} runs per server alternating, better run reported"
+        )
     print("  helpline settings: " + ", ".join(f"{k}={v}" for k, v in CONFIG.items()))
 
 
@@ -628,8 +868,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests, shorter runs")
     parser.add_argument("--only", choices=("in-process", "http"), help="run only one part")
-    parser.add_argument("--test-client", action="store_true",
-                        help="in-process, time Flask's test client rather than the WSGI call")
+    parser.add_argument(
+        "--test-client",
+        action="store_true",
+        help="in-process, time Flask's test client rather than the WSGI call",
+    )
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     # As without logging set up (the Procfile's gunicorn): warnings are written, to nowhere.
@@ -637,7 +880,7 @@ def main() -> None:
     quiet.setLevel(logging.WARNING)
     logging.getLogger("ivr").addHandler(quiet)
     procfile_args, source = procfile_command()
-    header(plan, args, server_command(procfile_args, 0, OUR_APP_SPEC), source)
+    header(plan, args, server_command(procfile_args, "<free port>", OUR_APP_SPEC), source)
     apps = build_apps()
     hooks = webhooks(apps[SIGNED])
     verdicts: dict[str, bool] = {}
@@ -650,24 +893,24 @@ def main() -> None:
         results = run_in_process(apps, hooks, plan, args.test_client)
         pooled = print_in_process(results)
     if args.only != "in-process":
-        print("\n== Over HTTP: the Procfile's gunicorn, an equal mix of the seven kinds",
-              flush=True)
-        best = run_http(procfile_args, [webhooks(apps[SIGNED], call) for call in range(16)],
-                        plan)
+        print(
+            "\n== Over HTTP: the Procfile's gunicorn, an equal mix of the seven kinds", flush=True
+        )
+        best = run_http(procfile_args, [webhooks(apps[SIGNED], call) for call in range(16)], plan)
         print_http(best)
 
     print("\n== Verdict: the helpline with signatures checked, against the minimal app")
     if args.only != "http":
-        verdicts["in-process"] = verdict("in-process, all kinds", pooled[SIGNED],
-                                         pooled[MINIMAL])
+        verdicts["in-process"] = verdict("in-process, all kinds", pooled[SIGNED], pooled[MINIMAL])
     if args.only != "in-process":
-        verdicts["http"] = verdict("over HTTP (the Procfile's gunicorn)", best[SIGNED],
-                                   best[MINIMAL])
+        verdicts["http"] = verdict(
+            "over HTTP (the Procfile's gunicorn)", best[SIGNED], best[MINIMAL]
+        )
     if not all(verdicts.values()):
         print("\n== Where the time goes (in-process profile)")
         if not results:  # --only http: a short in-process run to profile
             results = run_in_process(apps, hooks, QUICK, test_client=False)
-        where_the_time_goes(results, apps[SIGNED], hooks, plan.requests)
+        where_the_time_goes(results, apps, hooks, plan.requests)
 
 
 if __name__ == "__main__":

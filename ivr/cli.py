@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
 from dotenv import load_dotenv
+from flask import Flask
 
 from ivr.config import ConfigError, load_settings
 from ivr.problems import ContentError

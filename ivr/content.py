@@ -233,7 +233,9 @@ def _common(node_id: str, raw: LocatedDict) -> dict[str, Any]:
 
 _BUILDERS: Mapping[str, Callable[[str, LocatedDict], Node]] = {
     "menu": lambda i, r: MenuNode(**_common(i, r), options=_options(r["options"])),
-    "info": lambda i, r: InfoNode(**_common(i, r), options=_options(r["options"])),
+    "info": lambda i, r: InfoNode(
+        **_common(i, r), options=_options(r["options"]), choices=_ids(r["choices"])
+    ),
     "question": lambda i, r: QuestionNode(
         **_common(i, r), records=r["records"], yes=r["yes"], no=r["no"]
     ),

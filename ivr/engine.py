@@ -22,6 +22,7 @@ from ivr.model import (
     YES_WORDS,
     ChoiceNode,
     Flow,
+    InfoNode,
     Node,
     QuestionNode,
     SummaryNode,
@@ -104,6 +105,7 @@ class Engine:
         self.nurse_hours = nurse_hours
         self.nurse_number = nurse_number
         self.clock = clock
+        self.hints = {node.id: self.hints_for(node) for node in flow.nodes.values()}
         paths = shortest_paths(flow)
         # Where * goes when the caller's own history is empty: the part above on the map.
         self.parent = {node: path[-2] for node, path in paths.items() if len(path) > 1}
@@ -206,7 +208,7 @@ class Engine:
             return Goodbye(("system.goodbye",), state)
         if state.silences == PUT_THROUGH_AFTER_SILENCES:
             return self.put_through(state, "system.put_through")
-        return self.visit(state, ("system.no_input",))
+        return self.visit(state, ("system.no_input",), replay=True)
 
     def wrong(self, state: CallState, sorry: str) -> Step:
         """A key that is not a choice, or words that match none: say so, then the choices again."""
@@ -214,8 +216,8 @@ class Engine:
         if state.wrong >= PUT_THROUGH_AFTER_WRONG:
             return self.put_through(replace(state, wrong=0), sorry, "system.put_through")
         if state.wrong == OFFER_PERSON_AFTER_WRONG:
-            return self.visit(state, (sorry, "system.offer_person"))
-        return self.visit(state, (sorry,))
+            return self.visit(state, (sorry, "system.offer_person"), replay=True)
+        return self.visit(state, (sorry,), replay=True)
 
     def put_through(self, state: CallState, *first: str) -> Step:
         """Go to the nurse line, keeping the counts so that a long silence still ends."""
@@ -224,22 +226,30 @@ class Engine:
 
     # -------------------------------------------------------------- what a node plays
 
-    def visit(self, state: CallState, first: tuple[str, ...] = ()) -> Step:
-        """Arrive at (or replay) the node in the state, after the `first` prompts."""
+    def visit(self, state: CallState, first: tuple[str, ...] = (), replay: bool = False) -> Step:
+        """Arrive at the node in the state, after the `first` prompts.
+
+        A replay (after a silence or a wrong key) plays only the choices, not the whole block.
+        """
         node = self.flow.nodes[state.node]
         if isinstance(node, TransferNode):
             if self.nurse_number and self.nurse_hours.is_open(self.clock()):
                 return Transfer((*first, *node.say), state, self.nurse_number)
             closed = replace(state.moved_to(node.closed, remember=False), silences=state.silences)
             return self.visit(closed, first)
-        return Ask((*first, *self.prompts_for(node, state)), state, self.hints_for(node))
+        prompts = self.prompts_for(node, state, replay)
+        return Ask((*first, *prompts), state, self.hints[node.id])
 
-    def prompts_for(self, node: Node, state: CallState) -> tuple[str, ...]:
+    def prompts_for(self, node: Node, state: CallState, replay: bool = False) -> tuple[str, ...]:
         """A node's prompts; a summary names the answers the caller said yes to."""
-        if not isinstance(node, SummaryNode):
-            return node.say
-        said = tuple(prompt for answer, prompt in node.answers if answer in state.yes)
-        return (*node.say, *(said or (node.none,)), *node.then)
+        if isinstance(node, InfoNode):
+            return node.choices if replay else (*node.say, *node.choices)
+        if isinstance(node, SummaryNode):
+            if replay:
+                return node.then
+            said = tuple(prompt for answer, prompt in node.answers if answer in state.yes)
+            return (*node.say, *(said or (node.none,)), *node.then)
+        return node.say
 
     def hints_for(self, node: Node) -> tuple[str, ...]:
         """Words the speech recogniser should listen for here."""

@@ -86,6 +86,10 @@ class InfoNode(ChoiceNode):
     """A block of information, then where the caller can go next."""
 
     kind: ClassVar[str] = "info"
+    choices: tuple[str, ...]
+
+    def prompt_ids(self) -> tuple[str, ...]:
+        return (*self.say, *self.choices)
 
 
 @dataclass(frozen=True, kw_only=True)

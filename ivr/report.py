@@ -60,8 +60,13 @@ def summary(content: Content, settings: Settings) -> list[str]:
         lines.append(f"  {presses:>2} keys  {heard:>4} words  {node_id:<24} {title}")
     longest = max(rows, key=lambda r: (r[0], r[1]))
     first_menu = welcome + _node_words(content, flow.nodes[flow.start])
-    # With no keys: the welcome and menu, a silence, the menu again, a second silence.
-    unaided = seconds_to_say(first_menu) * 2 + PUT_THROUGH_AFTER_SILENCES * settings.gather_timeout
+    # With no keys: the welcome and menu, a silence, the hint and menu again, a second silence.
+    again = word_count(prompts["system.no_input"].text) + _node_words(
+        content, flow.nodes[flow.start]
+    )
+    unaided = (
+        seconds_to_say(first_menu + again) + PUT_THROUGH_AFTER_SILENCES * settings.gather_timeout
+    )
     lines += [
         f"Longest: {longest[0]} key presses and {longest[1]} words, to {longest[2]}.",
         "",

@@ -43,9 +43,10 @@ class _Loader(yaml.SafeLoader):
     problems: ProblemList
 
 
-# YAML 1.1 reads yes/no/on/off as booleans; content editors mean the words.
+# YAML 1.1 reads yes/no/on/off as booleans and 2026-07-01 as a date; editors mean the text.
+_AS_TEXT = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"}
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _AS_TEXT]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))

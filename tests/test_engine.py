@@ -14,7 +14,7 @@ from ivr.engine import (
     Goodbye,
     Transfer,
 )
-from ivr.model import ChoiceNode, QuestionNode, SummaryNode, TransferNode
+from ivr.model import ChoiceNode, InfoNode, QuestionNode, SummaryNode, TransferNode
 from ivr.state import CallState, Decoded
 
 MakeEngine = Callable[..., Engine]
@@ -70,7 +70,7 @@ def test_zero_reaches_the_nurse_line_from_every_node(
         else:
             assert isinstance(step, Ask), node_id
             assert step.state.node == operator.closed
-            assert step.prompts == content.flow.nodes[operator.closed].say
+            assert step.prompts == content.flow.nodes[operator.closed].prompt_ids()
 
 
 def test_star_goes_back_where_the_caller_came_from(make_engine: MakeEngine) -> None:
@@ -142,6 +142,22 @@ def test_silence_hints_then_puts_through_then_only_much_later_says_goodbye(
     assert steps[1].prompts[0] == "system.put_through"
     assert all(isinstance(s, Ask) for s in steps[:-1])
     assert steps[-1] == Goodbye(("system.goodbye",), steps[-1].state)
+
+
+def test_an_info_block_is_not_read_again_after_silence_only_its_choices(
+    make_engine: MakeEngine, content: Content
+) -> None:
+    """After silence or a wrong key in an info block, only the choices play; # plays all."""
+    info = content.flow.nodes["what_is"]
+    assert isinstance(info, InfoNode)
+    engine = make_engine()
+    silent = engine.respond(fresh("what_is"))
+    wrong = engine.respond(fresh("what_is"), keys="9")
+    again = engine.respond(fresh("what_is"), keys="#")
+    assert isinstance(silent, Ask) and isinstance(wrong, Ask) and isinstance(again, Ask)
+    assert silent.prompts == ("system.no_input", *info.choices)
+    assert wrong.prompts == ("system.not_an_option", *info.choices)
+    assert again.prompts == (*info.say, *info.choices)
 
 
 def test_second_silence_rings_the_nurse_line_when_open(make_engine: MakeEngine) -> None:
@@ -245,7 +261,7 @@ def test_a_call_nobody_answers_leads_to_choices(
     step = make_engine().dial_ended(fresh(operator.id, history=("main",)), status)
     assert isinstance(step, Ask)
     assert step.state.node == operator.unavailable
-    assert step.prompts == content.flow.nodes[operator.unavailable].say
+    assert step.prompts == content.flow.nodes[operator.unavailable].prompt_ids()
 
 
 def test_an_answered_call_ends_with_thanks(make_engine: MakeEngine, content: Content) -> None:
