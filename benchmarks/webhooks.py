@@ -1,10 +1,10 @@
 """How fast the helpline answers Twilio's webhooks, next to a minimal Flask app, in the same run.
 
-Run it from the project folder (the full run takes about 2 minutes, --quick about 30 s):
+Run it from the project folder (on 2 CPUs the full run takes about 80 s, --quick about 25 s):
 
     .venv/bin/python benchmarks/webhooks.py            # in-process, then over HTTP
     .venv/bin/python benchmarks/webhooks.py --quick    # fewer requests, shorter runs
-    .venv/bin/python benchmarks/webhooks.py --only http --test-client   # see --help
+    .venv/bin/python benchmarks/webhooks.py --only in-process --test-client   # see --help
 
 The goal (with signatures checked): at least 0.8 of the minimal app's throughput, and a p99
 latency at most twice its p99. The minimal app (benchmarks/minimal_app.py) answers one fixed
@@ -23,17 +23,22 @@ What it does:
    on both sides and flatter the ratio. --test-client times Flask's test client instead.
 2. Over HTTP. Each app is served as the Procfile's `web:` line serves the helpline (read at run
    time; 0.0.0.0:$PORT becomes 127.0.0.1 and a free port; the minimal app is
-   'benchmarks.minimal_app:create_app()'), with the settings below in the environment. Client
+   'benchmarks.minimal_app:create_app()'), with CONFIG (below) in the environment. Client
    threads with keep-alive connections send an equal mix of the seven kinds for a fixed time,
    after a warm-up. Every request is signed for its exact URL, in advance, so the client's
    HMACs are not timed; the client writes prepared bytes to plain sockets (the standard
    library only: a `requests` client costs several times more CPU per request, taken from the
    same cores as the servers). Any answer that is not 200 text/xml is counted as an error and
    printed. The two servers run one after the other, alternating, twice each; the better run of
-   each (the higher throughput) is reported, and every run is printed.
-3. A verdict line per goal, in-process and over HTTP; where a goal fails, a profile of the
-   in-process path for the kind furthest from the minimal app: time by module, then the top
-   functions by cumulative time.
+   each (the higher throughput) is reported, and every run is printed, with the CPU time per
+   answer of the server (master and workers, from /proc) and of the callers.
+3. A verdict line per goal, in-process and over HTTP; where a goal fails, where the time goes in
+   the kind furthest from the minimal app: its stages (form, signature, view, TwiML) timed
+   apart in request contexts, then a cProfile run: own time by module and the top functions
+   by cumulative time.
+
+The app's warnings (one per fallback request) are formatted and written to /dev/null
+in-process, and to a log file over HTTP: what gunicorn, with no logging set up, does to stderr.
 
 Nothing here is a test: figures depend on the machine. It needs flask, twilio and gunicorn
 (all in the project's dependencies); no extra tools.
@@ -68,11 +73,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, request
+from flask import Flask
 from twilio.request_validator import RequestValidator
 from werkzeug.test import EnvironBuilder
 
-import ivr.voice as ivr_voice
 from ivr import create_app
 from ivr.model import GLOBAL_KEYS, ChoiceNode
 
@@ -94,7 +98,6 @@ CLIENT_THREADS = 16
 GOAL_THROUGHPUT = 0.8
 GOAL_P99 = 2.0
 MINIMAL, SIGNED, UNSIGNED = "minimal", "signed", "unsigned"
-StartResponse = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -714,57 +717,6 @@ def group_of(filename: str) -> str:
     return path.name
 
 
-def stage_times(apps: Mapping[str, Flask], hook: Webhook, count: int) -> dict[str, float]:
-    """Mean microseconds of each stage of one request, timed in real request contexts, with
-    whole requests to our app and the minimal one taking turns with them (same moments)."""
-    app = apps[SIGNED]
-    signature = sign("http://localhost", hook)
-    whole = {name: wsgi_sender(apps[name], hook, signature) for name in (SIGNED, MINIMAL)}
-    environ, body = prepared(hook, signature)
-    endpoint, view_args = app.url_map.bind("localhost").match(hook.path.split("?")[0], "POST")
-    view = app.view_functions[endpoint]
-    validator = app.extensions["ivr"].validator
-    clock = time.perf_counter_ns
-    spent: Counter[str] = Counter()
-    names = vars(ivr_voice)  # where the views look `render` up; patched only in this process
-    render = names["render"]
-
-    def timed_render(*args: Any) -> str:
-        """ivr.twiml.render, timed."""
-        began = clock()
-        try:
-            rendered: str = render(*args)
-            return rendered
-        finally:
-            spent["render"] += clock() - began
-
-    names["render"] = timed_render
-    try:
-        for _ in range(count):
-            for name, send in whole.items():
-                began = clock()
-                send()
-                spent[name] += clock() - began
-            fresh = dict(environ)
-            fresh["wsgi.input"] = io.BytesIO(body)
-            with app.request_context(fresh):
-                began = clock()
-                form = request.form.to_dict()
-                parsed = clock()
-                ivr_voice.check_signature()
-                checked = clock()
-                validator.validate(ivr_voice.signed_url(), form, signature)
-                validated = clock()
-                view(**view_args)
-                spent["form"] += parsed - began
-                spent["check"] += checked - parsed
-                spent["validate"] += validated - checked
-                spent["view"] += clock() - validated
-    finally:
-        names["render"] = render
-    return {stage: total / count / 1e3 for stage, total in spent.items()}
-
-
 def where_the_time_goes(
     results: Mapping[str, Mapping[str, Sample]],
     apps: Mapping[str, Flask],
@@ -781,26 +733,6 @@ def where_the_time_goes(
         f"the signature check is {by_app[SIGNED].mean_us - by_app[UNSIGNED].mean_us:.0f} us "
         f"of it (signed - unsigned)."
     )
-    stages = stage_times(apps, hook, requests)
-    rows = [
-        (
-            "Flask and Werkzeug: request in, response out (the minimal app's whole answer)",
-            stages[MINIMAL],
-        ),
-        ("parse the form (request.form: Twilio's 25-30 fields)", stages["form"]),
-        ("check the signature (ivr.voice.check_signature)", stages["check"]),
-        ("  of which RequestValidator.validate alone", stages["validate"]),
-        (f"the view ({hook.path.split('?')[0]}): state, engine, TwiML, log lines", stages["view"]),
-        ("  of which TwiML rendering (ivr.twiml.render)", stages["render"]),
-    ]
-    accounted = stages[MINIMAL] + stages["form"] + stages["check"] + stages["view"]
-    rows.append(("the rest (the total less the above)", stages[SIGNED] - accounted))
-    print(
-        f"\nStages of one {kind} request, timed apart in request contexts, taking turns with "
-        f"whole requests (mean us; a whole one took {stages[SIGNED]:.0f} us here):"
-    )
-    for label, micros in rows:
-        print(f"  {micros:7.0f}  {label}")
     send = wsgi_sender(apps[SIGNED], hook, sign("http://localhost", hook))
     profiler = cProfile.Profile()
     profiler.runcall(time_requests, send, requests, Sample())
@@ -875,7 +807,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
-    # As without logging set up (the Procfile's gunicorn): warnings are written, to nowhere.
+    # Warnings are written as with no logging set up (the Procfile's gunicorn), to nowhere.
     quiet = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 (lives as long as we do)
     quiet.setLevel(logging.WARNING)
     logging.getLogger("ivr").addHandler(quiet)

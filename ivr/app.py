@@ -14,7 +14,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ivr.config import load_settings
 from ivr.content import load_content
 from ivr.engine import Engine
-from ivr.twiml import Voice
+from ivr.safety import Fallback
+from ivr.twiml import Voice, cached_renderer
 from ivr.voice import Helpline, init_app
 
 log = logging.getLogger("ivr")
@@ -49,7 +50,14 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
         content.prompts, settings.say_voice, settings.gather_timeout, settings.dial_timeout
     )
     validator = RequestValidator(settings.twilio_auth_token) if settings.twilio_auth_token else None
-    app.extensions["ivr"] = Helpline(settings, engine, content.prompts, voice, validator)
+    app.extensions["ivr"] = Helpline(
+        settings,
+        engine,
+        content.prompts,
+        cached_renderer(voice),
+        Fallback(settings, content.prompts),
+        validator,
+    )
     if validator is None:
         log.warning(
             "DEVELOPMENT MODE: TWILIO_AUTH_TOKEN is not set, so webhook signatures are "

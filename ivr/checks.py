@@ -53,20 +53,27 @@ def check_flow(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
     """Run every check on the flow; problems are added, nothing is raised."""
     _check_settings(flow, problems)
     for node in flow.nodes.values():
+        # Targets and prompt ids are strings read from YAML: each knows its own line.
         for target in node.targets():
             if target not in flow.nodes:
                 problems.add(
-                    _problem(
-                        node, f"leads to unknown node {target!r}", _suggest(target, flow.nodes)
+                    Problem(
+                        node.file,
+                        _where(target, node.file)[1] or node.line,
+                        f"leads to unknown node {target!r}",
+                        _suggest(target, flow.nodes),
+                        node.id,
                     )
                 )
         for prompt_id in node.prompt_ids():
             if prompt_id not in prompts:
                 problems.add(
-                    _problem(
-                        node,
+                    Problem(
+                        node.file,
+                        _where(prompt_id, node.file)[1] or node.line,
                         f"plays unknown prompt {prompt_id!r}",
                         _suggest(prompt_id, prompts.prompts),
+                        node.id,
                     )
                 )
         if not [t for t in node.targets() if t != node.id]:
@@ -88,14 +95,11 @@ def check_flow(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
 
 
 def _check_settings(flow: Flow, problems: ProblemList) -> None:
-    anchor = next(iter(flow.nodes.values()), None)
-    file = anchor.file if anchor else "flows"
     start, operator = flow.node(flow.start), flow.node(flow.operator)
     if not isinstance(start, MenuNode):
         problems.add(
             Problem(
-                file,
-                0,
+                *_where(flow.start, "flows"),
                 f"start {flow.start!r} is not a menu node",
                 _suggest(flow.start, flow.nodes) if start is None else "make the first node a menu",
             )
@@ -103,8 +107,7 @@ def _check_settings(flow: Flow, problems: ProblemList) -> None:
     if not isinstance(operator, TransferNode):
         problems.add(
             Problem(
-                file,
-                0,
+                *_where(flow.operator, "flows"),
                 f"operator {flow.operator!r} is not a transfer node",
                 "point `operator:` at the nurse line's transfer node",
             )
@@ -153,15 +156,25 @@ def _check_options(node: ChoiceNode, prompts: PromptBook, problems: ProblemList)
     _check_says_keys(node, keys, prompts, problems)
 
 
-def _spoken_text(node: Node, prompts: PromptBook) -> str:
+def _written_text(node: Node, prompts: PromptBook) -> str:
     return " ".join(prompts[p].text for p in node.prompt_ids() if p in prompts)
+
+
+def _said_text(node: Node, prompts: PromptBook) -> str:
+    """What the voice says: spoken forms, where numbers read digit by digit take longer."""
+    return " ".join(prompts[p].spoken for p in node.prompt_ids() if p in prompts)
+
+
+def _where(value: object, fallback: str) -> tuple[str, int]:
+    """The file and line a setting was written on (strings from YAML remember them)."""
+    return getattr(value, "file", fallback), getattr(value, "line", 0)
 
 
 def _check_says_keys(
     node: Node, keys: Iterable[str], prompts: PromptBook, problems: ProblemList
 ) -> None:
     """The prompts must tell the caller each key: 'To hear X, press 1.'"""
-    text = _spoken_text(node, prompts).lower()
+    text = _written_text(node, prompts).lower()
     for key in keys:
         if not re.search(rf"\bpress ({key}|{_NUMBER_WORDS[int(key)]})\b", text):
             problems.add(
@@ -174,7 +187,7 @@ def _check_says_keys(
 
 
 def _check_length(node: Node, prompts: PromptBook, problems: ProblemList) -> None:
-    words = word_count(_spoken_text(node, prompts))
+    words = word_count(_said_text(node, prompts))
     seconds = seconds_to_say(words)
     limit = MAX_MENU_SECONDS if isinstance(node, MenuNode) else MAX_BLOCK_SECONDS
     if seconds > limit:
@@ -220,8 +233,7 @@ def _check_prompt_use(flow: Flow, prompts: PromptBook, problems: ProblemList) ->
         if prompt_id not in prompts:
             problems.add(
                 Problem(
-                    "flows",
-                    0,
+                    *_where(prompt_id, "flows"),
                     f"welcome plays unknown prompt {prompt_id!r}",
                     _suggest(prompt_id, prompts.prompts),
                 )
@@ -271,8 +283,8 @@ def check_review_date(flow: Flow, today: dt.date, problems: ProblemList) -> None
     if today >= flow.guidance.next_review:
         problems.add(
             Problem(
-                "flows",
-                0,
+                flow.guidance.file,
+                flow.guidance.line,
                 f"the guidance was due for review on {flow.guidance.next_review}",
                 "check the content against the current guidance and update `guidance:` dates",
                 warning=True,

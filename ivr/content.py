@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import string
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -46,13 +46,11 @@ def schema(name: str) -> dict[str, Any]:
 
 
 def _line_at(document: Any, path: Iterable[Any]) -> int:
-    """The line of the deepest located mapping on a JSON path."""
+    """The line of the deepest located value on a JSON path."""
     line = getattr(document, "line", 0)
     for step in path:
         if isinstance(document, LocatedDict) and isinstance(step, str):
             line = document.line_of(step)
-        elif hasattr(document, "line"):
-            line = document.line
         try:
             document = document[step]
         except (KeyError, IndexError, TypeError):
@@ -61,21 +59,44 @@ def _line_at(document: Any, path: Iterable[Any]) -> int:
     return line
 
 
+def _error_line(document: Any, error: jsonschema.ValidationError) -> int:
+    """Where a schema error is: at the offending key itself when a key is the trouble."""
+    mapping: Any = document
+    for step in error.absolute_path:
+        try:
+            mapping = mapping[step]
+        except (KeyError, IndexError, TypeError):
+            break
+    if isinstance(mapping, LocatedDict) and isinstance(error.schema, dict):
+        if "propertyNames" in error.schema_path and isinstance(error.instance, str):
+            return mapping.line_of(error.instance)
+        if error.validator == "additionalProperties":
+            allowed = set(error.schema.get("properties", {}))
+            extra = [k for k in mapping if k not in allowed]
+            if extra:
+                return mapping.line_of(extra[0])
+    return _line_at(document, error.absolute_path)
+
+
 def _schema_problems(
-    document: Any, schema_doc: Mapping[str, Any], file: str, node: str = ""
+    document: Any, schema_doc: Mapping[str, Any], file: str, node: str = "", line: int = 0
 ) -> list[Problem]:
+    """Every way the document breaks its schema; `line` is where the whole of it starts."""
     validator = jsonschema.Draft202012Validator(schema_doc)
     found = []
     for error in validator.iter_errors(document):
-        where = "/".join(str(p) for p in error.absolute_path) or "the top level"
+        path = "/".join(str(p) for p in error.absolute_path)
+        where = f"at {path}" if path else f"in node {node}" if node else "at the top level"
+        at = _error_line(document, error)
+        if not error.absolute_path and error.validator == "required" and line:
+            at = line  # a field missing from the whole node: point at the node itself
+        hint = error.schema.get("description") if isinstance(error.schema, dict) else None
         found.append(
             Problem(
                 file,
-                _line_at(document, error.absolute_path),
-                f"at {where}: {error.message}",
-                error.schema.get("description", "see ivr/schema for what is allowed here")
-                if isinstance(error.schema, dict)
-                else "see ivr/schema",
+                at,
+                f"{where}: {error.message}",
+                hint or "see ivr/schema/ for what is allowed here",
                 node,
             )
         )
@@ -130,8 +151,9 @@ def load_raw_prompts(prompt_dir: Path, problems: ProblemList, root: Path) -> dic
 HOURS_FILE = "hours."
 
 
-def check_vocabulary(vocabulary: Mapping[str, RawPrompt], problems: ProblemList) -> None:
+def check_vocabulary(vocabulary: Mapping[str, RawPrompt], problems: ProblemList) -> bool:
     """The words for opening hours must all be there, each with its own {names}."""
+    before = len(problems.items)
     where = f"prompts/{LANGUAGE}/hours.yaml"
     for prompt_id, expected in HOURS_PROMPTS.items():
         found = vocabulary.get(prompt_id)
@@ -144,7 +166,7 @@ def check_vocabulary(vocabulary: Mapping[str, RawPrompt], problems: ProblemList)
                     "add it: it is needed to say opening hours",
                 )
             )
-        elif placeholders(found.text) != expected:
+        elif _placeholders_or_none(found.text) != expected:
             names = ", ".join(f"{{{n}}}" for n in sorted(expected)) or "no {names}"
             problems.add(
                 Problem(
@@ -163,6 +185,14 @@ def check_vocabulary(vocabulary: Mapping[str, RawPrompt], problems: ProblemList)
                 "delete it; hours.yaml holds only the words for opening hours",
             )
         )
+    return len(problems.items) == before
+
+
+def _placeholders_or_none(text: str) -> frozenset[str] | None:
+    try:
+        return frozenset(placeholders(text))
+    except ValueError:
+        return None
 
 
 def placeholders(text: str) -> set[str]:
@@ -176,7 +206,18 @@ def fill_prompts(
     """Fill {placeholders} from configuration; an unknown one is a problem."""
     filled: dict[str, Prompt] = {}
     for prompt in raw.values():
-        unknown = (placeholders(prompt.text) | placeholders(prompt.spoken)) - set(values)
+        try:
+            unknown = (placeholders(prompt.text) | placeholders(prompt.spoken)) - set(values)
+        except ValueError as error:
+            problems.add(
+                Problem(
+                    prompt.file,
+                    prompt.line,
+                    f"prompt {prompt.id}: {error}",
+                    "a lone { or } must be written twice: {{ or }}",
+                )
+            )
+            continue
         if unknown:
             problems.add(
                 Problem(
@@ -259,7 +300,9 @@ def _node_schema(kind: str) -> dict[str, Any]:
     for branch in flow_schema["$defs"]["node"]["oneOf"]:
         kinds = branch["properties"]["kind"]
         if kind in kinds.get("enum", [kinds.get("const")]):
-            return {"$defs": flow_schema["$defs"], **branch}
+            common = flow_schema["$defs"]["node"]["required"]
+            required = [*common, *(r for r in branch.get("required", []) if r not in common)]
+            return {"$defs": flow_schema["$defs"], **branch, "required": required}
     raise KeyError(kind)
 
 
@@ -279,16 +322,17 @@ def load_flow(flow_dir: Path, problems: ProblemList, root: Path) -> Flow | None:
     settings: dict[str, Any] = {}
     nodes: dict[str, Node] = {}
     ok = True
+    unreadable = False
+    top = _top_schema()
+    required = top.pop("required")
     for path in files:
         document = load_yaml(path, problems, root)
         file = str(path.relative_to(root))
         if not isinstance(document, LocatedDict):
             if document is not None:
                 problems.add(Problem(file, 1, "is not a mapping", "start with `nodes:`"))
-            ok = False
+            ok, unreadable = False, True
             continue
-        top = _top_schema()
-        required = top.pop("required")
         found = _schema_problems(document, top, file)
         for key in document:
             if key != "nodes" and key in settings:
@@ -304,10 +348,14 @@ def load_flow(flow_dir: Path, problems: ProblemList, root: Path) -> Flow | None:
         for problem in found:
             problems.add(problem)
         ok = ok and not found
-        for node_id, raw in (document.get("nodes") or {}).items():
-            ok = _add_node(node_id, raw, file, nodes, problems) and ok
+        raw_nodes = document.get("nodes")
+        if isinstance(raw_nodes, LocatedDict):
+            for node_id, raw in raw_nodes.items():
+                line = raw_nodes.line_of(node_id)
+                ok = _add_node(node_id, raw, file, line, nodes, problems) and ok
     for key in required:
-        if key not in settings:
+        # A file that could not be read may well hold the setting: say nothing more of it.
+        if key not in settings and not unreadable:
             problems.add(
                 Problem(
                     str(files[0].relative_to(root)),
@@ -323,9 +371,8 @@ def load_flow(flow_dir: Path, problems: ProblemList, root: Path) -> Flow | None:
 
 
 def _add_node(
-    node_id: str, raw: Any, file: str, nodes: dict[str, Node], problems: ProblemList
+    node_id: str, raw: Any, file: str, line: int, nodes: dict[str, Node], problems: ProblemList
 ) -> bool:
-    line = raw.line if isinstance(raw, LocatedDict) else 0
     if node_id in nodes:
         other = nodes[node_id]
         problems.add(
@@ -350,12 +397,12 @@ def _add_node(
             )
         )
         return False
-    found = _schema_problems(raw, _node_schema(kind), file, node_id)
+    found = _schema_problems(raw, _node_schema(kind), file, node_id, line)
     for problem in found:
         problems.add(problem)
     if found:
         return False
-    nodes[node_id] = _BUILDERS[kind](node_id, raw)
+    nodes[node_id] = replace(_BUILDERS[kind](node_id, raw), line=line)
     return True
 
 
@@ -368,6 +415,8 @@ def _build_flow(
             guidance_raw["source"],
             dt.date.fromisoformat(guidance_raw["reviewed"]),
             dt.date.fromisoformat(guidance_raw["next_review"]),
+            file,
+            guidance_raw.line_of("next_review"),
         )
     except ValueError as error:
         problems.add(
@@ -414,12 +463,14 @@ def collect_content(
     problems = ProblemList()
     raw = load_raw_prompts(root / "prompts" / LANGUAGE, problems, root)
     vocabulary = {i: raw.pop(i) for i in list(raw) if i.startswith(HOURS_FILE)}
-    check_vocabulary(vocabulary, problems)
     hours_words = {i: p.text for i, p in vocabulary.items()}
-    values = {
-        "service": service,
-        "nurse_hours": spoken_hours(hours, lambda i: hours_words.get(i, "")),
-    }
+    # The hours are only said once their words are known to be whole and well-formed.
+    spoken = (
+        spoken_hours(hours, hours_words.__getitem__)
+        if check_vocabulary(vocabulary, problems)
+        else ""
+    )
+    values = {"service": service, "nurse_hours": spoken}
     prompts = fill_prompts(raw, values, problems)
     flow = load_flow(root / "flows", problems, root)
     if flow is None or problems.errors():

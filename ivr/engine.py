@@ -28,7 +28,7 @@ from ivr.model import (
     SummaryNode,
     TransferNode,
 )
-from ivr.state import CallState, Decoded
+from ivr.state import CallState, Decoded, query_decoder
 
 # Silences in a row: the second puts the caller through to a person; only after this many
 # (several minutes of nothing) does the call end, with a goodbye that says when to call again.
@@ -106,6 +106,7 @@ class Engine:
         self.nurse_number = nurse_number
         self.clock = clock
         self.hints = {node.id: self.hints_for(node) for node in flow.nodes.values()}
+        self.read_state = query_decoder(flow)
         paths = shortest_paths(flow)
         # Where * goes when the caller's own history is empty: the part above on the map.
         self.parent = {node: path[-2] for node, path in paths.items() if len(path) > 1}

@@ -144,9 +144,9 @@ def _spoken_time(time: dt.time, words: Callable[[str], str]) -> str:
         return words("hours.midnight")
     if time == dt.time(12, 0):
         return words("hours.midday")
-    hour, minute = time.hour, time.minute
-    if minute == 45:
-        hour = hour + 1
+    minute = time.minute
+    # "quarter to" names the next hour; the part of the day stays that of the time itself.
+    hour = time.hour + 1 if minute == 45 else time.hour
     twelve = hour % 12 or 12
     forms: Mapping[int, str] = {
         0: "{hour}",
@@ -155,5 +155,11 @@ def _spoken_time(time: dt.time, words: Callable[[str], str]) -> str:
         45: words("hours.quarter_to"),
     }
     clock = forms.get(minute, words("hours.minutes")).format(hour=twelve, minutes=f"{minute:02d}")
-    part = "hours.morning" if hour < 12 else "hours.afternoon" if hour < 18 else "hours.night"
+    part = (
+        "hours.morning"
+        if time.hour < 12
+        else "hours.afternoon"
+        if time.hour < 18
+        else "hours.night"
+    )
     return words(part).format(time=clock)

@@ -143,6 +143,8 @@ class Guidance:
     source: str
     reviewed: dt.date
     next_review: dt.date
+    file: str = "flows"
+    line: int = 0
 
 
 @dataclass(frozen=True)

@@ -30,30 +30,50 @@ def _say(
     response.say(text, voice=settings.say_voice, language="en-GB")
 
 
-def fallback_twiml(
-    settings: Settings, prompts: PromptBook | None, now: dt.datetime, dial_status: str | None
-) -> str:
-    """Apologise and put the caller through; when that cannot happen, the safety message."""
-    response = VoiceResponse()
-    if dial_status == "completed":
-        _say(response, prompts, "system.after_call", settings)
+class Fallback:
+    """The three answers of the Fallback URL, built once at start-up from settings and prompts."""
+
+    def __init__(self, settings: Settings, prompts: PromptBook | None) -> None:
+        self.settings = settings
+        self.documents = {
+            "answered": self._answered(prompts),
+            "ring": self._ring(prompts),
+            "closed": self._closed(prompts),
+        }
+
+    def twiml(self, now: dt.datetime, dial_status: str | None) -> str:
+        """Apologise and put the caller through; when that cannot happen, the safety message."""
+        if dial_status == "completed":
+            return self.documents["answered"]
+        number, hours = self.settings.nurse_line_number, self.settings.nurse_line_hours
+        if dial_status is None and number and hours.is_open(now):
+            return self.documents["ring"]
+        return self.documents["closed"]
+
+    def _answered(self, prompts: PromptBook | None) -> str:
+        response = VoiceResponse()
+        _say(response, prompts, "system.after_call", self.settings)
         response.hangup()
         return str(response)
-    is_open = settings.nurse_line_number and settings.nurse_line_hours.is_open(now)
-    if is_open and dial_status is None:
-        _say(response, prompts, "system.fallback", settings)
+
+    def _ring(self, prompts: PromptBook | None) -> str:
+        response = VoiceResponse()
+        _say(response, prompts, "system.fallback", self.settings)
         dial = response.dial(
             action=f"{FALLBACK_PATH}?dialled=1",
             method="POST",
-            timeout=settings.dial_timeout,
+            timeout=self.settings.dial_timeout,
             answer_on_bridge=True,
         )
-        dial.number(settings.nurse_line_number)
+        dial.number(self.settings.nurse_line_number or "")
         return str(response)
-    # Closed, or nobody answered: the hours and the safety message, twice, then goodbye; going
-    # round again could loop for ever while the helpline is broken.
-    _say(response, prompts, "system.fallback_closed", settings)
-    response.pause(length=1)
-    _say(response, prompts, "system.fallback_closed", settings)
-    response.hangup()
-    return str(response)
+
+    def _closed(self, prompts: PromptBook | None) -> str:
+        # Closed, or nobody answered: the hours and the safety message, twice, then goodbye;
+        # going round again could loop for ever while the helpline is broken.
+        response = VoiceResponse()
+        _say(response, prompts, "system.fallback_closed", self.settings)
+        response.pause(length=1)
+        _say(response, prompts, "system.fallback_closed", self.settings)
+        response.hangup()
+        return str(response)

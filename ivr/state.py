@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlencode
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode
 
 from ivr.model import Flow
 
@@ -72,3 +73,13 @@ def decode(query: Mapping[str, str], flow: Flow) -> Decoded:
     silences, wrong = _count(query.get("s")), _count(query.get("w"))
     stale = kept_history != history or kept_yes != yes or silences is None or wrong is None
     return Decoded(CallState(node, kept_history, silences or 0, wrong or 0, kept_yes), stale=stale)
+
+
+def query_decoder(flow: Flow, size: int = 4096) -> Callable[[str], Decoded]:
+    """Decode raw query strings, remembering recent ones: callers keep revisiting the same."""
+
+    @lru_cache(maxsize=size)
+    def decode_query(query_string: str) -> Decoded:
+        return decode(dict(parse_qsl(query_string)), flow)
+
+    return decode_query

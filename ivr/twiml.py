@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
@@ -84,3 +85,13 @@ RENDERERS: Mapping[type, Callable[[Step, Voice], VoiceResponse]] = {
 def render(step: Step, voice: Voice) -> str:
     """The TwiML document for a step."""
     return str(RENDERERS[type(step)](step, voice))
+
+
+def cached_renderer(voice: Voice, size: int = 4096) -> Callable[[Step], str]:
+    """Steps are frozen and repeat from call to call, so each document is built only once."""
+
+    @lru_cache(maxsize=size)
+    def render_step(step: Step) -> str:
+        return render(step, voice)
+
+    return render_step

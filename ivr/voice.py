@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException
 
 from ivr.config import Settings
 from ivr.engine import Ask, Engine, Step, Transfer
 from ivr.model import PromptBook
-from ivr.safety import fallback_twiml
-from ivr.state import decode
-from ivr.twiml import Voice, render
+from ivr.safety import Fallback
+from ivr.signature import TwilioParams, is_signed
 
 log = logging.getLogger("ivr.calls")
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -28,7 +29,8 @@ class Helpline:
     settings: Settings
     engine: Engine | None
     prompts: PromptBook | None
-    voice: Voice | None
+    render: Callable[[Step], str] | None
+    fallback: Fallback
     validator: RequestValidator | None
 
 
@@ -41,17 +43,39 @@ def twiml(body: str) -> Response:
     return Response(body, status=200, mimetype="text/xml")
 
 
+def params() -> TwilioParams:
+    """Twilio's parameters: parsed from the body once per request (GET sends them in the URL)."""
+    found: TwilioParams | None = g.get("twilio_params")
+    if found is None:
+        body = request.get_data(as_text=True) if request.method == "POST" else ""
+        found = g.twilio_params = TwilioParams(body)
+    return found
+
+
+def param(name: str, default: str = "") -> str:
+    """One of Twilio's parameters, from the body, or the query string of a GET."""
+    if request.method == "POST":
+        return params().get(name, default)
+    return request.args.get(name, default)
+
+
 def _call_sid() -> str:
-    return request.values.get("CallSid", "-")[:64]
+    return param("CallSid", "-")[:64]
 
 
 def signed_url() -> str:
     """The URL Twilio signed: the public base URL where one is set, else what the proxy said."""
+    environ = request.environ
+    # The path and query exactly as requested, where the server keeps them (gunicorn, werkzeug).
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw is None:
+        query = environ.get("QUERY_STRING", "")
+        raw = quote(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
+        raw += f"?{query}" if query else ""
     base = helpline().settings.public_base_url
     if base is None:
-        return request.url
-    query = request.query_string.decode("latin-1")
-    return f"{base}{request.path}" + (f"?{query}" if query else "")
+        base = f"{environ['wsgi.url_scheme']}://{request.host}"
+    return base + raw
 
 
 @bp.before_request
@@ -61,8 +85,7 @@ def check_signature() -> None:
     if validator is None:  # development mode without a token, announced at start-up
         return
     signature = request.headers.get("X-Twilio-Signature", "")
-    params = request.form.to_dict() if request.method == "POST" else {}
-    if not validator.validate(signed_url(), params, signature):
+    if not is_signed(validator, signed_url(), params(), signature):
         log.warning("call=%s refused: bad or missing signature on %s", _call_sid(), request.path)
         abort(403)
 
@@ -80,9 +103,9 @@ def _answer(step: Step, came_from: str, heard: str) -> Response:
         step.state.silences,
         step.state.wrong,
     )
-    voice = helpline().voice
-    assert voice is not None
-    return twiml(render(step, voice))
+    render = helpline().render
+    assert render is not None
+    return twiml(render(step))
 
 
 def _engine() -> Engine:
@@ -103,9 +126,9 @@ def incoming() -> Response:
 def step() -> Response:
     """The caller pressed a key, spoke, or was silent (the Redirect after a Gather)."""
     engine = _engine()
-    decoded = decode(request.args, engine.flow)
-    keys = request.values.get("Digits", "").strip()
-    speech = request.values.get("SpeechResult", "").strip()
+    decoded = engine.read_state(request.query_string.decode("latin-1"))
+    keys = param("Digits").strip()
+    speech = param("SpeechResult").strip()
     heard = keys or (f"speech:{len(speech.split())}words" if speech else "silence")
     return _answer(engine.respond(decoded, keys, speech), decoded.state.node, heard)
 
@@ -114,8 +137,8 @@ def step() -> Response:
 def dial() -> Response:
     """The call to a person ended; DialCallStatus says how."""
     engine = _engine()
-    decoded = decode(request.args, engine.flow)
-    status = request.values.get("DialCallStatus", "failed")
+    decoded = engine.read_state(request.query_string.decode("latin-1"))
+    status = param("DialCallStatus", "failed")
     log.info("call=%s transfer=%s outcome=%s", _call_sid(), decoded.state.node, status)
     return _answer(engine.dial_ended(decoded, status), decoded.state.node, f"dial:{status}")
 
@@ -126,8 +149,8 @@ def status() -> Response:
     log.info(
         "call=%s status=%s duration=%ss",
         _call_sid(),
-        request.values.get("CallStatus", "-"),
-        request.values.get("CallDuration", "-"),
+        param("CallStatus", "-"),
+        param("CallDuration", "-"),
     )
     return twiml('<?xml version="1.0" encoding="UTF-8"?><Response/>')
 
@@ -137,9 +160,9 @@ def fallback() -> Response:
     """Twilio's Fallback URL: used when our answer failed. Depends on no flow."""
     found = helpline()
     dialled = request.args.get("dialled") == "1"
-    status = request.values.get("DialCallStatus", "failed") if dialled else None
+    status = param("DialCallStatus", "failed") if dialled else None
     log.warning("call=%s fallback used (dial outcome %s)", _call_sid(), status or "-")
-    return twiml(fallback_twiml(found.settings, found.prompts, dt.datetime.now(dt.UTC), status))
+    return twiml(found.fallback.twiml(dt.datetime.now(dt.UTC), status))
 
 
 def _safe_answer(error: Exception) -> Response:
@@ -159,7 +182,7 @@ def _safe_answer(error: Exception) -> Response:
         return _answer(_engine().recover(), "error", "")
     except Exception:  # the engine itself is broken: fall back to what needs no flow
         log.exception("call=%s recovery failed; using the fallback", _call_sid())
-        return twiml(fallback_twiml(found.settings, found.prompts, dt.datetime.now(dt.UTC), None))
+        return twiml(found.fallback.twiml(dt.datetime.now(dt.UTC), None))
 
 
 def init_app(app: Flask) -> None:

@@ -118,14 +118,18 @@ def load_yaml(path: Path, problems: ProblemList, root: Path | None = None) -> An
     loader.file_name = name
     loader.problems = problems
     try:
-        return loader.get_single_data()
+        document = loader.get_single_data()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark else 0
         hint = "check the indentation and quoting here"
-        if "alias" in str(error.problem) or "anchor" in str(error.problem):
+        said = f"{error.context} {error.problem}"
+        if "alias" in said or "anchor" in said:
             hint = 'put phone keys in quotes: "*", "#"'
         problems.add(Problem(name, line, f"is not valid YAML: {error.problem}", hint))
         return None
     finally:
         loader.dispose()
+    if document is None:
+        problems.add(Problem(name, 1, "is empty", "add its content, or delete the file"))
+    return document

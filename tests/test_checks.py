@@ -42,7 +42,8 @@ nodes:
   info:
     kind: info
     title: "Some information"
-    say: [demo.info, demo.info_next]
+    say: [demo.info]
+    choices: [demo.info_next]
     options:
       "1": {to: main, words: ["main menu"]}
   nurse:
@@ -56,12 +57,14 @@ nodes:
     kind: info
     title: "Nurse line closed"
     say: [demo.closed]
+    choices: [demo.info_next]
     options:
       "1": {to: main, words: ["main menu"]}
   nurse_unavailable:
     kind: info
     title: "No nurse free"
     say: [demo.unavailable]
+    choices: [demo.info_next]
     options:
       "1": {to: main, words: ["main menu"]}
 """
@@ -72,8 +75,8 @@ choices: "To hear some information, press 1. To talk to a nurse, press 2."
 info: "Here is some information."
 info_next: "To go back to the main menu, press 1."
 connecting: "I am putting you through to a nurse."
-closed: "The nurse line is closed. It is open {nurse_hours}. To go back, press 1."
-unavailable: "No nurse is free. The line is open {nurse_hours}. To go back, press 1."
+closed: "The nurse line is closed. It is open {nurse_hours}."
+unavailable: "No nurse is free. The line is open {nurse_hours}."
 """
 
 # The same flow with a short yes/no walk-through as main menu option 3.
@@ -141,10 +144,10 @@ def line_of(text: str, fragment: str) -> int:
 
 
 def node_line(text: str, node: str) -> int:
-    """The line a node's mapping starts on (its first field, just below `  <node>:`)."""
+    """The line of a node's id key, `  <node>:`."""
     found = [n for n, line in enumerate(text.splitlines(), start=1) if line == f"  {node}:"]
     assert len(found) == 1, f"node {node} is on lines {found}"
-    return found[0] + 1
+    return found[0]
 
 
 def write_tree(
@@ -211,6 +214,11 @@ def at(flow: str, node: str, message: str, hint: str) -> Like:
     return Like(FLOW_FILE, node_line(flow, node), message, hint, node=node)
 
 
+def at_line(flow: str, fragment: str, node: str, message: str, hint: str) -> Like:
+    """A problem expected on a node of the flow file, at the line holding fragment."""
+    return Like(FLOW_FILE, line_of(flow, fragment), message, hint, node=node)
+
+
 def errors_of(tmp_path: Path, flow: str = FLOW, prompts: str = PROMPTS) -> list[Problem]:
     """Load a tree with one flow file and one prompt file that must fail; give its errors."""
     content, problems = collect(write_tree(tmp_path, {"helpline": flow}, {"demo": prompts}))
@@ -259,7 +267,8 @@ def _lost_node() -> str:
         "  lost:\n"
         "    kind: info\n"
         '    title: "Nobody comes here"\n'
-        "    say: [demo.info, demo.info_next]\n"
+        "    say: [demo.info]\n"
+        "    choices: [demo.info_next]\n"
         "    options:\n"
         '      "1": {to: main, words: ["main menu"]}\n'
     )
@@ -274,7 +283,13 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
         flow,
         PROMPTS,
         [
-            at(flow, "main", "leads to unknown node 'infos'", "did you mean 'info'?"),
+            at_line(
+                flow,
+                "{to: infos,",
+                "main",
+                "leads to unknown node 'infos'",
+                "did you mean 'info'?",
+            ),
             at(flow, "info", "cannot be reached from the start", "add an option that leads here"),
         ],
     )
@@ -284,8 +299,12 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
         flow,
         PROMPTS,
         [
-            at(
-                flow, "nurse", "leads to unknown node 'nurse_closd'", "did you mean 'nurse_closed'?"
+            at_line(
+                flow,
+                "closed: nurse_closd",
+                "nurse",
+                "leads to unknown node 'nurse_closd'",
+                "did you mean 'nurse_closed'?",
             ),
             at(flow, "nurse_closed", "cannot be reached from the start", "add an option"),
         ],
@@ -296,7 +315,13 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
         flow,
         PROMPTS,
         [
-            at(flow, "nurse", "plays unknown prompt 'demo.connectin'", "did you mean"),
+            at_line(
+                flow,
+                "say: demo.connectin",
+                "nurse",
+                "plays unknown prompt 'demo.connectin'",
+                "did you mean",
+            ),
             Like(
                 PROMPT_FILE,
                 line_of(PROMPTS, "connecting:"),
@@ -308,8 +333,8 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
 
     flow = edit(
         FLOW,
-        '    say: [demo.info, demo.info_next]\n    options:\n      "1": {to: main,',
-        '    say: [demo.info, demo.info_next]\n    options:\n      "1": {to: info,',
+        '"1": {to: main, words: ["main menu"]}\n  nurse:',
+        '"1": {to: info, words: ["main menu"]}\n  nurse:',
     )
     cases["no-way-on"] = (
         flow,
@@ -442,14 +467,28 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
     cases["start-not-a-menu"] = (
         flow,
         PROMPTS,
-        [Like(FLOW_FILE, 0, "start 'info' is not a menu node", "make the first node a menu")],
+        [
+            Like(
+                FLOW_FILE,
+                line_of(flow, "start: info"),
+                "start 'info' is not a menu node",
+                "make the first node a menu",
+            )
+        ],
     )
 
     flow = edit(FLOW, "start: main", "start: mian")
     cases["start-unknown"] = (
         flow,
         PROMPTS,
-        [Like(FLOW_FILE, 0, "start 'mian' is not a menu node", "did you mean 'main'?")],
+        [
+            Like(
+                FLOW_FILE,
+                line_of(flow, "start: mian"),
+                "start 'mian' is not a menu node",
+                "did you mean 'main'?",
+            )
+        ],
     )
 
     flow = edit(FLOW, "operator: nurse", "operator: info")
@@ -459,7 +498,7 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
         [
             Like(
                 FLOW_FILE,
-                0,
+                line_of(flow, "operator: info"),
                 "operator 'info' is not a transfer node",
                 "point `operator:` at the nurse line's transfer node",
             )
@@ -472,7 +511,10 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
         PROMPTS,
         [
             Like(
-                "flows", 0, "welcome plays unknown prompt 'demo.helo'", "did you mean 'demo.hello'?"
+                FLOW_FILE,
+                line_of(flow, "welcome: [demo.helo]"),
+                "welcome plays unknown prompt 'demo.helo'",
+                "did you mean 'demo.hello'?",
             ),
             Like(PROMPT_FILE, 1, "prompt demo.hello is never played", "use it in a flow node"),
         ],
@@ -577,7 +619,13 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         errors_of(tmp_path, flow, prompts),
         [
             at(flow, "main", "option 2 uses the word 'help'", "choose other words"),
-            at(flow, "nurse", "leads to unknown node 'nurse_shut'", "did you mean"),
+            at_line(
+                flow,
+                "closed: nurse_shut",
+                "nurse",
+                "leads to unknown node 'nurse_shut'",
+                "did you mean",
+            ),
             at(flow, "nurse_closed", "cannot be reached from the start", "add an option"),
             Like(PROMPT_FILE, line_of(prompts, "spare:"), "demo.spare is never played", "use it"),
         ],
@@ -699,7 +747,8 @@ def test_info_chains_do_not_go_deeper(tmp_path: Path) -> None:
         f"  more{n}:\n"
         "    kind: info\n"
         f'    title: "More {n}"\n'
-        "    say: [demo.info, demo.info_next]\n"
+        "    say: [demo.info]\n"
+        "    choices: [demo.info_next]\n"
         "    options:\n"
         f'      "1": {{to: {"more" + str(n + 1) if n < 5 else "main"}, words: ["more"]}}\n'
         for n in range(1, 6)

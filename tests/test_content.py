@@ -53,7 +53,8 @@ nodes:
   info:
     kind: info
     title: "Some information"
-    say: [demo.info, demo.info_next]
+    say: [demo.info]
+    choices: [demo.info_next]
     options:
       "1": {to: main, words: ["main menu"]}
   nurse:
@@ -67,12 +68,14 @@ nodes:
     kind: info
     title: "Nurse line closed"
     say: [demo.closed]
+    choices: [demo.info_next]
     options:
       "1": {to: main, words: ["main menu"]}
   nurse_unavailable:
     kind: info
     title: "No nurse free"
     say: [demo.unavailable]
+    choices: [demo.info_next]
     options:
       "1": {to: main, words: ["main menu"]}
 """
@@ -83,8 +86,8 @@ choices: "To hear some information, press 1. To talk to a nurse, press 2."
 info: "Here is some information."
 info_next: "To go back to the main menu, press 1."
 connecting: "I am putting you through to a nurse."
-closed: "The nurse line is closed. It is open {nurse_hours}. To go back, press 1."
-unavailable: "No nurse is free. The line is open {nurse_hours}. To go back, press 1."
+closed: "The nurse line is closed. It is open {nurse_hours}."
+unavailable: "No nurse is free. The line is open {nurse_hours}."
 """
 
 
@@ -102,10 +105,10 @@ def line_of(text: str, fragment: str) -> int:
 
 
 def node_line(text: str, node: str) -> int:
-    """The line a node's mapping starts on (its first field, just below `  <node>:`)."""
+    """The line of a node's id key, `  <node>:`."""
     found = [n for n, line in enumerate(text.splitlines(), start=1) if line == f"  {node}:"]
     assert len(found) == 1, f"node {node} is on lines {found}"
-    return found[0] + 1
+    return found[0]
 
 
 def write_tree(
@@ -184,7 +187,13 @@ def test_minimal_tree_loads_into_typed_nodes(tmp_path: Path) -> None:
     assert content is not None
     flow = content.flow
     assert (flow.start, flow.operator, flow.welcome) == ("main", "nurse", ("demo.hello",))
-    assert flow.guidance == Guidance("A test source", dt.date(2024, 1, 1), dt.date(2030, 1, 1))
+    assert flow.guidance == Guidance(
+        "A test source",
+        dt.date(2024, 1, 1),
+        dt.date(2030, 1, 1),
+        FLOW_FILE,
+        line_of(FLOW, "next_review:"),
+    )
     assert list(flow.nodes) == ["main", "info", "nurse", "nurse_closed", "nurse_unavailable"]
     assert flow.nodes["main"] == MenuNode(
         id="main",
@@ -207,7 +216,15 @@ def test_minimal_tree_loads_into_typed_nodes(tmp_path: Path) -> None:
         closed="nurse_closed",
         unavailable="nurse_unavailable",
     )
-    assert isinstance(flow.nodes["info"], InfoNode)
+    assert flow.nodes["info"] == InfoNode(
+        id="info",
+        title="Some information",
+        say=("demo.info",),
+        choices=("demo.info_next",),
+        file=FLOW_FILE,
+        line=node_line(FLOW, "info"),
+        options=(Option("1", "main", ("main menu",)),),
+    )
     assert flow.answer_ids == ()
     assert content.warnings == ()
 
@@ -218,15 +235,29 @@ def test_prompts_are_filled_and_hours_words_kept_out(tmp_path: Path) -> None:
     assert content is not None
     book = content.prompts
     assert book["demo.hello"].text == "Welcome to the test line."
-    assert book["demo.closed"].text == (
-        f"The nurse line is closed. It is open {SPOKEN_HOURS}. To go back, press 1."
-    )
+    assert book["demo.closed"].text == (f"The nurse line is closed. It is open {SPOKEN_HOURS}.")
     assert (book["demo.closed"].file, book["demo.closed"].line) == (
         PROMPT_FILE,
         line_of(PROMPTS, "closed:"),
     )
     assert not [p for p in book.prompts if p.startswith("hours.")]
     assert "system.goodbye" in book
+
+
+def test_unquoted_guidance_dates_load(tmp_path: Path) -> None:
+    """Guidance dates may be written without quotes, as YYYY-MM-DD."""
+    flow = edit(FLOW, 'reviewed: "2024-01-01"', "reviewed: 2024-01-01")
+    flow = edit(flow, 'next_review: "2030-01-01"', "next_review: 2030-01-01")
+    content, problems = collect(write_tree(tmp_path, flows={"helpline": flow}))
+    assert problems.items == []
+    assert content is not None
+    assert content.flow.guidance == Guidance(
+        "A test source",
+        dt.date(2024, 1, 1),
+        dt.date(2030, 1, 1),
+        FLOW_FILE,
+        line_of(flow, "next_review:"),
+    )
 
 
 def test_option_words_are_lowercased_with_spaces_collapsed(tmp_path: Path) -> None:
@@ -574,11 +605,23 @@ def test_flow_file_that_is_not_a_mapping(tmp_path: Path) -> None:
 
 
 def test_comment_only_flow_file_never_fails_silently(tmp_path: Path) -> None:
-    """A flow file with nothing but a comment either loads or is named; never fails unexplained."""
-    root = write_tree(tmp_path, flows={"helpline": FLOW, "more": "# to be written\n"})
-    content, problems = collect(root)
-    named = [p.file for p in problems.errors()]
-    assert (content is not None, named) in [(True, []), (False, ["flows/more.yaml"])]
+    """A flow file with nothing but a comment is named as empty, on line 1, and nothing else."""
+    errors = broken(tmp_path, flows={"helpline": FLOW, "more": "# to be written\n"})
+    assert_problems(
+        errors, [Like("flows/more.yaml", 1, "is empty", "add its content, or delete the file")]
+    )
+
+
+def test_unreadable_flow_file_hides_no_flow_file_sets(tmp_path: Path) -> None:
+    """When the only flow file cannot be parsed, no "no flow file sets" noise is added."""
+    errors = broken(tmp_path, flows={"helpline": "", "more": "nodes: [a\n"})
+    assert_problems(
+        errors,
+        [
+            Like(FLOW_FILE, 1, "is empty", "add its content, or delete the file"),
+            Like("flows/more.yaml", 2, "is not valid YAML", "check the indentation"),
+        ],
+    )
 
 
 # ---------------------------------------------------------------- several flow files
@@ -590,12 +633,14 @@ nodes:
     kind: info
     title: "Extra"
     say: [demo.info]
+    choices: [demo.info_next]
     options:
       "1": {to: main, words: ["main menu"]}
   info:
     kind: info
     title: "Other information"
     say: [demo.info]
+    choices: [demo.info_next]
     options:
       "1": {to: main, words: ["main menu"]}
 """
@@ -611,7 +656,7 @@ def test_nodes_may_be_split_across_flow_files(tmp_path: Path) -> None:
     assert content is not None
     assert (content.flow.nodes["info"].file, content.flow.nodes["info"].line) == (
         "flows/more.yaml",
-        3,
+        2,
     )
     assert content.flow.nodes["main"].file == FLOW_FILE
 
@@ -681,6 +726,19 @@ def test_missing_required_setting(tmp_path: Path, setting: str) -> None:
     )
 
 
+def test_missing_setting_is_named_alongside_a_node_problem(tmp_path: Path) -> None:
+    """A flow file that parsed is no reason to hide a missing setting: both are named at once."""
+    flow = edit(_without("start"), '    title: "Some information"\n', "    title: 5\n")
+    errors = broken(tmp_path, flows={"helpline": flow})
+    assert_problems(
+        errors,
+        [
+            Like(FLOW_FILE, 1, "no flow file sets `start`", "add `start:` to one flow file"),
+            Like(FLOW_FILE, line_of(flow, "title: 5"), "at title: 5 is not of type", "", "info"),
+        ],
+    )
+
+
 # ---------------------------------------------------------------- flow schema
 
 AT_NODE = "<the node's own line>"
@@ -693,7 +751,7 @@ SCHEMA_CASES = {
         "colour: red",
         "info",
         "Additional properties are not allowed ('colour' was unexpected)",
-        "info: a block of information then choices",
+        "info: a block of information",
     ),
     "unknown-setting": (
         "operator: nurse\n",
@@ -791,13 +849,21 @@ SCHEMA_CASES = {
         "at welcome: [] is not valid",
         "",
     ),
-    "unquoted-date": (
-        'next_review: "2030-01-01"',
-        "next_review: 2030-01-01",
-        "next_review:",
+    "date-not-yyyy-mm-dd": (
+        'reviewed: "2024-01-01"',
+        'reviewed: "January 2024"',
+        "reviewed:",
         "",
-        "at guidance/next_review: datetime.date(2030, 1, 1) is not of type 'string'",
+        "at guidance/reviewed: 'January 2024' does not match",
         "YYYY-MM-DD",
+    ),
+    "missing-choices": (
+        "    say: [demo.info]\n    choices: [demo.info_next]\n",
+        "    say: [demo.info]\n",
+        AT_NODE,
+        "info",
+        "'choices' is a required property",
+        "info: a block of information",
     ),
 }
 
@@ -879,6 +945,7 @@ def test_load_flow_alone_builds_the_flow(tmp_path: Path) -> None:
         file=FLOW_FILE,
         line=node_line(FLOW, "nurse_closed"),
         options=(Option("1", "main", ("main menu",)),),
+        choices=("demo.info_next",),
     )
 
 
@@ -897,8 +964,8 @@ def test_review_date_is_a_warning_only(tmp_path: Path, today: dt.date, warned: b
     """From next_review on, a warning (not an error) says the guidance is due for review."""
     root = write_tree(tmp_path)
     warning = Problem(
-        "flows",
-        0,
+        FLOW_FILE,
+        line_of(FLOW, "next_review:"),
         "the guidance was due for review on 2030-01-01",
         "check the content against the current guidance and update `guidance:` dates",
         warning=True,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -12,6 +14,8 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
 from ivr.engine import Engine
+from ivr.hours import parse_hours
+from ivr.safety import Fallback
 from tests.conftest import CALLER, TOKEN, signed_post
 
 WEBHOOKS = [
@@ -208,11 +212,21 @@ def test_unknown_voice_path_answers_twiml(client: FlaskClient) -> None:
 def test_fallback_puts_the_caller_through_without_the_flow(app: Flask) -> None:
     """The Fallback URL rings the nurse line even when the flow and engine are gone."""
     helpline = app.extensions["ivr"]
-    app.extensions["ivr"] = type(helpline)(helpline.settings, None, None, None, helpline.validator)
+    fallback_text = helpline.prompts["system.fallback"].spoken
+    app.extensions["ivr"] = dataclasses.replace(helpline, engine=None, render=None, prompts=None)
     status, _, body = signed_post(app.test_client(), "/voice/fallback")
     root = ET.fromstring(body)
     assert status == 200
     assert [c.tag for c in root] == ["Say", "Dial"]
+    assert root[0].text == fallback_text
+
+
+def test_fallback_speaks_even_without_prompts(app: Flask) -> None:
+    """With no prompts at all, the fallback still says what to do in an emergency."""
+    settings = app.extensions["ivr"].settings
+    closed = dataclasses.replace(settings, nurse_line_hours=parse_hours("never"))
+    root = ET.fromstring(Fallback(closed, None).twiml(dt.datetime.now(dt.UTC), None))
+    assert [c.tag for c in root] == ["Say", "Pause", "Say", "Hangup"]
     assert "999" in (root[0].text or "")
 
 
@@ -239,7 +253,7 @@ def test_logs_name_the_call_never_the_caller(
     client: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Logs carry the CallSid and the path, and never the caller's number."""
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG, logger="ivr"):
         for path, data in [
             ("/voice/incoming", {}),
             ("/voice/step?n=main", {"Digits": "1"}),

@@ -64,6 +64,15 @@ def test_yes_no_on_off_stay_words(tmp_path: Path, word: str) -> None:
     assert all(isinstance(item, str) for item in (*document, *document.values()))
 
 
+@pytest.mark.parametrize("date", ["2026-07-01", "2026-7-1", "2026-07-01 10:00:00"])
+def test_dates_stay_text(tmp_path: Path, date: str) -> None:
+    """An unquoted date is kept as the text written, not turned into a date object."""
+    document, problems = load(tmp_path, f"guidance:\n  next_review: {date}\n")
+    assert problems == []
+    value = document["guidance"]["next_review"]
+    assert (type(value), value, value.line) == (Located, date, 2)
+
+
 @pytest.mark.parametrize(("text", "value"), [("true", True), ("false", False)])
 def test_true_and_false_are_still_booleans(tmp_path: Path, text: str, value: bool) -> None:
     """Only true and false are read as booleans."""
@@ -181,6 +190,14 @@ def test_syntax_error_names_the_line(tmp_path: Path, text: str, line: int, probl
             "check the indentation and quoting here",
         )
     ]
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# to be written\n", "---\n"])
+def test_empty_or_comment_only_file_is_empty(tmp_path: Path, text: str) -> None:
+    """A file with no content is one problem on line 1, naming it as empty."""
+    document, problems = load(tmp_path, text)
+    assert document is None
+    assert where(problems) == [("doc.yaml", 1, "is empty", "add its content, or delete the file")]
 
 
 def test_file_that_is_not_utf8_cannot_be_read(tmp_path: Path) -> None:

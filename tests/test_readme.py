@@ -1,0 +1,34 @@
+"""The README stays true: two quick-start commands, and a map of the call that matches the flow."""
+
+from __future__ import annotations
+
+import re
+
+from ivr.content import Content
+from ivr.report import call_map
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_quick_start_is_exactly_two_commands() -> None:
+    """Under "Quick start", one shell block holds two commands: serve, then test."""
+    section = README.split("## Quick start", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    commands = [line for line in block.group(1).splitlines() if line.strip()]
+    assert commands == ["make serve", "make test"]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    """.ci/run ends by running the README's second command."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ci[-1] == "make test"
+
+
+def test_the_map_of_the_call_matches_the_flow(content: Content) -> None:
+    """The README's map is exactly what `ivr map` prints for the current flow."""
+    block = README.split("## Map of the call", 1)[1]
+    found = re.search(r"```text\n(.*?)\n```", block, re.DOTALL)
+    assert found is not None
+    assert found.group(1).splitlines() == call_map(content)
