@@ -7,7 +7,8 @@ import os
 from collections.abc import Mapping
 
 from dotenv import load_dotenv
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from twilio.request_validator import RequestValidator
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -21,6 +22,24 @@ from ivr.voice import Helpline, init_app
 log = logging.getLogger("ivr")
 
 
+class NoSessionForCalls(SecureCookieSessionInterface):
+    """Twilio's webhooks carry no cookies: skip opening a signed session for every one."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith("/voice/"):
+            return None  # Flask then uses its null session, at no cost
+        return super().open_session(app, request)
+
+
+def _log_to_stderr(level: str) -> None:
+    """Under gunicorn nothing else sets up logging: the call log would be lost without this."""
+    if not logging.getLogger().handlers and not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(level)
+
+
 def create_app(config: Mapping[str, str] | None = None, *, development: bool = False) -> Flask:
     """Build the helpline. `config` replaces the environment (for tests); else env and .env.
 
@@ -30,12 +49,14 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
         load_dotenv()
         config = os.environ
     settings = load_settings(config, development=development)
+    _log_to_stderr(settings.log_level)
     content = load_content(settings.content_dir, settings.service_name, settings.nurse_line_hours)
     for warning in content.warnings:
         log.warning("%s", warning)
 
     app = Flask(__name__)
     app.config["SECRET_KEY"] = settings.secret_key
+    app.session_interface = NoSessionForCalls()
     if settings.proxy_hops:
         # Behind a TLS-terminating proxy Twilio signs https://public-host/...; trust its headers.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

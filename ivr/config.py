@@ -13,6 +13,7 @@ from ivr.hours import Hours, HoursError, parse_hours
 # A fictional UK number (Ofcom's drama range) so development never rings a real phone.
 DEVELOPMENT_NURSE_LINE = "+441632960000"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -41,6 +42,7 @@ class Settings:
     proxy_hops: int
     content_dir: Path
     development: bool
+    log_level: str = "INFO"
 
     @property
     def signatures_checked(self) -> bool:
@@ -109,6 +111,10 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
             f"CONTENT_DIR={str(content_dir)!r} has no flows/ folder: point it at the "
             "folder that holds flows/ and prompts/"
         )
+    log_level = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    if log_level not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL={log_level!r} must be one of {', '.join(LOG_LEVELS)}")
+        log_level = "INFO"
     settings = Settings(
         twilio_auth_token=token,
         secret_key=secret,
@@ -123,6 +129,7 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         proxy_hops=_int(env, "PROXY_HOPS", 1, 0, 5, problems),
         content_dir=content_dir,
         development=development,
+        log_level=log_level,
     )
     if problems:
         raise ConfigError(problems)

@@ -118,8 +118,7 @@ def _engine() -> Engine:
 @bp.route("/incoming", methods=["GET", "POST"])
 def incoming() -> Response:
     """A new call: the welcome inside the main menu."""
-    log.info("call=%s started", _call_sid())
-    return _answer(_engine().start(), "-", "")
+    return _answer(_engine().start(), "new-call", "")
 
 
 @bp.route("/step", methods=["GET", "POST"])
@@ -139,7 +138,6 @@ def dial() -> Response:
     engine = _engine()
     decoded = engine.read_state(request.query_string.decode("latin-1"))
     status = param("DialCallStatus", "failed")
-    log.info("call=%s transfer=%s outcome=%s", _call_sid(), decoded.state.node, status)
     return _answer(engine.dial_ended(decoded, status), decoded.state.node, f"dial:{status}")
 
 

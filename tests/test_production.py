@@ -29,9 +29,7 @@ def free_port() -> int:
 
 def procfile_web(port: int) -> list[str]:
     """The Procfile's web command, bound to loopback on the given port."""
-    line = next(
-        x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:")
-    )
+    line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
     words = shlex.split(line.removeprefix("web:").replace("$PORT", str(port)))
     words = [w.replace("0.0.0.0:", "127.0.0.1:") for w in words]
     return [str(BIN / words[0]), *words[1:]]
@@ -69,8 +67,13 @@ def test_procfile_refuses_to_start_without_a_token() -> None:
     env = {k: v for k, v in os.environ.items() if k != "TWILIO_AUTH_TOKEN"}
     env.update({k: v for k, v in ENV.items() if k != "TWILIO_AUTH_TOKEN"})
     result = subprocess.run(
-        procfile_web(free_port()), cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=60, check=False,
+        procfile_web(free_port()),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode != 0
     assert "TWILIO_AUTH_TOKEN is not set" in result.stdout + result.stderr
