@@ -2,82 +2,27 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from ivr.checks import check_flow, menu_depths, shortest_paths
-from ivr.content import Content, collect_content
-from ivr.hours import Hours, parse_hours
 from ivr.model import SYSTEM_PROMPTS, MenuNode
 from ivr.problems import Problem, ProblemList
-
-ROOT = Path(__file__).resolve().parent.parent
-REAL_PROMPTS = ROOT / "prompts" / "en-GB"
-SERVICE = "test line"
-HOURS = parse_hours("Mon-Sun 08:00-20:00")
-TODAY = dt.date(2025, 1, 1)
-FLOW_FILE = "flows/helpline.yaml"
-PROMPT_FILE = "prompts/en-GB/demo.yaml"
-
-# A minimal valid flow: a start menu, an info node, and the nurse transfer with its two endings.
-FLOW = """\
-start: main
-operator: nurse
-welcome: [demo.hello]
-guidance:
-  source: "A test source"
-  reviewed: "2024-01-01"
-  next_review: "2030-01-01"
-nodes:
-  main:
-    kind: menu
-    title: "Main menu"
-    say: [demo.choices]
-    options:
-      "1": {to: info, words: ["information", "tell me"]}
-      "2": {to: nurse, words: ["talk to a nurse"]}
-  info:
-    kind: info
-    title: "Some information"
-    say: [demo.info]
-    choices: [demo.info_next]
-    options:
-      "1": {to: main, words: ["main menu"]}
-  nurse:
-    kind: transfer
-    title: "Put the caller through to a nurse"
-    to: nurse_line
-    say: demo.connecting
-    closed: nurse_closed
-    unavailable: nurse_unavailable
-  nurse_closed:
-    kind: info
-    title: "Nurse line closed"
-    say: [demo.closed]
-    choices: [demo.info_next]
-    options:
-      "1": {to: main, words: ["main menu"]}
-  nurse_unavailable:
-    kind: info
-    title: "No nurse free"
-    say: [demo.unavailable]
-    choices: [demo.info_next]
-    options:
-      "1": {to: main, words: ["main menu"]}
-"""
-
-PROMPTS = """\
-hello: "Welcome to the {service}."
-choices: "To hear some information, press 1. To talk to a nurse, press 2."
-info: "Here is some information."
-info_next: "To go back to the main menu, press 1."
-connecting: "I am putting you through to a nurse."
-closed: "The nurse line is closed. It is open {nurse_hours}."
-unavailable: "No nurse is free. The line is open {nurse_hours}."
-"""
+from tests.trees import (
+    FLOW,
+    FLOW_FILE,
+    PROMPT_FILE,
+    PROMPTS,
+    REAL_PROMPTS,
+    Like,
+    assert_problems,
+    collect,
+    edit,
+    line_of,
+    node_line,
+    write_tree,
+)
 
 # The same flow with a short yes/no walk-through as main menu option 3.
 WALK_FLOW = (
@@ -128,85 +73,6 @@ then: "To go back to the main menu, press 1."
 )
 
 REAL_SYSTEM = (REAL_PROMPTS / "system.yaml").read_text(encoding="utf-8")
-
-
-def edit(text: str, old: str, new: str) -> str:
-    """Replace the one place old is written; fail loudly if it is not there exactly once."""
-    assert text.count(old) == 1, f"{old!r} is in the text {text.count(old)} times"
-    return text.replace(old, new)
-
-
-def line_of(text: str, fragment: str) -> int:
-    """The line number of the one line holding fragment."""
-    found = [n for n, line in enumerate(text.splitlines(), start=1) if fragment in line]
-    assert len(found) == 1, f"{fragment!r} is on lines {found}"
-    return found[0]
-
-
-def node_line(text: str, node: str) -> int:
-    """The line of a node's id key, `  <node>:`."""
-    found = [n for n, line in enumerate(text.splitlines(), start=1) if line == f"  {node}:"]
-    assert len(found) == 1, f"node {node} is on lines {found}"
-    return found[0]
-
-
-def write_tree(
-    root: Path, flows: dict[str, str] | None = None, prompts: dict[str, str] | None = None
-) -> Path:
-    """Write flows/*.yaml and prompts/en-GB/*.yaml; real system and hours prompts unless given."""
-    flows = {"helpline": FLOW} if flows is None else flows
-    prompts = {"demo": PROMPTS} if prompts is None else prompts
-    (root / "flows").mkdir(parents=True)
-    (root / "prompts" / "en-GB").mkdir(parents=True)
-    for stem, text in flows.items():
-        (root / "flows" / f"{stem}.yaml").write_text(text, encoding="utf-8")
-    for stem in ("system", "hours"):
-        real = (REAL_PROMPTS / f"{stem}.yaml").read_text(encoding="utf-8")
-        (root / "prompts" / "en-GB" / f"{stem}.yaml").write_text(real, encoding="utf-8")
-    for stem, text in prompts.items():
-        (root / "prompts" / "en-GB" / f"{stem}.yaml").write_text(text, encoding="utf-8")
-    return root
-
-
-def collect(
-    root: Path, readability: bool = False, service: str = SERVICE, hours: Hours = HOURS
-) -> tuple[Content | None, ProblemList]:
-    return collect_content(root, service, hours, TODAY, readability=readability)
-
-
-@dataclass(frozen=True)
-class Like:
-    """An expected problem: file, line, node and warning exactly; message and hint by fragment."""
-
-    file: str
-    line: int
-    message: str
-    hint: str
-    node: str = ""
-    warning: bool = False
-
-    def matches(self, problem: Problem) -> bool:
-        return (
-            (problem.file, problem.line, problem.node, problem.warning)
-            == (self.file, self.line, self.node, self.warning)
-            and self.message in problem.message
-            and self.hint in problem.hint
-        )
-
-
-def assert_problems(found: list[Problem], expected: list[Like]) -> None:
-    """Each expected problem is found once, and nothing else is (order aside)."""
-    left = list(found)
-    missing = []
-    for like in expected:
-        match = next((p for p in left if like.matches(p)), None)
-        if match is None:
-            missing.append(like)
-        else:
-            left.remove(match)
-    assert not missing and not left, "\n".join(
-        ["expected but not found:", *map(repr, missing), "found but not expected:", *map(str, left)]
-    )
 
 
 def at(flow: str, node: str, message: str, hint: str) -> Like:

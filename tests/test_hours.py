@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ivr.content import load_raw_prompts
 from ivr.hours import Hours, HoursError, Rule, parse_hours, spoken_hours
 from ivr.problems import ProblemList
+from ivr.prompts import load_raw_prompts
 
 ROOT = Path(__file__).resolve().parent.parent
 WEEK = (0, 1, 2, 3, 4, 5, 6)

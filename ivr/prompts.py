@@ -1,0 +1,156 @@
+"""Load prompts/<language>/*.yaml: what callers hear, by id, with placeholders filled."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from ivr.hours import HOURS_PROMPTS
+from ivr.model import Prompt, PromptBook
+from ivr.problems import Problem, ProblemList
+from ivr.schemas import schema, schema_problems
+from ivr.yamlsource import LocatedDict, load_yaml
+
+LANGUAGE = "en-GB"
+
+
+@dataclass(frozen=True)
+class RawPrompt:
+    """A prompt as written, before its placeholders are filled."""
+
+    id: str
+    text: str
+    spoken: str
+    file: str
+    line: int
+
+
+def load_raw_prompts(prompt_dir: Path, problems: ProblemList, root: Path) -> dict[str, RawPrompt]:
+    """Read every prompt file of one language; ids are '<file stem>.<key>'."""
+    found: dict[str, RawPrompt] = {}
+    files = sorted(prompt_dir.glob("*.yaml"))
+    if not files:
+        problems.add(Problem(str(prompt_dir), 0, "holds no prompt files", "add *.yaml files"))
+    for path in files:
+        document = load_yaml(path, problems, root)
+        if document is None:
+            continue
+        file = str(path.relative_to(root))
+        schema_found = schema_problems(document, schema("prompts"), file)
+        for problem in schema_found:
+            problems.add(problem)
+        if schema_found or not isinstance(document, LocatedDict):
+            continue
+        for key, value in document.items():
+            prompt_id = f"{path.stem}.{key}"
+            text, spoken = (
+                (value, value) if isinstance(value, str) else (value["text"], value["spoken"])
+            )
+            found[prompt_id] = RawPrompt(
+                prompt_id,
+                " ".join(text.split()),
+                " ".join(spoken.split()),
+                file,
+                document.line_of(key),
+            )
+    return found
+
+
+HOURS_FILE = "hours."
+
+
+def check_vocabulary(vocabulary: Mapping[str, RawPrompt], problems: ProblemList) -> bool:
+    """The words for opening hours must all be there, each with its own {names}."""
+    before = len(problems.items)
+    where = f"prompts/{LANGUAGE}/hours.yaml"
+    for prompt_id, expected in HOURS_PROMPTS.items():
+        found = vocabulary.get(prompt_id)
+        if found is None:
+            problems.add(
+                Problem(
+                    where,
+                    0,
+                    f"missing prompt {prompt_id}",
+                    "add it: it is needed to say opening hours",
+                )
+            )
+        elif _placeholders_or_none(found.text) != expected:
+            names = ", ".join(f"{{{n}}}" for n in sorted(expected)) or "no {names}"
+            problems.add(
+                Problem(
+                    found.file,
+                    found.line,
+                    f"prompt {prompt_id} must use {names}",
+                    f"write it with exactly {names}",
+                )
+            )
+    for prompt_id in sorted(set(vocabulary) - set(HOURS_PROMPTS)):
+        problems.add(
+            Problem(
+                vocabulary[prompt_id].file,
+                vocabulary[prompt_id].line,
+                f"prompt {prompt_id} is not one of the hours words",
+                "delete it; hours.yaml holds only the words for opening hours",
+            )
+        )
+    return len(problems.items) == before
+
+
+def _placeholders_or_none(text: str) -> frozenset[str] | None:
+    try:
+        return frozenset(placeholders(text))
+    except ValueError:
+        return None
+
+
+def placeholders(text: str) -> set[str]:
+    """The {names} a prompt expects to be filled."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def fill_prompts(
+    raw: Mapping[str, RawPrompt], values: Mapping[str, str], problems: ProblemList
+) -> PromptBook:
+    """Fill {placeholders} from configuration; an unknown one is a problem."""
+    filled: dict[str, Prompt] = {}
+    for prompt in raw.values():
+        try:
+            unknown = (placeholders(prompt.text) | placeholders(prompt.spoken)) - set(values)
+        except ValueError as error:
+            problems.add(
+                Problem(
+                    prompt.file,
+                    prompt.line,
+                    f"prompt {prompt.id}: {error}",
+                    "a lone { or } must be written twice: {{ or }}",
+                )
+            )
+            continue
+        if unknown:
+            problems.add(
+                Problem(
+                    prompt.file,
+                    prompt.line,
+                    f"prompt {prompt.id} uses unknown placeholder(s) {sorted(unknown)}",
+                    f"use only {sorted(values)}, or write braces as {{{{ and }}}}",
+                )
+            )
+            continue
+        try:
+            text = prompt.text.format_map(values)
+            spoken = prompt.spoken.format_map(values)
+        except (ValueError, IndexError) as error:
+            problems.add(
+                Problem(
+                    prompt.file,
+                    prompt.line,
+                    f"prompt {prompt.id}: {error}",
+                    "check the { and } in this prompt",
+                )
+            )
+            continue
+        filled[prompt.id] = Prompt(prompt.id, text, spoken, prompt.file, prompt.line)
+    return PromptBook(MappingProxyType(filled))
