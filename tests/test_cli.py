@@ -1,0 +1,59 @@
+"""The `ivr` command: check, map and call, as an editor or a newcomer runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ivr.cli import main
+from tests.trees import FLOW, PROMPTS, edit, line_of, write_tree
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_check_passes_the_real_content_and_prints_a_summary() -> None:
+    """`ivr check` on the project passes and gives counts, paths and the nurse line."""
+    code, output = run("check")
+    assert code == 0, output
+    assert "Nodes: 39" in output
+    assert "Longest: " in output
+    assert "The nurse line: key 0 from every node" in output
+    assert output.rstrip().endswith("OK: the content passes every check.")
+
+
+def test_check_fails_naming_the_file_line_node_and_fix(tmp_path: Path) -> None:
+    """A broken flow makes `ivr check` exit 1 with file:line [node] and a fix."""
+    flow = edit(FLOW, "{to: info,", "{to: infos,")
+    root = write_tree(tmp_path, flows={"helpline": flow})
+    code, output = run("check", "--root", str(root))
+    assert code == 1
+    where = f"flows/helpline.yaml:{line_of(flow, '{to: infos,')} [main]"
+    assert f"{where}: leads to unknown node 'infos' (fix: did you mean 'info'?)" in output
+    assert "FAILED: 2 problem(s)" in output  # the typo, and `info` now unreachable
+
+
+def test_check_fails_on_a_prompt_that_is_hard_to_follow(tmp_path: Path) -> None:
+    """A long, wordy prompt fails `ivr check` with its reading ease, named by id."""
+    wordy = (
+        'info: "Notwithstanding considerable institutional complexity, multidisciplinary '
+        "consultation necessitates comprehensive deliberation regarding individualised "
+        'therapeutic alternatives."'
+    )
+    prompts = edit(PROMPTS, 'info: "Here is some information."', wordy)
+    root = write_tree(tmp_path, prompts={"demo": prompts})
+    code, output = run("check", "--root", str(root))
+    assert code == 1
+    assert "prompt demo.info is hard to follow: reading ease" in output
+
+
+def test_map_prints_the_keys_of_the_call() -> None:
+    """`ivr map` starts at the main menu and ends with the keys that work everywhere."""
+    code, output = run("map")
+    lines = output.splitlines()
+    assert code == 0
+    assert lines[0] == "Main menu (main)"
+    assert lines[-1] == "    * -> back one step;  # -> hear this again"
