@@ -6,7 +6,7 @@ import datetime as dt
 import difflib
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ivr.model import (
     BACK_WORDS,
@@ -53,29 +53,8 @@ def check_flow(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
     """Run every check on the flow; problems are added, nothing is raised."""
     _check_settings(flow, problems)
     for node in flow.nodes.values():
-        # Targets and prompt ids are strings read from YAML: each knows its own line.
-        for target in node.targets():
-            if target not in flow.nodes:
-                problems.add(
-                    Problem(
-                        node.file,
-                        _where(target, node.file)[1] or node.line,
-                        f"leads to unknown node {target!r}",
-                        _suggest(target, flow.nodes),
-                        node.id,
-                    )
-                )
-        for prompt_id in node.prompt_ids():
-            if prompt_id not in prompts:
-                problems.add(
-                    Problem(
-                        node.file,
-                        _where(prompt_id, node.file)[1] or node.line,
-                        f"plays unknown prompt {prompt_id!r}",
-                        _suggest(prompt_id, prompts.prompts),
-                        node.id,
-                    )
-                )
+        _check_known(node, node.targets(), flow.nodes, "leads to unknown node", problems)
+        _check_known(node, node.prompt_ids(), prompts.prompts, "plays unknown prompt", problems)
         if not [t for t in node.targets() if t != node.id]:
             problems.add(
                 _problem(
@@ -92,6 +71,22 @@ def check_flow(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
     _check_answers(flow, problems)
     _check_prompt_use(flow, prompts, problems)
     _check_graph(flow, problems)
+
+
+def _check_known(
+    node: Node,
+    names: Iterable[str],
+    known: Mapping[str, object],
+    what: str,
+    problems: ProblemList,
+) -> None:
+    """Each name must exist; a problem points at the line the name is written on."""
+    for name in names:
+        if name not in known:
+            line = _where(name, node.file)[1] or node.line  # strings from YAML know their line
+            problems.add(
+                Problem(node.file, line, f"{what} {name!r}", _suggest(name, known), node.id)
+            )
 
 
 def _check_settings(flow: Flow, problems: ProblemList) -> None:
