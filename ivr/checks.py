@@ -69,6 +69,7 @@ def check_flow(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
             _check_says_keys(node, ("1", "2"), prompts, problems)
         _check_length(node, prompts, problems)
     _check_answers(flow, problems)
+    _check_welcome(flow, prompts, problems)
     _check_prompt_use(flow, prompts, problems)
     _check_graph(flow, problems)
 
@@ -194,6 +195,23 @@ def _check_length(node: Node, prompts: PromptBook, problems: ProblemList) -> Non
                 f'keep a {what} under {limit:.0f} s: split it, with "to hear more, press 1"',
             )
         )
+
+
+# The keys that work everywhere are announced once, at the start (the standards page).
+WELCOME_KEYS = {"0": "press 0", "*": "press star", "#": "press hash", "9": "press 9"}
+
+
+def _check_welcome(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
+    text = " ".join(prompts[p].text for p in flow.welcome if p in prompts).lower()
+    for key, said in WELCOME_KEYS.items():
+        if said not in text:
+            problems.add(
+                Problem(
+                    *_where(flow.welcome[0] if flow.welcome else "", "flows"),
+                    f"the welcome never tells callers the {key} key",
+                    f'announce it once at the start: "..., {said}."',
+                )
+            )
 
 
 def _check_answers(flow: Flow, problems: ProblemList) -> None:

@@ -5,14 +5,23 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ivr.audio import Pace
 from ivr.hours import Hours, HoursError, parse_hours
 
 # A fictional UK number (Ofcom's drama range) so development never rings a real phone.
 DEVELOPMENT_NURSE_LINE = "+441632960000"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+PROMPT_AUDIO_MODES = ("auto", "play", "say")
+# Engine rates are not words a minute (espeak-ng at 175 spoke about 200 here); these defaults were
+# measured to keep the rendered prompts under each ceiling, and `ivr check` measures them again.
+# The <Say> rates are Amazon Polly prosody: its voices speak about 150-160 words a minute.
+DEFAULT_PACES = {
+    "normal": Pace("normal", 115, "90%", 140),
+    "slow": Pace("slow", 90, "70%", 110),
+}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +52,11 @@ class Settings:
     content_dir: Path
     development: bool
     log_level: str = "INFO"
+    prompt_audio: str = "auto"
+    audio_dir: Path = PROJECT_ROOT / "instance" / "audio"
+    audio_base_url: str | None = None
+    tts_voice: str = "auto"
+    paces: Mapping[str, Pace] = field(default_factory=lambda: dict(DEFAULT_PACES))
 
     @property
     def signatures_checked(self) -> bool:
@@ -61,6 +75,16 @@ def _int(
         )
         return default
     return int(raw)
+
+
+def _percent(env: Mapping[str, str], name: str, default: str, problems: list[str]) -> str:
+    raw = env.get(name, "").strip() or default
+    if not re.match(r"^\d{2,3}%$", raw) or not 20 <= int(raw[:-1]) <= 200:
+        problems.append(
+            f"{name}={raw!r} must be a speaking rate from 20% to 200% (default {default})"
+        )
+        return default
+    return raw
 
 
 def load_settings(env: Mapping[str, str], development: bool = False) -> Settings:
@@ -115,6 +139,36 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL={log_level!r} must be one of {', '.join(LOG_LEVELS)}")
         log_level = "INFO"
+    prompt_audio = env.get("PROMPT_AUDIO", "").strip().lower() or "auto"
+    if prompt_audio not in PROMPT_AUDIO_MODES:
+        problems.append(
+            f"PROMPT_AUDIO={prompt_audio!r} must be auto (rendered audio where it "
+            "exists, else <Say>), play (always rendered audio) or say (always <Say>)"
+        )
+        prompt_audio = "auto"
+    audio_base = env.get("AUDIO_BASE_URL", "").strip().rstrip("/") or None
+    if audio_base is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", audio_base):
+        problems.append(
+            f"AUDIO_BASE_URL={audio_base!r} must be where the audio files are "
+            "served, such as https://cdn.example.org/helpline-audio"
+        )
+    normal, slow = DEFAULT_PACES["normal"], DEFAULT_PACES["slow"]
+    paces = {
+        "normal": Pace(
+            "normal",
+            _int(env, "TTS_RATE", normal.engine_rate, 60, 250, problems),
+            _percent(env, "SAY_RATE", normal.say_rate, problems),
+            normal.max_words_per_minute,
+        ),
+        "slow": Pace(
+            "slow",
+            _int(env, "TTS_SLOW_RATE", slow.engine_rate, 40, 250, problems),
+            _percent(env, "SAY_SLOW_RATE", slow.say_rate, problems),
+            slow.max_words_per_minute,
+        ),
+    }
+    if paces["slow"].engine_rate >= paces["normal"].engine_rate:
+        problems.append("TTS_SLOW_RATE must be lower than TTS_RATE (the slow pace is slower)")
     settings = Settings(
         twilio_auth_token=token,
         secret_key=secret,
@@ -130,6 +184,11 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         content_dir=content_dir,
         development=development,
         log_level=log_level,
+        prompt_audio=prompt_audio,
+        audio_dir=Path(env.get("AUDIO_DIR", "").strip() or PROJECT_ROOT / "instance" / "audio"),
+        audio_base_url=audio_base,
+        tts_voice=env.get("TTS_VOICE", "").strip() or "auto",
+        paces=paces,
     )
     if problems:
         raise ConfigError(problems)

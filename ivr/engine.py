@@ -12,12 +12,15 @@ from ivr.hours import Hours
 from ivr.model import (
     BACK_KEY,
     BACK_WORDS,
+    FASTER_WORDS,
     NO_KEY,
     NO_WORDS,
     OPERATOR_KEY,
     OPERATOR_WORDS,
+    PACE_KEY,
     REPEAT_KEY,
     REPEAT_WORDS,
+    SLOWER_WORDS,
     YES_KEY,
     YES_WORDS,
     ChoiceNode,
@@ -126,6 +129,10 @@ class Engine:
             return self.visit(state, ("system.stale",))
         if not keys and not speech:
             return self.silence(state)
+        if speech and not keys:
+            pace = self.pace_for_words(speech)
+            if pace is not None:
+                return self.change_pace(state, slow=pace)
         key = keys[:1] if keys else self.key_for_words(node, speech)
         if key is None:
             return self.wrong(state, "system.not_understood")
@@ -143,6 +150,11 @@ class Engine:
     def recover(self) -> Step:
         """After an internal error: apologise and offer the main menu."""
         return self.visit(CallState(self.flow.start), ("system.error",))
+
+    def change_pace(self, state: CallState, slow: bool) -> Step:
+        """Switch to the slower voice or back; the node plays again in full at the new pace."""
+        changed = replace(state, slow=slow, silences=0, wrong=0)
+        return self.visit(changed, ("system.slower" if slow else "system.faster",))
 
     # -------------------------------------------------------------- what input means
 
@@ -174,8 +186,19 @@ class Engine:
         spoken = [_SPOKEN_KEYS[w] for w in words if w in _SPOKEN_KEYS]
         return spoken[0] if len(spoken) == 1 else None
 
+    def pace_for_words(self, speech: str) -> bool | None:
+        """True for "slower", False for "faster", None when the words are about something else."""
+        words = _WORD.findall(speech.lower())
+        if any(_has_phrase(words, phrase) for phrase in SLOWER_WORDS):
+            return True
+        if any(_has_phrase(words, phrase) for phrase in FASTER_WORDS):
+            return False
+        return None
+
     def press(self, state: CallState, node: Node, key: str) -> Step:
         """Act on one key."""
+        if key == PACE_KEY:
+            return self.change_pace(state, slow=not state.slow)
         if key == OPERATOR_KEY:
             return self.visit(state.moved_to(self.flow.operator))
         if key == BACK_KEY:
@@ -195,12 +218,14 @@ class Engine:
     def back(self, state: CallState) -> Step:
         """One step back: where the caller came from, or the part above on the map."""
         if state.history:
-            previous = CallState(state.history[-1], state.history[:-1], yes=state.yes)
+            previous = replace(
+                state, node=state.history[-1], history=state.history[:-1], silences=0, wrong=0
+            )
             return self.visit(previous)
         if state.node == self.flow.start:
             return self.visit(replace(state, silences=0, wrong=0), ("system.at_start",))
         parent = self.parent.get(state.node, self.flow.start)
-        return self.visit(CallState(parent, yes=state.yes))
+        return self.visit(replace(state, node=parent, silences=0, wrong=0))
 
     def silence(self, state: CallState) -> Step:
         """Nothing heard: hint, then a person, and only after a long silence, goodbye."""
@@ -259,4 +284,4 @@ class Engine:
             words += [w for option in node.options for w in option.words]
         if isinstance(node, QuestionNode):
             words += ["yes", "no"]
-        return (*words, "nurse", "repeat", "back")
+        return (*words, "nurse", "repeat", "back", "slower")

@@ -12,9 +12,10 @@ from typing import ClassVar
 OPERATOR_KEY = "0"
 BACK_KEY = "*"
 REPEAT_KEY = "#"
+PACE_KEY = "9"  # no menu has more than 4 options, so 9 is free everywhere
 YES_KEY = "1"
 NO_KEY = "2"
-GLOBAL_KEYS = frozenset({OPERATOR_KEY, BACK_KEY, REPEAT_KEY})
+GLOBAL_KEYS = frozenset({OPERATOR_KEY, BACK_KEY, REPEAT_KEY, PACE_KEY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,8 @@ REPEAT_WORDS = ("repeat", "again")
 BACK_WORDS = ("back", "go back")
 YES_WORDS = ("yes", "yeah", "yep", "it is", "that's right")
 NO_WORDS = ("no", "nope", "it isn't", "not really")
+SLOWER_WORDS = ("slower", "slow down", "more slowly", "too fast")
+FASTER_WORDS = ("faster", "speed up", "usual speed", "normal speed")
 
 # Prompts the engine plays itself, whatever the flow; the checks make sure each exists.
 SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
@@ -198,5 +201,7 @@ SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
         "system.after_call": "when the caller's conversation with a person ends",
         "system.fallback": "on the fallback URL, before putting the caller through",
         "system.fallback_closed": "on the fallback URL when the nurse line is closed",
+        "system.slower": "when the caller switches to the slower voice (press 9)",
+        "system.faster": "when the caller switches back to the usual speed (press 9 again)",
     }
 )

@@ -22,6 +22,7 @@ class CallState:
     silences: int = 0
     wrong: int = 0
     yes: frozenset[str] = field(default_factory=frozenset)
+    slow: bool = False  # the caller chose the slower voice; it holds for the rest of the call
 
     def moved_to(self, node: str, remember: bool = True) -> CallState:
         """The state after moving on to another node: counts start again."""
@@ -39,6 +40,8 @@ class CallState:
             query["w"] = str(self.wrong)
         if self.yes:
             query["y"] = ".".join(sorted(self.yes))
+        if self.slow:
+            query["p"] = "s"
         return query
 
     def url(self, path: str) -> str:
@@ -65,14 +68,22 @@ def decode(query: Mapping[str, str], flow: Flow) -> Decoded:
     """Read the state back; anything unknown (an older flow, a bad value) is marked stale."""
     node = query.get("n", "")
     if node not in flow.nodes:
-        return Decoded(CallState(flow.start), stale=True)
+        return Decoded(CallState(flow.start, slow=query.get("p") == "s"), stale=True)
     history = tuple(h for h in query.get("b", "").split(".") if h)
     kept_history = tuple(h for h in history if h in flow.nodes)[-MAX_HISTORY:]
     yes = frozenset(a for a in query.get("y", "").split(".") if a)
     kept_yes = yes & frozenset(flow.answer_ids)
     silences, wrong = _count(query.get("s")), _count(query.get("w"))
-    stale = kept_history != history or kept_yes != yes or silences is None or wrong is None
-    return Decoded(CallState(node, kept_history, silences or 0, wrong or 0, kept_yes), stale=stale)
+    pace = query.get("p", "")
+    stale = (
+        kept_history != history
+        or kept_yes != yes
+        or silences is None
+        or wrong is None
+        or pace not in ("", "s")
+    )
+    state = CallState(node, kept_history, silences or 0, wrong or 0, kept_yes, pace == "s")
+    return Decoded(state, stale=stale)
 
 
 def query_decoder(flow: Flow, size: int = 4096) -> Callable[[str], Decoded]:

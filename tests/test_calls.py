@@ -91,6 +91,7 @@ def test_every_prompt_of_the_guidance_can_be_heard(
     )
     for answers in (["1"] * 5, ["2"] * 5):
         listen(open_app, [*walk, *answers])
+    listen(open_app, ["9", "9"])
     listen(open_app, ["0"], "answered")
     listen(open_app, ["0", "."], "busy")
     listen(closed_app, ["0"])
@@ -170,7 +171,7 @@ def test_silence_and_wrong_keys_never_end_a_call(
     """In every node, silences and wrong keys keep the call going (until the caller hangs up)."""
     phone = Phone(make_app(NURSE_LINE_HOURS=hours), auth_token=TOKEN, dial_outcome="no-answer")
     for node_id in keyed_nodes(content):
-        transcript = phone.call([*keys_to(content, node_id), ".", "9", "9", ".", "5", "7"])
+        transcript = phone.call([*keys_to(content, node_id), ".", "7", "8", ".", "5", "7"])
         assert_clean(transcript)
         assert transcript.ended_by == "caller-hung-up", node_id
         assert not transcript.of_kind("hangup"), node_id
@@ -269,7 +270,7 @@ def test_when_nobody_answers_the_caller_hears_choices(
 
 def test_the_callers_number_never_appears_in_urls_or_twiml(phone: Phone) -> None:
     """The caller's number is sent by Twilio but never echoed into our URLs or TwiML."""
-    transcript = phone.call(["1", "1", ".", "9", "0"])
+    transcript = phone.call(["1", "1", ".", "7", "0"])
     digits = CALLER.lstrip("+")
     for request in transcript.requests:
         assert digits not in request.url

@@ -371,14 +371,14 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
         ],
     )
 
-    flow = edit(FLOW, "welcome: [demo.hello]", "welcome: [demo.helo]")
+    flow = edit(FLOW, "welcome: [demo.hello, demo.keys]", "welcome: [demo.helo, demo.keys]")
     cases["welcome-unknown-prompt"] = (
         flow,
         PROMPTS,
         [
             Like(
                 FLOW_FILE,
-                line_of(flow, "welcome: [demo.helo]"),
+                line_of(flow, "welcome: [demo.helo, demo.keys]"),
                 "welcome plays unknown prompt 'demo.helo'",
                 "did you mean 'demo.hello'?",
             ),

@@ -51,7 +51,7 @@ def test_minimal_tree_loads_into_typed_nodes(tmp_path: Path) -> None:
     assert problems.items == []
     assert content is not None
     flow = content.flow
-    assert (flow.start, flow.operator, flow.welcome) == ("main", "nurse", ("demo.hello",))
+    assert (flow.start, flow.operator, flow.welcome) == ("main", "nurse", ("demo.hello", "demo.keys"))
     assert flow.guidance == Guidance(
         "A test source",
         dt.date(2024, 1, 1),
@@ -707,7 +707,7 @@ SCHEMA_CASES = {
         "",
     ),
     "empty-welcome": (
-        "welcome: [demo.hello]",
+        "welcome: [demo.hello, demo.keys]",
         "welcome: []",
         "welcome: []",
         "",

@@ -110,14 +110,14 @@ def test_wrong_keys_apologise_then_offer_a_person_then_put_through(
     """A key that is no choice: sorry; the second time, how to reach a person; then a person."""
     engine = make_engine()
     say = content.flow.nodes["about"].say
-    first = engine.respond(fresh("about"), keys="9")
+    first = engine.respond(fresh("about"), keys="7")
     assert isinstance(first, Ask)
     assert first.prompts == ("system.not_an_option", *say)
     assert first.state.wrong == 1
-    second = engine.respond(Decoded(first.state, False), keys="9")
+    second = engine.respond(Decoded(first.state, False), keys="7")
     assert isinstance(second, Ask)
     assert second.prompts == ("system.not_an_option", "system.offer_person", *say)
-    third = engine.respond(Decoded(second.state, False), keys="9")
+    third = engine.respond(Decoded(second.state, False), keys="7")
     assert isinstance(third, Transfer)
     assert third.prompts[:2] == ("system.not_an_option", "system.put_through")
 
@@ -152,7 +152,7 @@ def test_an_info_block_is_not_read_again_after_silence_only_its_choices(
     assert isinstance(info, InfoNode)
     engine = make_engine()
     silent = engine.respond(fresh("what_is"))
-    wrong = engine.respond(fresh("what_is"), keys="9")
+    wrong = engine.respond(fresh("what_is"), keys="7")
     again = engine.respond(fresh("what_is"), keys="#")
     assert isinstance(silent, Ask) and isinstance(wrong, Ask) and isinstance(again, Ask)
     assert silent.prompts == ("system.no_input", *info.choices)

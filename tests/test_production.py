@@ -83,7 +83,7 @@ def test_procfile_server_answers_signed_calls_and_refuses_unsigned() -> None:
     """Under gunicorn, a signed call goes through to the nurse line; unsigned gets a 403."""
     port = free_port()
     with server(procfile_web(port), ENV, port) as base:
-        transcript = Phone(base, auth_token=TOKEN).call(["1", ".", "9", "0"])
+        transcript = Phone(base, auth_token=TOKEN).call(["1", ".", "7", "0"])
         assert transcript.errors() == []
         assert len(transcript.of_kind("dial")) == 1
         assert requests.post(base + "/voice/incoming", timeout=5).status_code == 403

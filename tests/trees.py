@@ -24,7 +24,7 @@ FLOW = """\
 # yaml-language-server: $schema=../ivr/schema/flow.schema.json
 start: main
 operator: nurse
-welcome: [demo.hello]
+welcome: [demo.hello, demo.keys]
 guidance:
   source: "A test source"
   reviewed: "2024-01-01"
@@ -69,6 +69,7 @@ nodes:
 
 PROMPTS = """\
 hello: "Welcome to the {service}."
+keys: "To talk to a nurse, press 0. To go back, press star. To hear this again, press hash. To slow down, press 9."
 choices: "To hear some information, press 1. To talk to a nurse, press 2."
 info: "Here is some information."
 info_next: "To go back to the main menu, press 1."
