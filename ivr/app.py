@@ -12,6 +12,8 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from twilio.request_validator import RequestValidator
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ivr import media
+from ivr.audio import AudioLibrary
 from ivr.config import load_settings
 from ivr.content import load_content
 from ivr.engine import Engine
@@ -67,9 +69,32 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
             x_port=settings.proxy_hops,
         )
     engine = Engine(content.flow, settings.nurse_line_hours, settings.nurse_line_number)
+    audio = None
+    if settings.prompt_audio != "say":
+        # In "play" mode the files may live elsewhere (AUDIO_BASE_URL): trust the manifest.
+        audio = AudioLibrary(
+            content.prompts,
+            settings.paces,
+            settings.tts_voice,
+            settings.audio_dir,
+            settings.audio_base_url,
+            require_files=settings.prompt_audio == "auto",
+        )
+        log.info(
+            "prompt audio: %d of %d recordings found in %s",
+            len(audio.recordings),
+            len(content.prompts.prompts) * len(settings.paces),
+            settings.audio_dir,
+        )
     voice = Voice(
-        content.prompts, settings.say_voice, settings.gather_timeout, settings.dial_timeout
+        content.prompts,
+        settings.say_voice,
+        settings.gather_timeout,
+        settings.dial_timeout,
+        settings.paces,
+        audio,
     )
+
     validator = RequestValidator(settings.twilio_auth_token) if settings.twilio_auth_token else None
     app.extensions["ivr"] = Helpline(
         settings,
@@ -85,6 +110,7 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
             "NOT checked. Never expose this server to the internet."
         )
     init_app(app)
+    media.init_app(app)
 
     @app.get("/")
     def index() -> str:

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from ivr.audio import AudioLibrary, Pace
 from ivr.engine import Ask, Goodbye, Step, Transfer
 from ivr.model import PromptBook
 
@@ -18,16 +19,25 @@ DIAL_PATH = "/voice/dial"
 
 @dataclass(frozen=True)
 class Voice:
-    """How prompts are spoken: the same on every Say, so no call site repeats it."""
+    """How prompts are spoken: rendered audio where there is some, else <Say>, at a pace."""
 
     prompts: PromptBook
     say_voice: str
     gather_timeout: int
     dial_timeout: int
+    paces: Mapping[str, Pace]
+    audio: AudioLibrary | None = None  # None: always <Say> (PROMPT_AUDIO=say)
 
-    def say(self, parent: VoiceResponse | Gather, prompt_ids: tuple[str, ...]) -> None:
+    def say(self, parent: VoiceResponse | Gather, prompt_ids: tuple[str, ...], slow: bool) -> None:
+        pace = self.paces["slow" if slow else "normal"]
         for prompt_id in prompt_ids:
-            parent.say(self.prompts[prompt_id].spoken, voice=self.say_voice, language=LANGUAGE)
+            url = self.audio.url(prompt_id, pace.name) if self.audio else None
+            if url is not None:
+                parent.play(url)
+                continue
+            # A prompt with no audio is never silent: Twilio speaks it, at the same pace.
+            said = parent.say(voice=self.say_voice, language=LANGUAGE)
+            said.prosody(self.prompts[prompt_id].spoken, rate=pace.say_rate)
 
 
 def render_ask(step: Step, voice: Voice) -> VoiceResponse:
@@ -47,7 +57,7 @@ def render_ask(step: Step, voice: Voice) -> VoiceResponse:
         hints=", ".join(step.hints),
         speech_timeout="auto",
     )
-    voice.say(gather, step.prompts)
+    voice.say(gather, step.prompts, step.state.slow)
     # Gather falls through on silence: come back to the same place with no input.
     response.redirect(action, method="POST")
     return response
@@ -57,7 +67,7 @@ def render_transfer(step: Step, voice: Voice) -> VoiceResponse:
     """Say where the caller is going, then ring; the outcome is posted to the dial URL."""
     assert isinstance(step, Transfer)
     response = VoiceResponse()
-    voice.say(response, step.prompts)
+    voice.say(response, step.prompts, step.state.slow)
     dial = response.dial(
         action=step.state.url(DIAL_PATH),
         method="POST",
@@ -70,7 +80,7 @@ def render_transfer(step: Step, voice: Voice) -> VoiceResponse:
 
 def render_goodbye(step: Step, voice: Voice) -> VoiceResponse:
     response = VoiceResponse()
-    voice.say(response, step.prompts)
+    voice.say(response, step.prompts, step.state.slow)
     response.hangup()
     return response
 

@@ -28,6 +28,8 @@ ENV = {
     "NURSE_LINE_HOURS": "always",
     "CONTENT_DIR": str(ROOT),
     "PROXY_HOPS": "1",
+    # Calls compare what is said; tests of rendered audio set their own audio folder and mode.
+    "PROMPT_AUDIO": "say",
 }
 
 

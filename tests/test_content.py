@@ -51,7 +51,8 @@ def test_minimal_tree_loads_into_typed_nodes(tmp_path: Path) -> None:
     assert problems.items == []
     assert content is not None
     flow = content.flow
-    assert (flow.start, flow.operator, flow.welcome) == ("main", "nurse", ("demo.hello", "demo.keys"))
+    welcome = ("demo.hello", "demo.keys")
+    assert (flow.start, flow.operator, flow.welcome) == ("main", "nurse", welcome)
     assert flow.guidance == Guidance(
         "A test source",
         dt.date(2024, 1, 1),

@@ -173,7 +173,7 @@ def test_an_internal_error_still_answers_safe_twiml(
     root = ET.fromstring(body)
     gather = root.find("Gather")
     assert gather is not None
-    said = [s.text for s in gather]
+    said = ["".join(s.itertext()) for s in gather]
     assert said[0] == engine_prompt(app, "system.error")
     assert gather.attrib["action"].startswith("/voice/step?n=main")
     assert engine is app.extensions["ivr"].engine

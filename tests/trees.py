@@ -69,7 +69,9 @@ nodes:
 
 PROMPTS = """\
 hello: "Welcome to the {service}."
-keys: "To talk to a nurse, press 0. To go back, press star. To hear this again, press hash. To slow down, press 9."
+keys: >-
+  To talk to a nurse, press 0. To go back, press star.
+  To hear this again, press hash. To slow down, press 9.
 choices: "To hear some information, press 1. To talk to a nurse, press 2."
 info: "Here is some information."
 info_next: "To go back to the main menu, press 1."

@@ -1,0 +1,32 @@
+"""Rendered prompt audio at stable URLs: cached for a year, ETags, ranges, nothing else readable."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Flask, Response, abort, current_app, send_from_directory
+
+from ivr.audio import AUDIO_PATH
+
+bp = Blueprint("media", __name__, url_prefix=AUDIO_PATH)
+# Names are content hashes: only such a name can be asked for, so no other file can be reached.
+NAME = re.compile(r"^[0-9a-f]{32}\.wav$")
+ONE_YEAR = 365 * 24 * 3600
+
+
+@bp.get("/<name>")
+def audio_file(name: str) -> Response:
+    """One rendered prompt; its name never changes its content, so it may be cached for a year."""
+    if not NAME.match(name):
+        abort(404)
+    audio_dir = current_app.extensions["ivr"].settings.audio_dir
+    response = send_from_directory(
+        audio_dir, name, mimetype="audio/wav", max_age=ONE_YEAR, conditional=True, etag=True
+    )
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
