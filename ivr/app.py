@@ -103,6 +103,7 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
         cached_renderer(voice),
         Fallback(settings, content.prompts),
         validator,
+        audio,
     )
     if validator is None:
         log.warning(

@@ -14,6 +14,7 @@ from dotenv import load_dotenv
 from flask import Flask
 
 from ivr.config import ConfigError, load_settings
+from ivr.content import load_content
 from ivr.problems import ContentError
 
 
@@ -95,11 +96,55 @@ def check(root: Path | None) -> None:
     sys.exit(0 if ok else 1)
 
 
+@main.group()
+def prompts() -> None:
+    """Rendered prompt audio."""
+
+
+@prompts.command("render")
+@click.option("--workers", default=2, show_default=True, help="Worker processes at once.")
+@click.option(
+    "--timeout",
+    default=10.0,
+    show_default=True,
+    help="Seconds each prompt may take before its worker is stopped and retried.",
+)
+@click.option("--strict", is_flag=True, help="Exit 1 if any prompt could not be rendered.")
+def render_command(workers: int, timeout: float, strict: bool) -> None:
+    """Render every prompt at both paces with pyttsx3; unchanged ones are reused."""
+    from ivr.render import render_prompts
+
+    try:
+        settings = load_settings(dict(os.environ), development=True)
+        content = load_content(
+            settings.content_dir, settings.service_name, settings.nurse_line_hours
+        )
+    except (ConfigError, ContentError) as error:
+        _fail(error)
+    total = len(
+        {
+            (p.spoken, pace.engine_rate)
+            for p in content.prompts.prompts.values()
+            for pace in settings.paces.values()
+        }
+    )
+    with click.progressbar(length=total, label="Rendering prompts", file=sys.stderr) as bar:
+        summary = render_prompts(
+            content.prompts,
+            settings.paces,
+            settings.tts_voice,
+            settings.audio_dir,
+            workers=workers,
+            timeout=timeout,
+            progress=bar.update,
+        )
+    click.echo("\n".join(summary.lines()))
+    sys.exit(1 if strict and summary.failed else 0)
+
+
 @main.command("map")
 def call_map_command() -> None:
     """Print the call as a tree of keys (the README's map of the call)."""
-    from ivr.config import load_settings
-    from ivr.content import load_content
     from ivr.report import call_map
 
     try:
@@ -133,27 +178,47 @@ def call_map_command() -> None:
     show_default=True,
     help="The number the call comes from (never logged).",
 )
-def call(keys: str | None, url: str | None, dial_outcome: str, caller: str) -> None:
+@click.option(
+    "--speak", is_flag=True, help="Also say what the caller hears through the speakers (pyttsx3)."
+)
+def call(keys: str | None, url: str | None, dial_outcome: str, caller: str, speak: bool) -> None:
     """A phone in the terminal: hear the helpline and press keys, as a caller would."""
-    from ivr.phone import Phone, parse_keys
+    from ivr.phone import Event, Phone, parse_keys
 
     token = os.environ.get("TWILIO_AUTH_TOKEN") or None
+    captions = None
     if url is None:
         from ivr.app import create_app
 
         try:
-            target: Flask | str = create_app(development=True)
+            app = create_app(development=True)
         except (ConfigError, ContentError) as error:
             _fail(error)
         logging.getLogger("ivr").setLevel(logging.WARNING)
+        target: Flask | str = app
+        audio = app.extensions["ivr"].audio
+        captions = audio.caption if audio else None
     else:
         target = url.rstrip("/")
+    on_event = None
+    if speak:
+        settings = load_settings(dict(os.environ), development=True)
+
+        def on_event(event: Event) -> None:
+            text = event.attrs.get("caption") if event.kind == "play" else event.text
+            if event.kind in ("say", "play") and text:
+                slow = "p=s" in event.url
+                pace = settings.paces["slow" if slow else "normal"]
+                _speak(text, settings.tts_voice, pace.engine_rate)
+
     phone = Phone(
         target,
         auth_token=token,
         caller=caller,
         dial_outcome=dial_outcome,
         printer=click.echo,
+        captions=captions,
+        on_event=on_event,
     )
     if keys is not None:
         transcript = phone.call(parse_keys(keys))
@@ -163,3 +228,21 @@ def call(keys: str | None, url: str | None, dial_outcome: str, caller: str) -> N
         )
         transcript = phone.call(input_fn=lambda prompt: input(prompt))
     sys.exit(1 if transcript.errors() else 0)
+
+
+def _speak(text: str, voice: str, rate: int) -> None:
+    """Say text aloud in a worker process, so a hung engine (pyttsx3 #194) cannot stop the call."""
+    import subprocess
+
+    seconds = 10 + len(text.split())  # generous: a word takes well under a second
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "ivr.speech", "speak", voice, str(rate)],
+            input=text,
+            text=True,
+            timeout=seconds,
+            capture_output=True,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        click.echo("  (the speech engine stopped answering; carrying on in text)", err=True)

@@ -72,6 +72,8 @@ class Event:
                 return f"You press: {self.text}"
             note = f"sends {sent}" if sent else "sends nothing: same as silence"
             return f"You press: {self.text}  ({note})"
+        if self.kind == "play" and self.attrs.get("caption"):
+            return f"Helpline: {self.attrs['caption']}  (recorded)"
         if self.kind == "dial":
             outcome = self.attrs.get("outcome", "")
             if outcome == "answered" and not self.attrs.get("action"):
@@ -154,6 +156,8 @@ class Phone:
         max_requests: int = 500,
         max_redirects: int = 20,
         http_timeout: float = 15.0,
+        captions: Callable[[str], str | None] | None = None,
+        on_event: Callable[[Event], None] | None = None,
     ) -> None:
         self.app = target if isinstance(target, Flask) else None
         self.base_url = "http://localhost" if self.app else str(target).rstrip("/")
@@ -169,6 +173,9 @@ class Phone:
         self.status_path = status_path
         self.max_requests, self.max_redirects = max_requests, max_redirects
         self.http_timeout = http_timeout
+        # The written words of a <Play> URL, where known (the helpline's own rendered prompts).
+        self.captions = captions
+        self.on_event = on_event
         self.account_sid = "AC" + secrets.token_hex(16)
 
     def call(
@@ -275,6 +282,8 @@ class _Call:
         self.transcript.events.append(event)
         if self.phone.printer and (kind != "request" or self.phone.show_requests):
             self.phone.printer(event.line())
+        if self.phone.on_event:
+            self.phone.on_event(event)
 
     def _error(self, text: str, url: str = "", attrs: dict[str, str] | None = None) -> None:
         self._emit("error", text, url, attrs)
@@ -390,6 +399,9 @@ class _Call:
             case "Play":
                 self.seconds += 10
                 played = (verb.text or "").strip() or attrs.get("digits", "")
+                caption = self.phone.captions(played) if self.phone.captions else None
+                if caption:
+                    attrs["caption"] = caption
                 self._emit("play", played, url, attrs)
             case "Pause":
                 self.seconds += int(attrs.get("length", "1"))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ivr.checks import node_is_content, shortest_paths
+from ivr.audio import AudioLibrary, words_per_minute
+from ivr.checks import MAX_MENU_SECONDS, node_is_content, shortest_paths
 from ivr.config import Settings
 from ivr.content import Content, collect_content
 from ivr.engine import PUT_THROUGH_AFTER_SILENCES
-from ivr.model import ChoiceNode, Node, QuestionNode
+from ivr.model import ChoiceNode, MenuNode, Node, QuestionNode
 from ivr.readability import measure, seconds_to_say, word_count
 
 
@@ -26,6 +27,12 @@ def content_report(settings: Settings, today: dt.date) -> tuple[str, bool]:
         lines.append(f"\nFAILED: {len(problems.errors())} problem(s) in the call flow or prompts.")
         return "\n".join(lines), False
     lines += summary(content, settings)
+    audio_lines, failures = audio_summary(content, settings)
+    lines += audio_lines
+    if failures:
+        lines += ["", *failures, f"\nFAILED: {len(failures)} problem(s) with the rendered audio."]
+        return "\n".join(lines), False
+    lines += ["", "OK: the content passes every check."]
     return "\n".join(lines), True
 
 
@@ -74,10 +81,59 @@ def summary(content: Content, settings: Settings) -> list[str]:
         "words if the caller listens to the whole welcome and menu first; with no keys at all, "
         f"after {PUT_THROUGH_AFTER_SILENCES} silences of {settings.gather_timeout} s "
         f"(about {unaided:.0f} s).",
-        "",
-        "OK: the content passes every check.",
     ]
     return lines
+
+
+def audio_summary(content: Content, settings: Settings) -> tuple[list[str], list[str]]:
+    """Lengths and speaking rates measured from the rendered audio, and what breaks the limits."""
+    library = AudioLibrary(
+        content.prompts, settings.paces, settings.tts_voice, settings.audio_dir, None
+    )
+    prompts = content.prompts.prompts
+    lines = ["", f"Rendered audio ({settings.audio_dir}):"]
+    failures: list[str] = []
+    for pace in settings.paces.values():
+        found = {pid: r for (pid, name), r in library.recordings.items() if name == pace.name}
+        missing = len(prompts) - len(found)
+        if not found:
+            lines.append(
+                f"  {pace.name}: none rendered; run `ivr prompts render` "
+                "(until then the helpline speaks with <Say>)"
+            )
+            continue
+        words = sum(r.words for r in found.values())
+        seconds = sum(r.seconds for r in found.values())
+        rates = sorted((words_per_minute(r.words, r.seconds), pid) for pid, r in found.items())
+        pace_wpm = words_per_minute(words, seconds)
+        lines.append(
+            f"  {pace.name}: {len(found)} prompts, {seconds / 60:.1f} min, {pace_wpm:.0f} words "
+            f"a minute overall (limit {pace.max_words_per_minute}); per prompt "
+            f"{rates[0][0]:.0f} to {rates[-1][0]:.0f}"
+            + (f"; {missing} not rendered (spoken with <Say>)" if missing else "")
+        )
+        if pace_wpm > pace.max_words_per_minute:
+            failures.append(
+                f"the {pace.name} pace is {pace_wpm:.0f} words a minute, over its "
+                f"limit of {pace.max_words_per_minute} (fix: lower the engine rate, "
+                f"TTS_{'SLOW_' if pace.name == 'slow' else ''}RATE)"
+            )
+    normal = {pid: r for (pid, name), r in library.recordings.items() if name == "normal"}
+    longest = sorted(normal.items(), key=lambda item: -item[1].seconds)[:5]
+    if longest:
+        lines.append("  The 5 longest prompts (normal pace):")
+        lines += [f"    {r.seconds:5.1f} s  {pid}" for pid, r in longest]
+    for node in content.flow.nodes.values():
+        if isinstance(node, MenuNode) and all(p in normal for p in node.say):
+            seconds = sum(normal[p].seconds for p in node.say)
+            if seconds > MAX_MENU_SECONDS:
+                first = prompts[node.say[0]]
+                failures.append(
+                    f"{first.file}:{first.line} [{node.id}]: the menu takes "
+                    f"{seconds:.1f} s to say (fix: keep a menu under "
+                    f"{MAX_MENU_SECONDS:.0f} s; shorten its prompts)"
+                )
+    return lines, failures
 
 
 def call_map(content: Content) -> list[str]:

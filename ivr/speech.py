@@ -8,7 +8,8 @@ Input on stdin: {"voice": "auto" or a voice id, "rate": engine rate, "jobs": [{"
 One rate a worker: espeak-ng applies a rate change at once, so a change made while pyttsx3 is
 still finishing the previous utterance reaches the wrong file (seen here with pyttsx3 2.99).
 Output on stdout: one JSON line per job, {"out", "ok", "seconds" or "error"}, as each finishes.
-`python -m ivr.speech probe` prints the engine's name and version and the voice it would use.
+`python -m ivr.speech probe` prints the engine's name and version and the voice it would use;
+`python -m ivr.speech speak VOICE RATE` says stdin through the speakers.
 """
 
 from __future__ import annotations
@@ -155,9 +156,23 @@ def probe(wanted_voice: str) -> dict[str, str]:
     return {"engine": engine_name(), "voice": voice}
 
 
+def speak(text: str, wanted_voice: str, rate: int) -> None:
+    """Say the text through the computer's speakers (for `ivr call --speak`)."""
+    import pyttsx3
+
+    engine = pyttsx3.init()
+    engine.setProperty("voice", choose_voice(engine, wanted_voice))
+    engine.setProperty("rate", rate)
+    engine.say(text)
+    engine.runAndWait()
+
+
 def main() -> None:
     if sys.argv[1:2] == ["probe"]:
         print(json.dumps(probe(sys.argv[2] if len(sys.argv) > 2 else "auto")))
+        return
+    if sys.argv[1:2] == ["speak"]:
+        speak(sys.stdin.read(), sys.argv[2], int(sys.argv[3]))
         return
     request = json.load(sys.stdin)
     render(request["jobs"], request.get("voice", "auto"), int(request["rate"]))

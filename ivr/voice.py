@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException
 
+from ivr.audio import AudioLibrary
 from ivr.config import Settings
 from ivr.engine import Ask, Engine, Step, Transfer
 from ivr.model import PromptBook
@@ -32,6 +33,7 @@ class Helpline:
     render: Callable[[Step], str] | None
     fallback: Fallback
     validator: RequestValidator | None
+    audio: AudioLibrary | None = None  # rendered prompts found at start-up, for captions
 
 
 def helpline() -> Helpline:
