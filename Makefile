@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup serve test check lint bench
+.PHONY: setup espeak audio serve test bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -15,11 +15,25 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-serve: setup
+# pyttsx3 speaks through espeak-ng on Linux. Install it where this machine allows; where it does
+# not, say so: the helpline then speaks every prompt with Twilio's <Say>.
+espeak:
+	@if command -v espeak-ng >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -q && apt-get install -y -q espeak-ng; \
+	elif [ "$$(uname)" = Linux ]; then \
+		echo "espeak-ng is not installed, and installing it needs root (sudo apt-get install espeak-ng)."; \
+		echo "Until then the helpline speaks with Twilio's <Say> instead of rendered audio."; \
+	fi
+
+audio: setup espeak
+	$(BIN)/ivr prompts render
+
+serve: audio
 	$(BIN)/ivr check
 	$(BIN)/ivr serve --port $${PORT:-5000}
 
-test: setup
+test: audio
 	$(BIN)/ivr check
 	$(BIN)/ruff check ivr tests benchmarks
 	$(BIN)/mypy

@@ -172,17 +172,18 @@ def render_prompts(
     workers: int = WORKERS,
     timeout: float = 10.0,
     progress: Callable[[int], None] | None = None,
+    startup: float = STARTUP_SECONDS,
 ) -> Summary:
     """Render what is missing, reuse what is there, retry what fails, and write the manifest.
 
-    `timeout` is per job: a worker is stopped after STARTUP_SECONDS plus that for each of its jobs.
+    `timeout` is per job: a worker is stopped after `startup` plus that for each of its jobs.
     """
     began = time.monotonic()
     audio_dir.mkdir(parents=True, exist_ok=True)
     summary = Summary(seconds={name: 0.0 for name in paces})
     manifest = load_manifest(audio_dir)
     try:
-        found = probe_engine(voice, STARTUP_SECONDS + timeout)
+        found = probe_engine(voice, STARTUP_SECONDS + timeout)  # the probe always gets time
     except RuntimeError as error:
         return _without_engine(
             prompts, paces, voice, audio_dir, manifest, summary, str(error), began
@@ -209,7 +210,7 @@ def render_prompts(
         todo = []
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [
-                pool.submit(_run_batch, batch, voice, STARTUP_SECONDS + timeout * len(batch))
+                pool.submit(_run_batch, batch, voice, startup + timeout * len(batch))
                 for batch in _batches(list(by_out.values()), size)
             ]
             for future in as_completed(futures):

@@ -32,3 +32,10 @@ def test_the_map_of_the_call_matches_the_flow(content: Content) -> None:
     found = re.search(r"```text\n(.*?)\n```", block, re.DOTALL)
     assert found is not None
     assert found.group(1).splitlines() == call_map(content)
+
+
+def test_procfile_renders_prompts_before_each_release() -> None:
+    """The Procfile's release step renders the prompts, so a deploy never serves missing audio."""
+    lines = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
+    assert "release: ivr prompts render" in lines
+    assert any(line.startswith("web: gunicorn ") and "'ivr:create_app()'" in line for line in lines)
