@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -111,6 +112,26 @@ def _verified(job: Job) -> float:
     return seconds
 
 
+def _out_of_pace(
+    jobs: list[Job], seconds: Mapping[str, float], paces: Mapping[str, Pace]
+) -> list[Job]:
+    """Texts whose slower rendering is not clearly longer: a rate that did not take (the
+    engine applies rate changes asynchronously, and a lost one was seen here once)."""
+    by_text: dict[str, list[Job]] = {}
+    for job in jobs:
+        if job.key in seconds:
+            by_text.setdefault(job.text, []).append(job)
+    wrong: list[Job] = []
+    for same in by_text.values():
+        same.sort(key=lambda job: -job.rate)
+        for faster, slower in itertools.pairwise(same):
+            # Rate and length go roughly in inverse proportion; allow half of the difference.
+            expected = 1 + (faster.rate / slower.rate - 1) / 2
+            if seconds[slower.key] < seconds[faster.key] * expected:
+                wrong += [job for job in (faster, slower) if job not in wrong]
+    return wrong
+
+
 def _run_batch(batch: list[Job], voice: str, timeout: float) -> dict[str, str | float]:
     """Render a batch in a fresh worker; each job's seconds, or why it failed."""
     rates = {job.rate for job in batch}
@@ -191,16 +212,33 @@ def render_prompts(
     summary.engine = found["engine"]
     jobs = plan(prompts, paces, voice, found["engine"], audio_dir)
     seconds: dict[str, float] = {}
+    made: set[str] = set()  # rendered in this run
     todo = []
     for job in jobs:
         try:
             seconds[job.key] = _verified(job)
-            summary.reused += 1
-            if progress:
-                progress(1)
         except AudioError:
             todo.append(job)
     errors: dict[str, str] = {}
+    counted: set[str] = set()
+
+    def settle(job: Job) -> None:
+        if progress and job.key not in counted:
+            counted.add(job.key)
+            progress(1)
+
+    def drop_out_of_pace() -> list[Job]:
+        wrong = _out_of_pace(jobs, seconds, paces)
+        for job in wrong:
+            errors[job.key] = "its length does not match its rate (the rate did not take)"
+            seconds.pop(job.key, None)
+            job.out.unlink(missing_ok=True)
+        return wrong
+
+    todo += drop_out_of_pace()
+    for job in jobs:
+        if job.key in seconds:
+            settle(job)
     for attempt in range(RETRIES + 1):
         if not todo:
             break
@@ -218,18 +256,20 @@ def render_prompts(
                     job = by_out[out]
                     if isinstance(outcome, float):
                         seconds[job.key] = outcome
-                        summary.rendered += 1
+                        made.add(job.key)
                         errors.pop(job.key, None)
-                        if progress:
-                            progress(1)
                     else:
                         errors[job.key] = outcome
                         todo.append(job)
+        if not todo:
+            todo = drop_out_of_pace()
     for job in todo:
         for prompt_id in job.prompts:
             summary.failed[f"{prompt_id} ({job.pace})"] = errors.get(job.key, "not rendered")
-        if progress:
-            progress(1)
+    for job in jobs:
+        settle(job)
+    summary.rendered = len(made & set(seconds))
+    summary.reused = len(set(seconds) - made)
     entries = manifest.setdefault("entries", {})
     for job in jobs:
         if job.key in seconds:

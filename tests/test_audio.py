@@ -272,3 +272,19 @@ def test_ivr_call_speak_completes(rendered: Path) -> None:
     assert "I will speak more slowly from now on." in result.stdout
     assert "(recorded)" in result.stdout
     assert io.StringIO(result.stdout).read().rstrip().endswith("Call ended.")
+
+
+def test_a_recording_at_the_wrong_rate_is_rendered_again(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """If the slow file sounds no slower than the normal one, both are made again."""
+    text = "Here are the first four questions you could ask your doctor."
+    book = PromptBook(MappingProxyType({"demo.q": Prompt("demo.q", text, text, "f", 1)}))
+    render_prompts(book, settings.paces, settings.tts_voice, tmp_path)
+    library_dir = load_manifest(tmp_path)["entries"]
+    files = {entry["seconds"]: tmp_path / entry["file"] for entry in library_dir.values()}
+    normal, slow = files[min(files)], files[max(files)]
+    shutil.copy(normal, slow)  # a slow recording that came out at the normal rate
+    again = render_prompts(book, settings.paces, settings.tts_voice, tmp_path)
+    assert (again.rendered, again.failed) == (2, {})
+    assert check_wav(slow) > check_wav(normal) * 1.1
