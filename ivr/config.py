@@ -57,6 +57,8 @@ class Settings:
     audio_base_url: str | None = None
     tts_voice: str = "auto"
     paces: Mapping[str, Pace] = field(default_factory=lambda: dict(DEFAULT_PACES))
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'instance' / 'helpline.sqlite3'}"
+    retention_days: int = 90
 
     @property
     def signatures_checked(self) -> bool:
@@ -75,6 +77,24 @@ def _int(
         )
         return default
     return int(raw)
+
+
+def _database_url(raw: str, problems: list[str]) -> str:
+    """SQLAlchemy's URL for the database: SQLite in the instance folder unless DATABASE_URL says.
+
+    Hosting platforms hand out postgres://user:password@host:port/db; SQLAlchemy wants its driver
+    named, so both postgres:// and postgresql:// become postgresql+psycopg://.
+    """
+    if not raw:
+        return f"sqlite:///{PROJECT_ROOT / 'instance' / 'helpline.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw.removeprefix(prefix)
+    if raw.startswith(("postgresql+psycopg://", "sqlite:///")):
+        return raw
+    problems.append("DATABASE_URL must be postgresql://user:password@host:port/db (or "
+                    "postgres://..., as hosting platforms give it) or sqlite:///path/to/file")
+    return f"sqlite:///{PROJECT_ROOT / 'instance' / 'helpline.sqlite3'}"
 
 
 def _percent(env: Mapping[str, str], name: str, default: str, problems: list[str]) -> str:
@@ -169,6 +189,7 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
     }
     if paces["slow"].engine_rate >= paces["normal"].engine_rate:
         problems.append("TTS_SLOW_RATE must be lower than TTS_RATE (the slow pace is slower)")
+    database_url = _database_url(env.get("DATABASE_URL", "").strip(), problems)
     settings = Settings(
         twilio_auth_token=token,
         secret_key=secret,
@@ -189,6 +210,8 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         audio_base_url=audio_base,
         tts_voice=env.get("TTS_VOICE", "").strip() or "auto",
         paces=paces,
+        database_url=database_url,
+        retention_days=_int(env, "RETENTION_DAYS", 90, 1, 3650, problems),
     )
     if problems:
         raise ConfigError(problems)
