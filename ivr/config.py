@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ivr.audio import Pace
-from ivr.hours import Hours, HoursError, parse_hours
+from ivr.hours import Hours, HoursError, bank_holidays, parse_closed_dates, parse_hours
 
 # A fictional UK number (Ofcom's drama range) so development never rings a real phone.
 DEVELOPMENT_NURSE_LINE = "+441632960000"
@@ -92,8 +92,10 @@ def _database_url(raw: str, problems: list[str]) -> str:
             return "postgresql+psycopg://" + raw.removeprefix(prefix)
     if raw.startswith(("postgresql+psycopg://", "sqlite:///")):
         return raw
-    problems.append("DATABASE_URL must be postgresql://user:password@host:port/db (or "
-                    "postgres://..., as hosting platforms give it) or sqlite:///path/to/file")
+    problems.append(
+        "DATABASE_URL must be postgresql://user:password@host:port/db (or "
+        "postgres://..., as hosting platforms give it) or sqlite:///path/to/file"
+    )
     return f"sqlite:///{PROJECT_ROOT / 'instance' / 'helpline.sqlite3'}"
 
 
@@ -143,6 +145,15 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
     except HoursError as error:
         problems.append(str(error))
         hours = Hours(())
+    nation = env.get("NURSE_LINE_HOLIDAYS", "").strip().lower() or "england"
+    try:
+        hours = replace(
+            hours,
+            closed_dates=parse_closed_dates(env.get("NURSE_LINE_CLOSED_DATES", "")),
+            holidays=None if nation == "none" else bank_holidays(nation),
+        )
+    except HoursError as error:
+        problems.append(str(error))
     base = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or None
     if base is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", base):
         problems.append(

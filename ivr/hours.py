@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 UK = ZoneInfo("Europe/London")
@@ -55,16 +57,25 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Hours:
-    """When a line is open."""
+    """When a line is open: weekly rules, less bank holidays and other closed dates."""
 
     rules: tuple[Rule, ...]
     always: bool = False
+    closed_dates: frozenset[dt.date] = frozenset()
+    # Bank holidays of one UK nation (a `holidays` calendar), or None to stay open on them.
+    holidays: Callable[[dt.date], bool] | None = None
+
+    def is_closed_on(self, day: dt.date) -> bool:
+        """A bank holiday or a date set as closed."""
+        return day in self.closed_dates or bool(self.holidays and self.holidays(day))
 
     def is_open(self, now: dt.datetime) -> bool:
         """Whether the line is open at `now` (any timezone; compared in UK time)."""
+        local = now.astimezone(UK)
+        if self.is_closed_on(local.date()):
+            return False
         if self.always:
             return True
-        local = now.astimezone(UK)
         clock = local.time().replace(tzinfo=None)
         return any(
             local.weekday() in rule.days and rule.start <= clock < rule.end for rule in self.rules
@@ -109,6 +120,49 @@ def parse_hours(text: str, setting: str = "NURSE_LINE_HOURS") -> Hours:
     if not rules:
         raise HoursError(f"{setting} is empty; write {EXAMPLE}")
     return Hours(tuple(rules))
+
+
+# NURSE_LINE_HOLIDAYS: whose bank holidays close the line (the `holidays` library's UK regions).
+HOLIDAY_NATIONS = {"england": "ENG", "scotland": "SCT", "wales": "WLS", "northern-ireland": "NIR"}
+
+
+@dataclass(frozen=True, slots=True)
+class BankHolidays:
+    """One UK nation's bank holidays, from the well-kept `holidays` library."""
+
+    nation: str
+
+    def __call__(self, day: dt.date) -> bool:
+        return day in _calendar(HOLIDAY_NATIONS[self.nation])
+
+
+@cache
+def _calendar(subdivision: str) -> Any:
+    import holidays
+
+    return holidays.country_holidays("GB", subdiv=subdivision)
+
+
+def bank_holidays(nation: str, setting: str = "NURSE_LINE_HOLIDAYS") -> BankHolidays:
+    """The bank holidays of a nation named in the settings."""
+    if nation not in HOLIDAY_NATIONS:
+        raise HoursError(
+            f"{setting}={nation!r} must be one of {', '.join(HOLIDAY_NATIONS)} or none"
+        )
+    return BankHolidays(nation)
+
+
+def parse_closed_dates(text: str, setting: str = "NURSE_LINE_CLOSED_DATES") -> frozenset[dt.date]:
+    """Extra closed days, such as '2026-12-24, 2026-12-31'."""
+    found = set()
+    for part in filter(None, (p.strip() for p in re.split(r"[,;\s]+", text))):
+        try:
+            found.add(dt.date.fromisoformat(part))
+        except ValueError as error:
+            raise HoursError(
+                f"{setting}: {part!r} is not a date; write YYYY-MM-DD, separated by commas"
+            ) from error
+    return frozenset(found)
 
 
 def spoken_hours(hours: Hours, words: Callable[[str], str]) -> str:

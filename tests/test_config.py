@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from ivr.config import (
     Settings,
     load_settings,
 )
-from ivr.hours import parse_hours
+from ivr.hours import BankHolidays, parse_hours
 
 
 @pytest.fixture
@@ -50,7 +51,9 @@ def test_correct_production_settings_load(production: dict[str, str], content_di
         twilio_auth_token="an-auth-token",
         secret_key="a-long-random-secret",
         nurse_line_number="+448081234567",
-        nurse_line_hours=parse_hours("Mon-Fri 09:00-17:00"),
+        nurse_line_hours=replace(
+            parse_hours("Mon-Fri 09:00-17:00"), holidays=BankHolidays("england")
+        ),
         nurse_line_hours_text="Mon-Fri 09:00-17:00",
         service_name="second opinion information line",
         gather_timeout=8,
@@ -198,7 +201,9 @@ def test_development_defaults(content_dir: Path) -> None:
     assert len(first.secret_key) == 64
     int(first.secret_key, 16)  # hexadecimal
     assert first.secret_key != second.secret_key
-    assert first.nurse_line_hours == parse_hours("Mon-Sun 08:00-20:00")
+    assert first.nurse_line_hours == replace(
+        parse_hours("Mon-Sun 08:00-20:00"), holidays=BankHolidays("england")
+    )
     assert first.nurse_line_hours_text == "Mon-Sun 08:00-20:00"
 
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from ivr.hours import Hours, HoursError, Rule, parse_hours, spoken_hours
+from ivr.config import ConfigError, load_settings
+from ivr.hours import (
+    Hours,
+    HoursError,
+    Rule,
+    bank_holidays,
+    parse_closed_dates,
+    parse_hours,
+    spoken_hours,
+)
 from ivr.problems import ProblemList
 from ivr.prompts import load_raw_prompts
 
@@ -250,3 +260,37 @@ def test_spoken_hours_uses_the_words_given() -> None:
     assert spoken_hours(parse_hours("Mon-Sun 08:00-20:00"), lambda i: other.get(i, "")) == (
         "daily, 8 a.m. to 8 p.m."
     )
+
+
+def test_bank_holidays_close_the_line_by_nation() -> None:
+    """Open every day, the line is closed on Christmas Day and on St Andrew's Day in Scotland."""
+    every_day = parse_hours("Mon-Sun 08:00-20:00")
+    christmas = dt.datetime(2026, 12, 25, 12, 0, tzinfo=dt.UTC)
+    st_andrews_observed = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
+    england = dataclasses.replace(every_day, holidays=bank_holidays("england"))
+    scotland = dataclasses.replace(every_day, holidays=bank_holidays("scotland"))
+    assert every_day.is_open(christmas)
+    assert not england.is_open(christmas)
+    assert england.is_open(st_andrews_observed)
+    assert not scotland.is_open(st_andrews_observed)
+
+
+def test_extra_closed_dates_close_the_line_even_when_always_open() -> None:
+    """A date in NURSE_LINE_CLOSED_DATES closes the line all day, UK time."""
+    closed = dataclasses.replace(
+        parse_hours("always"), closed_dates=parse_closed_dates("2026-12-24, 2026-12-31")
+    )
+    assert not closed.is_open(dt.datetime(2026, 12, 24, 23, 30, tzinfo=dt.UTC))
+    assert closed.is_open(dt.datetime(2026, 12, 23, 23, 30, tzinfo=dt.UTC))
+    assert closed.is_open(dt.datetime(2026, 12, 25, 0, 30, tzinfo=dt.UTC))
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("NURSE_LINE_HOLIDAYS", "mars"), ("NURSE_LINE_CLOSED_DATES", "24/12/2026")],
+)
+def test_bad_holiday_settings_say_what_is_right(setting: str, value: str) -> None:
+    """A nation or date that cannot be read stops start-up with what would be right."""
+    with pytest.raises(ConfigError) as raised:
+        load_settings({setting: value}, development=True)
+    assert any(setting in problem for problem in raised.value.problems)
