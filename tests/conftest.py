@@ -26,6 +26,7 @@ ENV = {
     "SECRET_KEY": "test-secret",
     "NURSE_LINE_NUMBER": "+441632960000",
     "NURSE_LINE_HOURS": "always",
+    "NURSE_LINE_HOLIDAYS": "none",  # so that "always" holds on bank holidays too
     "CONTENT_DIR": str(ROOT),
     "PROXY_HOPS": "1",
     # Calls compare what is said; tests of rendered audio set their own audio folder and mode.
