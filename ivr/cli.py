@@ -125,6 +125,7 @@ def render_command(workers: int, timeout: float, strict: bool) -> None:
         {
             (p.spoken, pace.engine_rate)
             for p in content.prompts.prompts.values()
+            if not p.dynamic
             for pace in settings.paces.values()
         }
     )

@@ -61,6 +61,22 @@ class Transfer:
 
 
 @dataclass(frozen=True, slots=True)
+class Screen:
+    """What the person answering hears before the caller is put through: press 1 to take it."""
+
+    prompts: tuple[str, ...]
+    state: CallState
+    fill: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    """The person answering took the call: end the whisper so the two are put through."""
+
+    state: CallState
+
+
+@dataclass(frozen=True, slots=True)
 class Goodbye:
     """Play prompts, then end the call."""
 
@@ -68,7 +84,7 @@ class Goodbye:
     state: CallState
 
 
-Step = Ask | Transfer | Goodbye
+Step = Ask | Transfer | Goodbye | Screen | Connect
 
 _SPOKEN_KEYS = {
     "zero": "0",
@@ -109,6 +125,7 @@ class Engine:
         self.nurse_number = nurse_number
         self.clock = clock
         self.hints = {node.id: self.hints_for(node) for node in flow.nodes.values()}
+        self.questions = [n for n in flow.nodes.values() if isinstance(n, QuestionNode)]
         self.read_state = query_decoder(flow)
         paths = shortest_paths(flow)
         # Where * goes when the caller's own history is empty: the part above on the map.
@@ -138,14 +155,37 @@ class Engine:
             return self.wrong(state, "system.not_understood")
         return self.press(state, node, key)
 
-    def dial_ended(self, decoded: Decoded, status: str) -> Step:
-        """The call to a person ended: thank them, or say nobody answered and give choices."""
+    def dial_ended(self, decoded: Decoded, status: str, bridged: bool = True) -> Step:
+        """The call to a person ended: thank them, or say nobody took it and give choices.
+
+        Answered but not bridged means the person (or a voicemail) did not press 1 in the
+        whisper: for the caller that is the same as no answer.
+        """
         state = decoded.state
         node = self.flow.nodes[state.node]
-        if status == ANSWERED:
+        if status == ANSWERED and bridged:
             return Goodbye(("system.after_call",), state)
         target = node.unavailable if isinstance(node, TransferNode) else self.flow.start
         return self.visit(replace(state.moved_to(target, remember=False), silences=state.silences))
+
+    def whisper(self, decoded: Decoded) -> Screen:
+        """For the nurse: where the caller was in the guidance, and the reasons they said yes to."""
+        state = decoded.state
+        was = self.flow.nodes.get(state.history[-1]) if state.history else None
+        part = was.title if was is not None else self.flow.nodes[self.flow.start].title
+        labels = [n.label for n in self.questions if n.records in state.yes]
+        prompts = ["whisper.intro", "whisper.part"]
+        if labels:
+            prompts.append("whisper.reasons")
+        prompts.append("whisper.accept")
+        fill = (("part", part), ("reasons", "; ".join(labels)))
+        return Screen(tuple(prompts), state, fill)
+
+    def whisper_answered(self, decoded: Decoded, keys: str) -> Step:
+        """1 takes the call; anything else (or nothing) and the caller hears other choices."""
+        if keys[:1] == YES_KEY:
+            return Connect(decoded.state)
+        return Goodbye(("whisper.declined",), decoded.state)
 
     def recover(self) -> Step:
         """After an internal error: apologise and offer the main menu."""

@@ -56,7 +56,7 @@ _BUILDERS: Mapping[str, Callable[[str, LocatedDict], Node]] = {
         **_common(i, r), options=_options(r["options"]), choices=_ids(r["choices"])
     ),
     "question": lambda i, r: QuestionNode(
-        **_common(i, r), records=r["records"], yes=r["yes"], no=r["no"]
+        **_common(i, r), records=r["records"], label=r["label"], yes=r["yes"], no=r["no"]
     ),
     "summary": lambda i, r: SummaryNode(
         **_common(i, r),

@@ -28,6 +28,12 @@ class Prompt:
     file: str
     line: int
 
+    @property
+    def dynamic(self) -> bool:
+        """Filled in during the call (a caller's number, the part they were in): never
+        rendered ahead, always spoken with <Say>."""
+        return "{" in self.spoken
+
 
 @dataclass(frozen=True, slots=True)
 class Option:
@@ -99,6 +105,7 @@ class QuestionNode(Node):
 
     kind: ClassVar[str] = "question"
     records: str
+    label: str  # what a yes means, for staff and the nurse's whisper
     yes: str
     no: str
 
@@ -203,5 +210,10 @@ SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
         "system.fallback_closed": "on the fallback URL when the nurse line is closed",
         "system.slower": "when the caller switches to the slower voice (press 9)",
         "system.faster": "when the caller switches back to the usual speed (press 9 again)",
+        "whisper.intro": "to the nurse who answers, before the caller is put through",
+        "whisper.part": "to the nurse: the part of the guidance the caller was in ({part})",
+        "whisper.reasons": "to the nurse: the reasons the caller said yes to ({reasons})",
+        "whisper.accept": "to the nurse: how to take the call",
+        "whisper.declined": "to the nurse, when the call was not taken",
     }
 )

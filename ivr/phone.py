@@ -23,6 +23,8 @@ from twilio.request_validator import RequestValidator
 #: The phone's dial outcomes, and the DialCallStatus Twilio reports for each.
 DIAL_OUTCOMES = {
     "answered": "completed",
+    # Answered, but the person (or a voicemail) did not press 1 in the whisper: not bridged.
+    "declined": "completed",
     "busy": "busy",
     "no-answer": "no-answer",
     "failed": "failed",
@@ -494,11 +496,23 @@ class _Call:
         self._emit("dial", ", ".join(numbers), url, attrs)
         dial_sid = "CA" + secrets.token_hex(16)
         extra = {"DialCallStatus": DIAL_OUTCOMES[outcome], "DialCallSid": dial_sid}
-        if outcome == "answered":
-            self.seconds += 60
-            extra["DialCallDuration"] = "60"
+        if outcome in ("answered", "declined"):
+            bridged = True
             if whispers:
-                self._whisper(whispers[0], dial_sid, numbers[0], attrs.get("callerId"))
+                bridged = self._whisper(
+                    whispers[0],
+                    dial_sid,
+                    numbers[0],
+                    attrs.get("callerId"),
+                    accept=outcome == "answered",
+                )
+            extra["DialBridged"] = "true" if bridged else "false"
+            if bridged:
+                self.seconds += 60
+                extra["DialCallDuration"] = "60"
+            else:
+                outcome = "declined"
+                attrs["outcome"] = outcome
         else:
             self.seconds += float(attrs.get("timeout", "30"))
         if "action" in attrs:
@@ -509,8 +523,14 @@ class _Call:
             return None
         return None
 
-    def _whisper(self, url: str, dial_sid: str, number: str, caller_id: str | None) -> None:
-        """Fetch the whisper TwiML Twilio plays to the person who answers, and record it."""
+    def _whisper(
+        self, url: str, dial_sid: str, number: str, caller_id: str | None, accept: bool
+    ) -> bool:
+        """Play the whisper to the person who answers, as Twilio does; whether they took the call.
+
+        A <Gather> in the whisper is answered with 1 when `accept`, else with silence (a person
+        who does not press, or a voicemail); a <Hangup> there means the call is not bridged.
+        """
         params = self._params({})
         params |= {
             "CallSid": dial_sid,
@@ -520,7 +540,24 @@ class _Call:
             "Direction": "outbound-dial",
             "CallStatus": "in-progress",
         }
-        root = self._fetch("POST", url, params)
-        if root is not None:
-            said = [_normalise("".join(v.itertext())) for v in root if v.tag == "Say"]
-            self._emit("whisper", " ".join(said), url)
+        document: ET.Element | None = self._fetch("POST", url, params)
+        for _ in range(5):  # a whisper is a short exchange; stop any loop
+            if document is None:
+                return False
+            pressed = False
+            for verb in document:
+                if verb.tag == "Say":
+                    self._emit("whisper", _normalise("".join(verb.itertext())), url)
+                elif verb.tag == "Gather":
+                    said = [_normalise("".join(v.itertext())) for v in verb if v.tag == "Say"]
+                    self._emit("whisper", " ".join(said), url)
+                    if accept:
+                        url = urljoin(url, verb.get("action", url))
+                        document = self._fetch("POST", url, params | {"Digits": "1"})
+                        pressed = True
+                        break
+                elif verb.tag == "Hangup":
+                    return False
+            if not pressed:
+                return True  # the whisper ran out without hanging up: the call is bridged
+        return False

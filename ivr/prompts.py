@@ -15,6 +15,9 @@ from ivr.schemas import schema, schema_problems
 from ivr.yamlsource import LocatedDict, load_yaml
 
 LANGUAGE = "en-GB"
+# Placeholders filled during a call, not at start-up: the part of the helpline the caller was
+# in and their reasons (for the nurse's whisper), and a number read back digit by digit.
+DURING_CALL = ("part", "reasons", "number")
 
 
 @dataclass(frozen=True)
@@ -114,11 +117,13 @@ def placeholders(text: str) -> set[str]:
 def fill_prompts(
     raw: Mapping[str, RawPrompt], values: Mapping[str, str], problems: ProblemList
 ) -> PromptBook:
-    """Fill {placeholders} from configuration; an unknown one is a problem."""
+    """Fill {placeholders} from configuration; those filled during a call stay; others are
+    problems."""
     filled: dict[str, Prompt] = {}
+    known = {**values, **{name: f"{{{name}}}" for name in DURING_CALL}}
     for prompt in raw.values():
         try:
-            unknown = (placeholders(prompt.text) | placeholders(prompt.spoken)) - set(values)
+            unknown = (placeholders(prompt.text) | placeholders(prompt.spoken)) - set(known)
         except ValueError as error:
             problems.add(
                 Problem(
@@ -135,13 +140,13 @@ def fill_prompts(
                     prompt.file,
                     prompt.line,
                     f"prompt {prompt.id} uses unknown placeholder(s) {sorted(unknown)}",
-                    f"use only {sorted(values)}, or write braces as {{{{ and }}}}",
+                    f"use only {sorted(known)}, or write braces as {{{{ and }}}}",
                 )
             )
             continue
         try:
-            text = prompt.text.format_map(values)
-            spoken = prompt.spoken.format_map(values)
+            text = prompt.text.format_map(known)
+            spoken = prompt.spoken.format_map(known)
         except (ValueError, IndexError) as error:
             problems.add(
                 Problem(

@@ -95,6 +95,8 @@ def plan(
     """One job per distinct (spoken text, rate): prompts that say the same share a file."""
     jobs: dict[str, Job] = {}
     for prompt in prompts.prompts.values():
+        if prompt.dynamic:
+            continue  # filled in during the call: always <Say>
         for pace in paces.values():
             key = request_key(prompt.spoken, voice, pace.engine_rate)
             if key not in jobs:
@@ -302,6 +304,8 @@ def _without_engine(
     entries = manifest.get("entries", {})
     assert isinstance(entries, dict)
     for prompt in prompts.prompts.values():
+        if prompt.dynamic:
+            continue
         for pace in paces.values():
             entry = entries.get(request_key(prompt.spoken, voice, pace.engine_rate))
             if entry and (audio_dir / entry["file"]).is_file():

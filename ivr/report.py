@@ -90,7 +90,7 @@ def audio_summary(content: Content, settings: Settings) -> tuple[list[str], list
     library = AudioLibrary(
         content.prompts, settings.paces, settings.tts_voice, settings.audio_dir, None
     )
-    prompts = content.prompts.prompts
+    prompts = {i: p for i, p in content.prompts.prompts.items() if not p.dynamic}
     lines = ["", f"Rendered audio ({settings.audio_dir}):"]
     failures: list[str] = []
     for pace in settings.paces.values():

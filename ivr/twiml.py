@@ -9,12 +9,14 @@ from functools import lru_cache
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.audio import AudioLibrary, Pace
-from ivr.engine import Ask, Goodbye, Step, Transfer
+from ivr.engine import Ask, Connect, Goodbye, Screen, Step, Transfer
 from ivr.model import PromptBook
 
 LANGUAGE = "en-GB"
 STEP_PATH = "/voice/step"
 DIAL_PATH = "/voice/dial"
+WHISPER_PATH = "/voice/whisper"
+WHISPER_ACCEPT_PATH = "/voice/whisper/accept"
 
 
 @dataclass(frozen=True)
@@ -28,16 +30,24 @@ class Voice:
     paces: Mapping[str, Pace]
     audio: AudioLibrary | None = None  # None: always <Say> (PROMPT_AUDIO=say)
 
-    def say(self, parent: VoiceResponse | Gather, prompt_ids: tuple[str, ...], slow: bool) -> None:
+    def say(
+        self,
+        parent: VoiceResponse | Gather,
+        prompt_ids: tuple[str, ...],
+        slow: bool,
+        fill: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         pace = self.paces["slow" if slow else "normal"]
         for prompt_id in prompt_ids:
+            prompt = self.prompts[prompt_id]
             url = self.audio.url(prompt_id, pace.name) if self.audio else None
             if url is not None:
                 parent.play(url)
                 continue
             # A prompt with no audio is never silent: Twilio speaks it, at the same pace.
+            text = prompt.spoken.format_map(dict(fill)) if prompt.dynamic else prompt.spoken
             said = parent.say(voice=self.say_voice, language=LANGUAGE)
-            said.prosody(self.prompts[prompt_id].spoken, rate=pace.say_rate)
+            said.prosody(text, rate=pace.say_rate)
 
 
 def render_ask(step: Step, voice: Voice) -> VoiceResponse:
@@ -74,11 +84,37 @@ def render_transfer(step: Step, voice: Voice) -> VoiceResponse:
         timeout=voice.dial_timeout,
         answer_on_bridge=True,
     )
-    dial.number(step.number)
+    # The nurse hears a whisper and presses 1 to take the call (see render_screen).
+    dial.number(step.number, url=step.state.url(WHISPER_PATH), method="POST")
     return response
 
 
+def render_screen(step: Step, voice: Voice) -> VoiceResponse:
+    """The whisper: why the caller rang, and 1 to take the call; else it is not put through."""
+    assert isinstance(step, Screen)
+    response = VoiceResponse()
+    gather = response.gather(
+        input="dtmf",
+        num_digits=1,
+        timeout=voice.gather_timeout,
+        finish_on_key="",
+        action=step.state.url(WHISPER_ACCEPT_PATH),
+        method="POST",
+    )
+    voice.say(gather, step.prompts, slow=False, fill=step.fill)
+    voice.say(response, ("whisper.declined",), slow=False)
+    response.hangup()
+    return response
+
+
+def render_connect(step: Step, voice: Voice) -> VoiceResponse:
+    """An empty answer ends the whisper, and Twilio puts the two calls through."""
+    assert isinstance(step, Connect)
+    return VoiceResponse()
+
+
 def render_goodbye(step: Step, voice: Voice) -> VoiceResponse:
+    assert isinstance(step, Goodbye)
     response = VoiceResponse()
     voice.say(response, step.prompts, step.state.slow)
     response.hangup()
@@ -89,6 +125,8 @@ RENDERERS: Mapping[type, Callable[[Step, Voice], VoiceResponse]] = {
     Ask: render_ask,
     Transfer: render_transfer,
     Goodbye: render_goodbye,
+    Screen: render_screen,
+    Connect: render_connect,
 }
 
 

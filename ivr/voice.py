@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ivr.audio import AudioLibrary
 from ivr.config import Settings
-from ivr.engine import Ask, Engine, Step, Transfer
+from ivr.engine import Engine, Step
 from ivr.model import PromptBook
 from ivr.safety import Fallback
 from ivr.signature import TwilioParams, is_signed
@@ -94,7 +94,7 @@ def check_signature() -> None:
 
 def _answer(step: Step, came_from: str, heard: str) -> Response:
     target = step.state.node
-    kind = "transfer" if isinstance(step, Transfer) else "ask" if isinstance(step, Ask) else "end"
+    kind = type(step).__name__.lower()
     log.info(
         "call=%s from=%s heard=%s to=%s step=%s silences=%d wrong=%d",
         _call_sid(),
@@ -140,7 +140,31 @@ def dial() -> Response:
     engine = _engine()
     decoded = engine.read_state(request.query_string.decode("latin-1"))
     status = param("DialCallStatus", "failed")
-    return _answer(engine.dial_ended(decoded, status), decoded.state.node, f"dial:{status}")
+    # DialBridged says whether the two calls were joined: not when nobody pressed 1 in the whisper.
+    bridged = param("DialBridged", "true") != "false"
+    outcome = status if bridged or status != "completed" else "declined"
+    return _answer(
+        engine.dial_ended(decoded, status, bridged), decoded.state.node, f"dial:{outcome}"
+    )
+
+
+@bp.route("/whisper", methods=["GET", "POST"])
+def whisper() -> Response:
+    """Played to the nurse who answers (<Number url>): why the caller rang; 1 takes the call."""
+    engine = _engine()
+    decoded = engine.read_state(request.query_string.decode("latin-1"))
+    return _answer(engine.whisper(decoded), decoded.state.node, "answered")
+
+
+@bp.route("/whisper/accept", methods=["GET", "POST"])
+def whisper_accept() -> Response:
+    """The nurse's key in the whisper: 1 puts the caller through."""
+    engine = _engine()
+    decoded = engine.read_state(request.query_string.decode("latin-1"))
+    keys = param("Digits").strip()
+    return _answer(
+        engine.whisper_answered(decoded, keys), decoded.state.node, f"whisper:{keys or 'silence'}"
+    )
 
 
 @bp.route("/status", methods=["GET", "POST"])

@@ -37,6 +37,7 @@ WALK_FLOW = (
     title: "Question one"
     say: [demo.q_one]
     records: first
+    label: "the first"
     yes: q_two
     no: q_two
   q_two:
@@ -44,6 +45,7 @@ WALK_FLOW = (
     title: "Question two"
     say: [demo.q_two]
     records: second
+    label: "the second"
     "yes": summary
     "no": summary
   summary:

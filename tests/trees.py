@@ -111,7 +111,7 @@ def write_tree(
     (root / "prompts" / "en-GB").mkdir(parents=True)
     for stem, text in flows.items():
         (root / "flows" / f"{stem}.yaml").write_text(text, encoding="utf-8")
-    for stem in ("system", "hours"):
+    for stem in ("system", "hours", "whisper"):
         real = (REAL_PROMPTS / f"{stem}.yaml").read_text(encoding="utf-8")
         (root / "prompts" / "en-GB" / f"{stem}.yaml").write_text(real, encoding="utf-8")
     for stem, text in prompts.items():

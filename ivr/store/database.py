@@ -1,0 +1,473 @@
+"""The Store: the journal of calls, callback requests, staff tokens, retention, migrations.
+
+Nothing here may hold up a call for long. The engine's every wait is bounded (connecting,
+waiting for a pooled connection, each statement); the journal never waits at all; a callback
+booking gives up after `write_timeout` seconds even if the database hangs without answering.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import math
+import os
+import secrets
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from ivr.config import E164
+from ivr.store.journal import Ended, Event, Journal, Started, Step, TransferEnded, describe
+from ivr.store.schema import LISTENING_TO, ApiToken, Call, Callback, CallEvent, Transfer
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+log = logging.getLogger("ivr.store")
+T = TypeVar("T")
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Maintenance (migrations, purge) may take longer than a webhook's statement, but not for ever.
+MAINTENANCE_TIMEOUT_MS = 10 * 60 * 1000
+# Any fixed number: PostgreSQL's advisory lock that lets one `ivr db upgrade` run at a time.
+UPGRADE_LOCK = 4_815_162_342
+TOKEN_PREFIX = "ivr_"
+
+
+class StoreUnavailable(Exception):
+    """The database could not confirm the operation (down, slow, or not migrated)."""
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A callback request: its id, and False for `created` if one was already open."""
+
+    id: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class CallbackRequest:
+    """An open callback request, as staff see it."""
+
+    id: int
+    number: str
+    created_at: dt.datetime
+    listening_to: str
+    reasons: list[str]
+    call_sid: str
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    """What `purge` deleted, and the open requests it kept although they are older."""
+
+    calls: int
+    call_events: int
+    transfers: int
+    callbacks: int
+    open_callbacks_kept: int
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """The URL SQLAlchemy wants: postgres:// and postgresql:// name the psycopg driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg://" + database_url.removeprefix(prefix)
+    return database_url
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets the journal write while staff read; foreign keys are off unless asked for."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(database_url: str, timeout: float) -> Engine:
+    """An engine whose every wait is bounded by about `timeout` seconds."""
+    url = make_url(sqlalchemy_url(database_url))
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": timeout},  # how long to wait for another writer's lock
+            pool_timeout=timeout,
+            hide_parameters=True,  # errors and logs must never show a caller's number
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    ms = max(1, round(timeout * 1000))
+    return create_engine(
+        url,
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=timeout,
+        pool_pre_ping=True,  # a server restart leaves dead connections in the pool
+        pool_recycle=1800,
+        hide_parameters=True,
+        connect_args={
+            # libpq counts whole seconds, and takes 2 as its least.
+            "connect_timeout": max(2, math.ceil(timeout)),
+            "options": f"-c statement_timeout={ms} -c lock_timeout={ms} "
+            "-c idle_in_transaction_session_timeout=60000",
+            "application_name": "ivr",
+            # A server gone silent (network cut) is noticed instead of waited on for ever.
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+            "tcp_user_timeout": max(10_000, ms),
+        },
+    )
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's settings, built here: no alembic.ini is needed, from any folder or install."""
+    # Imported when needed: webhooks never migrate, and alembic is slow to import.
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration's revision."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+class Store:
+    """The helpline's database. Safe to share between threads; one per process."""
+
+    def __init__(
+        self,
+        database_url: str,
+        secret_key: str,
+        *,
+        write_timeout: float = 2.0,
+        queue_size: int = 10_000,
+        clock: Callable[[], dt.datetime] = _utcnow,
+    ) -> None:
+        if not secret_key:
+            raise ValueError("the store needs a secret key to hash callers' numbers")
+        self.write_timeout = write_timeout
+        self.clock = clock
+        self.engine = make_engine(database_url, write_timeout)
+        # A key of its own, derived from SECRET_KEY: a number's hash is not signed with the
+        # same key as Flask's session cookies.
+        self._number_key = hmac.digest(secret_key.encode(), b"ivr caller number", "sha256")
+        self.journal = Journal(self.engine, queue_size=queue_size)
+        # A forked worker (gunicorn --preload) must not share connections or the writer thread.
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _after_fork(ref))
+
+    @property
+    def dialect(self) -> str:
+        """sqlite or postgresql."""
+        return self.engine.dialect.name
+
+    def hash_number(self, number: str) -> str:
+        """The keyed hash (HMAC-SHA256) of a number in E.164 form, in hex."""
+        return hmac.new(self._number_key, number.strip().encode(), hashlib.sha256).hexdigest()
+
+    # --- the journal: best-effort, never raises, never waits --------------------------------
+
+    def call_started(self, call_sid: str, caller: str | None) -> None:
+        """A call came in; the caller's number is kept only as its hash (None if withheld)."""
+        known = caller is not None and E164.match(caller.strip()) is not None
+        self._put(
+            lambda at: Started(call_sid, at, self.hash_number(caller) if caller and known else None)
+        )
+
+    def call_step(self, call_sid: str, from_node: str, heard: str, to_node: str, kind: str) -> None:
+        """One step: `heard` is a key ("1"), "silence", "speech:3words" or "dial:busy"."""
+        self._put(lambda at: Step(call_sid, at, from_node, heard, to_node, kind))
+
+    def transfer_ended(self, call_sid: str, target: str, outcome: str) -> None:
+        """A transfer to a person ended: completed, busy, no-answer, failed, canceled..."""
+        self._put(lambda at: TransferEnded(call_sid, at, target, outcome))
+
+    def call_ended(self, call_sid: str, status: str, duration_seconds: int | None) -> None:
+        """Twilio's status callback: how the call ended and how long it lasted."""
+        self._put(lambda at: Ended(call_sid, at, status, duration_seconds))
+
+    def _put(self, make: Callable[[dt.datetime], Event]) -> None:
+        try:
+            self.journal.put(make(self.clock()))
+        except Exception as error:  # a journal entry is never worth failing a call for
+            log.warning("journal event not queued (%s)", type(error).__name__)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued event is written or counted failed; False on timeout."""
+        return self.journal.flush(timeout)
+
+    def journal_stats(self) -> dict[str, int]:
+        """Events written, dropped (queue full), failed (database error), and still queued."""
+        return self.journal.stats()
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Write what is queued (up to `timeout` s), stop the writer, close connections."""
+        flushed = self.journal.stop(timeout)
+        self.engine.dispose()
+        return flushed
+
+    # --- callback requests: synchronous, bounded ---------------------------------------------
+
+    def book_callback(
+        self, call_sid: str, number: str, listening_to: str, reasons: list[str]
+    ) -> Booking:
+        """Store a request to call `number` back, unless one is open for it already.
+
+        Raises StoreUnavailable, within `write_timeout` seconds, when the write cannot be
+        confirmed: the caller must then be told their request was not taken. (If the database
+        answers only after that, the request may still be stored: a call they were told not to
+        expect, never a promise that is not kept.)
+        """
+        number = number.strip()
+        if not E164.match(number):
+            raise ValueError("the number to call back must be in E.164 form, like +447700900123")
+        row = {
+            "call_sid": call_sid,
+            "number": number,
+            "number_hash": self.hash_number(number),
+            "created_at": self.clock(),
+            "listening_to": listening_to[:LISTENING_TO],
+            "reasons": [str(reason) for reason in reasons],
+        }
+        return self._bounded("booking a callback", lambda deadline: self._book(row, deadline))
+
+    def _book(self, row: dict[str, Any], deadline: float) -> Booking:
+        find = select(Callback.id).where(Callback.number == row["number"])
+        with self._database("booking a callback"), self.engine.connect() as connection:
+            found = connection.scalar(find)
+            if found is not None:
+                return Booking(found, created=False)
+            try:
+                result = connection.execute(insert(Callback).values(row))
+                if time.monotonic() > deadline:  # the caller has been told it failed
+                    raise StoreUnavailable("booking a callback: too late, not committed")
+                connection.commit()
+            except IntegrityError:
+                # Another worker booked the same number just now: theirs is the open request.
+                connection.rollback()
+                found = connection.scalar(find)
+                if found is None:
+                    raise
+                return Booking(found, created=False)
+            key = result.inserted_primary_key
+            assert key is not None
+            return Booking(int(key[0]), created=True)
+
+    def open_callbacks(self) -> list[CallbackRequest]:
+        """Open requests, oldest first."""
+        query = (
+            select(Callback)
+            .where(Callback.done_at.is_(None))
+            .order_by(Callback.created_at, Callback.id)
+        )
+        with self._database("listing callbacks"), self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            CallbackRequest(
+                id=row.id,
+                number=row.number or "",
+                created_at=row.created_at,
+                listening_to=row.listening_to,
+                reasons=list(row.reasons or []),
+                call_sid=row.call_sid,
+            )
+            for row in rows
+        ]
+
+    def mark_done(self, callback_id: int) -> bool:
+        """Mark a request done and forget its number (its hash stays); False if not open."""
+        change = (
+            update(Callback)
+            .where(Callback.id == callback_id, Callback.done_at.is_(None))
+            .values(done_at=self.clock(), number=None)
+        )
+        with self._database("marking a callback done"), self.engine.begin() as connection:
+            return connection.execute(change).rowcount == 1
+
+    # --- retention -----------------------------------------------------------------------
+
+    def purge(self, now: dt.datetime, retention_days: int) -> PurgeResult:
+        """Delete what is older than the retention period.
+
+        Calls that started before the cut-off go, with their steps and transfers; done callback
+        requests go once they have been done that long. Open requests stay, whatever their age
+        (someone is waiting for that call), and are counted. A done request never holds a
+        number: `mark_done` removes it, and the database refuses one that keeps it.
+        """
+        cutoff = now - dt.timedelta(days=retention_days)
+        old_calls = select(Call.call_sid).where(Call.started_at < cutoff)
+        with self._database("purging"), self.engine.begin() as connection:
+            self._maintenance(connection)
+            events = connection.execute(delete(CallEvent).where(CallEvent.call_sid.in_(old_calls)))
+            transfers = connection.execute(delete(Transfer).where(Transfer.call_sid.in_(old_calls)))
+            calls = connection.execute(delete(Call).where(Call.started_at < cutoff))
+            callbacks = connection.execute(delete(Callback).where(Callback.done_at < cutoff))
+            kept = connection.scalar(
+                select(func.count())
+                .select_from(Callback)
+                .where(Callback.done_at.is_(None), Callback.created_at < cutoff)
+            )
+        return PurgeResult(
+            calls=calls.rowcount,
+            call_events=events.rowcount,
+            transfers=transfers.rowcount,
+            callbacks=callbacks.rowcount,
+            open_callbacks_kept=kept or 0,
+        )
+
+    # --- staff API tokens ----------------------------------------------------------------
+
+    def create_token(self, name: str) -> str:
+        """A new staff API token, returned once: only its SHA-256 is kept."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        row = {"name": name, "token_hash": _token_hash(token), "created_at": self.clock()}
+        with self._database("creating a token"), self.engine.begin() as connection:
+            connection.execute(insert(ApiToken).values(row))
+        return token
+
+    def check_token(self, token: str) -> bool:
+        """True if the token is one we made. Raises StoreUnavailable if it cannot be checked."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            return False
+        wanted = _token_hash(token)
+        query = select(ApiToken.token_hash).where(ApiToken.token_hash == wanted)
+        with self._database("checking a token"), self.engine.connect() as connection:
+            found = connection.scalar(query)
+        return found is not None and hmac.compare_digest(found, wanted)
+
+    # --- migrations ----------------------------------------------------------------------
+
+    def upgrade(self) -> None:
+        """Migrate the database to the newest schema (what `ivr db upgrade` does)."""
+        from alembic import command
+
+        sqlite = self.dialect == "sqlite"
+        with self.engine.connect() as connection:
+            if sqlite:  # wait for another upgrade's lock as long as it may take
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {MAINTENANCE_TIMEOUT_MS}")
+                connection.commit()
+            try:
+                with connection.begin():
+                    # One upgrade at a time: workers or releases starting together must not race.
+                    if sqlite:
+                        connection.exec_driver_sql("BEGIN IMMEDIATE")
+                    else:
+                        self._maintenance(connection)
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK}
+                        )
+                    command.upgrade(alembic_config(connection), "head")
+            finally:
+                if sqlite:  # the connection goes back to the pool for webhooks
+                    timeout_ms = round(self.write_timeout * 1000)
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {timeout_ms}")
+
+    def current_revision(self) -> str | None:
+        """The database's schema revision; None before the first `ivr db upgrade`."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self._database("reading the schema revision"), self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _maintenance(self, connection: Connection) -> None:
+        """Lift the webhook-sized statement timeout for this transaction (PostgreSQL)."""
+        if self.dialect == "postgresql":
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {MAINTENANCE_TIMEOUT_MS}")
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {MAINTENANCE_TIMEOUT_MS}")
+
+    @contextmanager
+    def _database(self, what: str) -> Iterator[None]:
+        """Turn any database error into StoreUnavailable, with a message safe to log."""
+        try:
+            yield
+        except SQLAlchemyError as error:
+            message = describe(error)
+            lowered = message.lower()
+            if "no such table" in lowered or "does not exist" in lowered:
+                message += " (has `ivr db upgrade` been run?)"
+            raise StoreUnavailable(f"{what}: {message}") from None
+
+    def _bounded(self, what: str, work: Callable[[float], T]) -> T:
+        """Run `work(deadline)` in a thread; StoreUnavailable if it has not ended by then.
+
+        The engine's timeouts bound what the server can delay, but not a server that accepts
+        a connection and then says nothing (stopped, or a network that drops packets).
+        """
+        deadline = time.monotonic() + self.write_timeout
+        outcome: list[tuple[bool, Any]] = []
+        finished = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome.append((True, work(deadline)))
+            except BaseException as error:  # handed to the waiting thread below
+                outcome.append((False, error))
+            finally:
+                finished.set()
+
+        threading.Thread(target=run, name="ivr-store-write", daemon=True).start()
+        if not finished.wait(self.write_timeout):
+            log.warning("%s: no answer from the database in %g s", what, self.write_timeout)
+            raise StoreUnavailable(f"{what}: no answer in {self.write_timeout:g} s")
+        succeeded, value = outcome[0]
+        if not succeeded:
+            raise value
+        result: T = value
+        return result
+
+    def _after_fork(self) -> None:
+        self.engine.dispose(close=False)
+        self.journal._reset()
+
+
+def _after_fork(ref: weakref.ref[Store]) -> None:
+    store = ref()
+    if store is not None:
+        store._after_fork()
+
+
+def _token_hash(token: str) -> str:
+    # A plain hash suffices: tokens are 256 random bits, so there is nothing to guess.
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,256 @@
+"""The call journal: events queued in memory by the webhooks, written by one background thread.
+
+A webhook must answer Twilio within seconds whatever the database does, so it only puts an event
+in a bounded queue (a few microseconds) and never waits. The writer takes what has queued up and
+writes it in one transaction. When the queue is full the event is dropped; when a write fails its
+events are lost: both are counted and logged (without any number), and calls go on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import Engine, bindparam, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ivr.store.schema import HEARD, KIND, NODE, SID, STATUS, Call, CallEvent, Transfer
+
+log = logging.getLogger("ivr.store")
+
+WARN_EVERY = 60.0  # seconds between warnings while the database keeps failing
+
+
+class Started(NamedTuple):
+    call_sid: str
+    at: dt.datetime
+    caller_hash: str | None
+
+
+class Step(NamedTuple):
+    call_sid: str
+    at: dt.datetime
+    from_node: str
+    heard: str
+    to_node: str
+    kind: str
+
+
+class TransferEnded(NamedTuple):
+    call_sid: str
+    at: dt.datetime
+    target: str
+    outcome: str
+
+
+class Ended(NamedTuple):
+    call_sid: str
+    at: dt.datetime
+    status: str
+    duration_seconds: int | None
+
+
+Event = Started | Step | TransferEnded | Ended
+
+
+def describe(error: BaseException) -> str:
+    """An error in one line that is safe to log: its class and the first line of its message.
+
+    The driver's first line names the problem; later lines (PostgreSQL's DETAIL) may quote the
+    values of a row, and SQLAlchemy's own message may add the statement's parameters.
+    """
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    first = lines[0][:200] if lines else ""
+    return f"{type(cause).__name__}: {first}" if first else type(cause).__name__
+
+
+class Journal:
+    """A bounded queue of call events and the thread that writes them."""
+
+    def __init__(self, engine: Engine, *, queue_size: int = 10_000, batch_size: int = 500) -> None:
+        self.engine = engine
+        self.batch_size = batch_size
+        self.queue_size = queue_size
+        self.written = 0
+        self.failed = 0
+        self.dropped = 0
+        self._reset()
+        upsert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        # A step may come before its call's row exists (its start was dropped, or came before
+        # the store did): every event makes sure of its call's row, then the event is added.
+        self._insert_calls = upsert(Call).on_conflict_do_nothing(index_elements=["call_sid"])
+        self._end_calls = (
+            update(Call)
+            .where(Call.call_sid == bindparam("b_sid"))
+            .values(
+                ended_at=bindparam("b_at"),
+                status=bindparam("b_status"),
+                duration_seconds=bindparam("b_duration"),
+            )
+        )
+
+    def _reset(self) -> None:
+        """A fresh queue and no writer; also in a forked child, where the writer does not exist."""
+        self._queue: queue.Queue[Event] = queue.Queue(self.queue_size)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._failing_since: float | None = None
+        self._failed_in_a_row = 0
+        self._last_warning = {"dropped": -WARN_EVERY, "failed": -WARN_EVERY}
+
+    def put(self, event: Event) -> None:
+        """Queue an event for writing; drop it (counted) when the queue is full. Never blocks."""
+        if self._thread is None:
+            self._start()
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            with self._lock:
+                self.dropped += 1
+                dropped = self.dropped
+            self._warn(
+                "dropped",
+                "journal queue full (%d events): event dropped, %d dropped so far",
+                self.queue_size,
+                dropped,
+            )
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ivr-journal", daemon=True)
+                self._thread.start()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every queued event is written or counted as failed; False on timeout."""
+        done = self._queue.all_tasks_done
+        deadline = time.monotonic() + timeout
+        with done:
+            while self._queue.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                done.wait(remaining)
+        return True
+
+    def stop(self, timeout: float) -> bool:
+        """Write what is queued (for up to `timeout` seconds), then end the writer."""
+        flushed = self.flush(timeout)
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+        return flushed
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "written": self.written,
+            "dropped": self.dropped,
+            "failed": self.failed,
+            "queued": self._queue.qsize(),
+        }
+
+    # --- the writer thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                batch = [self._queue.get(timeout=0.5)]
+            except queue.Empty:
+                continue
+            while len(batch) < self.batch_size:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._write(batch)
+            except Exception as error:
+                self.failed += len(batch)
+                self._failed_in_a_row += 1
+                if self._failing_since is None:
+                    self._failing_since = time.monotonic()
+                self._warn(
+                    "failed",
+                    "journal write failed (%s): %d events lost, %d so far; calls go on",
+                    describe(error),
+                    len(batch),
+                    self.failed,
+                )
+            else:
+                self.written += len(batch)
+                if self._failing_since is not None:
+                    log.warning(
+                        "journal writing again after %d failed writes over %.0f s",
+                        self._failed_in_a_row,
+                        time.monotonic() - self._failing_since,
+                    )
+                    self._failing_since, self._failed_in_a_row = None, 0
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    def _write(self, batch: Sequence[Event]) -> None:
+        calls: dict[str, dict[str, Any]] = {}
+        steps: list[dict[str, Any]] = []
+        transfers: list[dict[str, Any]] = []
+        ends: list[dict[str, Any]] = []
+        for event in batch:
+            sid = event.call_sid[:SID]
+            row = calls.setdefault(sid, {"call_sid": sid, "started_at": event.at})
+            row.setdefault("caller_hash", None)
+            match event:
+                case Started():
+                    row["caller_hash"] = row["caller_hash"] or event.caller_hash
+                case Step():
+                    steps.append(
+                        {
+                            "call_sid": sid,
+                            "at": event.at,
+                            "from_node": event.from_node[:NODE],
+                            "heard": event.heard[:HEARD],
+                            "to_node": event.to_node[:NODE],
+                            "kind": event.kind[:KIND],
+                        }
+                    )
+                case TransferEnded():
+                    transfers.append(
+                        {
+                            "call_sid": sid,
+                            "at": event.at,
+                            "target": event.target[:NODE],
+                            "outcome": event.outcome[:STATUS],
+                        }
+                    )
+                case Ended():
+                    ends.append(
+                        {
+                            "b_sid": sid,
+                            "b_at": event.at,
+                            "b_status": event.status[:STATUS],
+                            "b_duration": event.duration_seconds,
+                        }
+                    )
+        with self.engine.begin() as connection:
+            connection.execute(self._insert_calls, list(calls.values()))
+            if steps:
+                connection.execute(insert(CallEvent), steps)
+            if transfers:
+                connection.execute(insert(Transfer), transfers)
+            if ends:
+                connection.execute(self._end_calls, ends)
+
+    def _warn(self, kind: str, message: str, *args: object) -> None:
+        """Warn at once, then at most every WARN_EVERY seconds: an outage must not flood the log."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_warning[kind] < WARN_EVERY:
+                return
+            self._last_warning[kind] = now
+        log.warning(message, *args)

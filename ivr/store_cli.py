@@ -1,0 +1,190 @@
+"""The database's commands: `ivr db upgrade`, `ivr callbacks`, `ivr purge`, `ivr staff token`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import click
+from sqlalchemy.engine import make_url
+
+from ivr.config import ConfigError, Settings, load_settings
+from ivr.store import Store, StoreUnavailable, head_revision
+from ivr.store.database import MIGRATIONS, alembic_config, sqlalchemy_url
+
+# Commands wait longer than a webhook may: nobody is on the phone.
+CLI_TIMEOUT = 10.0
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@contextmanager
+def opened() -> Iterator[tuple[Settings, Store]]:
+    """The settings and the store, as `ivr serve` would open them; closed at the end."""
+    try:
+        settings = load_settings(dict(os.environ), development=True)
+    except ConfigError as error:
+        _fail(str(error))
+    store = Store(settings.database_url, settings.secret_key, write_timeout=CLI_TIMEOUT)
+    try:
+        yield settings, store
+    except StoreUnavailable as error:
+        _fail(f"The database did not answer: {error}")
+    finally:
+        store.close(timeout=CLI_TIMEOUT)
+
+
+def shown_url(database_url: str) -> str:
+    """The database's URL without its password."""
+    return make_url(sqlalchemy_url(database_url)).render_as_string(hide_password=True)
+
+
+def age(delta: dt.timedelta) -> str:
+    """How long ago, roughly: 5m, 3h 05m, 2d 04h."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m"
+
+
+@click.group()
+def db() -> None:
+    """The database's schema."""
+    # Alembic announces each of its plugins at INFO: noise around the line that matters.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+@db.command()
+def upgrade() -> None:
+    """Create or migrate the tables to the newest schema (the Procfile's release step)."""
+    with opened() as (settings, store):
+        store.upgrade()
+        click.echo(
+            f"The database is at revision {store.current_revision()}, the newest: "
+            f"{shown_url(settings.database_url)}"
+        )
+
+
+@db.command()
+def current() -> None:
+    """Say which schema revision the database is at; exit 1 unless it is the newest."""
+    with opened() as (settings, store):
+        found, newest = store.current_revision(), head_revision()
+    where = shown_url(settings.database_url)
+    if found == newest:
+        click.echo(f"The database is at revision {found}, the newest: {where}")
+        return
+    _fail(f"The database is at revision {found or 'none'}, not {newest}: run `ivr db upgrade`")
+
+
+@db.command()
+@click.argument("message")
+@click.option("--empty", is_flag=True, help="Do not compare the tables with ivr/store/schema.py.")
+def revision(message: str, empty: bool) -> None:
+    """Write a new migration in ivr/migrations/versions/ (for developers; upgrade first)."""
+    from alembic import command
+
+    number = len(list((MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))) + 1
+    with opened() as (_, store), store.engine.begin() as connection:
+        script = command.revision(
+            alembic_config(connection),
+            message,
+            autogenerate=not empty,
+            rev_id=f"{number:04d}",
+        )
+    click.echo(f"Wrote {getattr(script, 'path', script)}: check it before committing.")
+
+
+@click.command()
+@click.option("--done", "done_id", type=int, default=None, help="Mark request ID done.")
+def callbacks(done_id: int | None) -> None:
+    """List open callback requests, oldest first, or mark one done (its number is deleted)."""
+    with opened() as (_, store):
+        if done_id is not None:
+            if not store.mark_done(done_id):
+                _fail(f"There is no open callback request {done_id} (see `ivr callbacks`).")
+            click.echo(f"Callback request {done_id} is done; its number has been deleted.")
+            return
+        requests = store.open_callbacks()
+        now = store.clock()
+    if not requests:
+        click.echo("No open callback requests.")
+        return
+    rows = [
+        (
+            str(r.id),
+            age(now - r.created_at),
+            r.number,
+            r.listening_to,
+            "; ".join(r.reasons) or "-",
+        )
+        for r in requests
+    ]
+    header = ("ID", "WAITING", "NUMBER", "LISTENING TO", "REASONS")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        return "  ".join([*cells, row[4]])
+
+    click.echo(line(header))
+    for row in rows:
+        click.echo(line(row))
+    click.echo(f"\n{len(rows)} open, oldest first. Mark one done: ivr callbacks --done ID")
+
+
+@click.command()
+def purge() -> None:
+    """Delete calls and done callback requests older than RETENTION_DAYS (default 90)."""
+    with opened() as (settings, store):
+        now = store.clock()
+        result = store.purge(now, settings.retention_days)
+    cutoff = now - dt.timedelta(days=settings.retention_days)
+    click.echo(
+        f"Deleted what is older than {settings.retention_days} days "
+        f"(before {cutoff:%Y-%m-%d %H:%M} UTC): {result.calls} calls, "
+        f"{result.call_events} call steps, {result.transfers} transfers, "
+        f"{result.callbacks} done callback requests."
+    )
+    if result.open_callbacks_kept:
+        click.echo(
+            f"{result.open_callbacks_kept} open callback request(s) are older than that and "
+            "were kept, with their numbers: call them back, then `ivr callbacks --done ID`."
+        )
+
+
+@click.group()
+def staff() -> None:
+    """Staff access to the API under /staff/api/."""
+
+
+@staff.command()
+@click.argument("name")
+def token(name: str) -> None:
+    """Make a staff API token for NAME; it is shown once, and only its hash is kept."""
+    with opened() as (_, store):
+        made = store.create_token(name)
+    click.echo(made)
+    click.echo(
+        f"The token for {name}, shown once: keep it in a password manager. Send it as the "
+        "header  Authorization: Bearer <token>",
+        err=True,
+    )
+
+
+def register(group: click.Group) -> None:
+    """Add the database's commands to the `ivr` command."""
+    for command in (db, callbacks, purge, staff):
+        group.add_command(command)
