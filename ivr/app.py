@@ -12,12 +12,14 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from twilio.request_validator import RequestValidator
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ivr import media
+from ivr import media, staff_api
 from ivr.audio import AudioLibrary
 from ivr.config import load_settings
 from ivr.content import load_content
 from ivr.engine import Engine
+from ivr.numbers import Sealer
 from ivr.safety import Fallback
+from ivr.store import Store
 from ivr.twiml import Voice, cached_renderer
 from ivr.voice import Helpline, init_app
 
@@ -68,7 +70,18 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
             x_host=settings.proxy_hops,
             x_port=settings.proxy_hops,
         )
-    engine = Engine(content.flow, settings.nurse_line_hours, settings.nurse_line_number)
+    store = Store(settings.database_url, settings.secret_key)
+    if store.dialect == "sqlite":
+        # A local file needs no release step: bring its tables up to date here. PostgreSQL is
+        # migrated by `ivr db upgrade` (the Procfile's release step), never by a web process.
+        store.upgrade()
+    engine = Engine(
+        content.flow,
+        settings.nurse_line_hours,
+        settings.nurse_line_number,
+        callbacks=store,
+        sealer=Sealer(settings.secret_key),
+    )
     audio = None
     if settings.prompt_audio != "say":
         # In "play" mode the files may live elsewhere (AUDIO_BASE_URL): trust the manifest.
@@ -104,6 +117,7 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
         Fallback(settings, content.prompts),
         validator,
         audio,
+        store,
     )
     if validator is None:
         log.warning(
@@ -112,6 +126,7 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
         )
     init_app(app)
     media.init_app(app)
+    staff_api.init_app(app, store)
 
     @app.get("/")
     def index() -> str:

@@ -13,6 +13,7 @@ import click
 from dotenv import load_dotenv
 from flask import Flask
 
+from ivr import store_cli
 from ivr.config import ConfigError, load_settings
 from ivr.content import load_content
 from ivr.problems import ContentError
@@ -141,6 +142,9 @@ def render_command(workers: int, timeout: float, strict: bool) -> None:
         )
     click.echo("\n".join(summary.lines()))
     sys.exit(1 if strict and summary.failed else 0)
+
+
+store_cli.register(main)
 
 
 @main.command("map")

@@ -6,8 +6,9 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
-from ivr.checks import shortest_paths
+from ivr.checks import node_is_content, shortest_paths
 from ivr.hours import Hours
 from ivr.model import (
     BACK_KEY,
@@ -23,6 +24,7 @@ from ivr.model import (
     SLOWER_WORDS,
     YES_KEY,
     YES_WORDS,
+    CallbackNode,
     ChoiceNode,
     Flow,
     InfoNode,
@@ -31,6 +33,7 @@ from ivr.model import (
     SummaryNode,
     TransferNode,
 )
+from ivr.numbers import Sealer, spoken_digits, uk_number
 from ivr.state import CallState, Decoded, query_decoder
 
 # Silences in a row: the second puts the caller through to a person; only after this many
@@ -39,6 +42,7 @@ PUT_THROUGH_AFTER_SILENCES = 2
 GOODBYE_AFTER_SILENCES = 5
 OFFER_PERSON_AFTER_WRONG = 2
 PUT_THROUGH_AFTER_WRONG = 3
+KEYED_NUMBER_DIGITS = 13  # 0 and ten digits, with room for a caller who keys +44 as 0044
 ANSWERED = "completed"
 
 
@@ -49,6 +53,35 @@ class Ask:
     prompts: tuple[str, ...]
     state: CallState
     hints: tuple[str, ...]
+    # A phone number is keyed as several digits, ended by # (elsewhere # means "again").
+    max_digits: int = 1
+    finish_on_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, as Twilio says: the CallSid and the number (never stored in the state)."""
+
+    sid: str = ""
+    number: str | None = None
+
+
+NOBODY = Caller()
+
+
+class CallbackBook(Protocol):
+    """Where callback requests are kept (ivr.store.Store); raises when it cannot confirm one."""
+
+    def book_callback(
+        self, call_sid: str, number: str, listening_to: str, reasons: list[str]
+    ) -> Booked: ...
+
+
+class Booked(Protocol):
+    @property
+    def created(self) -> bool:
+        """False when a request for the same number was already open."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +152,24 @@ class Engine:
         nurse_hours: Hours,
         nurse_number: str | None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        callbacks: CallbackBook | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.flow = flow
+        self.callbacks = callbacks
+        self.sealer = sealer
         self.nurse_hours = nurse_hours
         self.nurse_number = nurse_number
         self.clock = clock
         self.hints = {node.id: self.hints_for(node) for node in flow.nodes.values()}
         self.questions = [n for n in flow.nodes.values() if isinstance(n, QuestionNode)]
+        # Nodes around putting someone through: not "what the caller was listening to".
+        self.around_person = {
+            node_id
+            for node in flow.nodes.values()
+            if isinstance(node, TransferNode | CallbackNode)
+            for node_id in (node.id, *node.targets())
+        }
         self.read_state = query_decoder(flow)
         paths = shortest_paths(flow)
         # Where * goes when the caller's own history is empty: the part above on the map.
@@ -137,23 +181,27 @@ class Engine:
         """A new call: the welcome, inside the first menu."""
         return self.visit(CallState(self.flow.start), self.flow.welcome)
 
-    def respond(self, decoded: Decoded, keys: str = "", speech: str = "") -> Step:
+    def respond(
+        self, decoded: Decoded, keys: str = "", speech: str = "", caller: Caller = NOBODY
+    ) -> Step:
         """The caller pressed keys, spoke, or said nothing at the node in the state."""
         state = decoded.state
         node = self.flow.nodes[state.node]
         if decoded.stale:
             # The link came from an older flow: do not guess what the input meant there.
-            return self.visit(state, ("system.stale",))
+            return self.visit(replace(state, phase="", sealed=""), ("system.stale",), caller=caller)
         if not keys and not speech:
-            return self.silence(state)
+            return self.silence(state, caller)
         if speech and not keys:
             pace = self.pace_for_words(speech)
             if pace is not None:
-                return self.change_pace(state, slow=pace)
+                return self.change_pace(state, slow=pace, caller=caller)
+        if isinstance(node, CallbackNode) and state.phase == "enter" and len(keys) > 1:
+            return self.callback_keyed(state, node, keys, caller)
         key = keys[:1] if keys else self.key_for_words(node, speech)
         if key is None:
-            return self.wrong(state, "system.not_understood")
-        return self.press(state, node, key)
+            return self.wrong(state, "system.not_understood", caller)
+        return self.press(state, node, key, caller)
 
     def dial_ended(self, decoded: Decoded, status: str, bridged: bool = True) -> Step:
         """The call to a person ended: thank them, or say nobody took it and give choices.
@@ -191,10 +239,10 @@ class Engine:
         """After an internal error: apologise and offer the main menu."""
         return self.visit(CallState(self.flow.start), ("system.error",))
 
-    def change_pace(self, state: CallState, slow: bool) -> Step:
+    def change_pace(self, state: CallState, slow: bool, caller: Caller = NOBODY) -> Step:
         """Switch to the slower voice or back; the node plays again in full at the new pace."""
         changed = replace(state, slow=slow, silences=0, wrong=0)
-        return self.visit(changed, ("system.slower" if slow else "system.faster",))
+        return self.visit(changed, ("system.slower" if slow else "system.faster",), caller=caller)
 
     # -------------------------------------------------------------- what input means
 
@@ -235,16 +283,20 @@ class Engine:
             return False
         return None
 
-    def press(self, state: CallState, node: Node, key: str) -> Step:
+    def press(self, state: CallState, node: Node, key: str, caller: Caller = NOBODY) -> Step:
         """Act on one key."""
         if key == PACE_KEY:
-            return self.change_pace(state, slow=not state.slow)
+            return self.change_pace(state, slow=not state.slow, caller=caller)
         if key == OPERATOR_KEY:
             return self.visit(state.moved_to(self.flow.operator))
+        if isinstance(node, CallbackNode):
+            handled = self.callback_key(state, node, key, caller)
+            if handled is not None:
+                return handled
         if key == BACK_KEY:
-            return self.back(state)
+            return self.back(state, caller)
         if key == REPEAT_KEY:
-            return self.visit(replace(state, silences=0, wrong=0))
+            return self.visit(replace(state, silences=0, wrong=0), caller=caller)
         if isinstance(node, QuestionNode) and key in (YES_KEY, NO_KEY):
             said_yes = key == YES_KEY
             yes = state.yes | {node.records} if said_yes else state.yes - {node.records}
@@ -252,38 +304,37 @@ class Engine:
             return self.visit(replace(state.moved_to(target), yes=yes))
         option = node.option(key) if isinstance(node, ChoiceNode) else None
         if option is None:
-            return self.wrong(state, "system.not_an_option")
-        return self.visit(state.moved_to(option.to))
+            return self.wrong(state, "system.not_an_option", caller)
+        return self.visit(state.moved_to(option.to), caller=caller)
 
-    def back(self, state: CallState) -> Step:
+    def back(self, state: CallState, caller: Caller = NOBODY) -> Step:
         """One step back: where the caller came from, or the part above on the map."""
+        fresh = replace(state, silences=0, wrong=0, phase="", sealed="")
         if state.history:
-            previous = replace(
-                state, node=state.history[-1], history=state.history[:-1], silences=0, wrong=0
-            )
-            return self.visit(previous)
+            previous = replace(fresh, node=state.history[-1], history=state.history[:-1])
+            return self.visit(previous, caller=caller)
         if state.node == self.flow.start:
-            return self.visit(replace(state, silences=0, wrong=0), ("system.at_start",))
+            return self.visit(fresh, ("system.at_start",), caller=caller)
         parent = self.parent.get(state.node, self.flow.start)
-        return self.visit(replace(state, node=parent, silences=0, wrong=0))
+        return self.visit(replace(fresh, node=parent), caller=caller)
 
-    def silence(self, state: CallState) -> Step:
+    def silence(self, state: CallState, caller: Caller = NOBODY) -> Step:
         """Nothing heard: hint, then a person, and only after a long silence, goodbye."""
         state = replace(state, silences=state.silences + 1)
         if state.silences >= GOODBYE_AFTER_SILENCES:
             return Goodbye(("system.goodbye",), state)
         if state.silences == PUT_THROUGH_AFTER_SILENCES:
             return self.put_through(state, "system.put_through")
-        return self.visit(state, ("system.no_input",), replay=True)
+        return self.visit(state, ("system.no_input",), replay=True, caller=caller)
 
-    def wrong(self, state: CallState, sorry: str) -> Step:
+    def wrong(self, state: CallState, sorry: str, caller: Caller = NOBODY) -> Step:
         """A key that is not a choice, or words that match none: say so, then the choices again."""
         state = replace(state, wrong=state.wrong + 1, silences=0)
         if state.wrong >= PUT_THROUGH_AFTER_WRONG:
             return self.put_through(replace(state, wrong=0), sorry, "system.put_through")
         if state.wrong == OFFER_PERSON_AFTER_WRONG:
-            return self.visit(state, (sorry, "system.offer_person"), replay=True)
-        return self.visit(state, (sorry,), replay=True)
+            return self.visit(state, (sorry, "system.offer_person"), replay=True, caller=caller)
+        return self.visit(state, (sorry,), replay=True, caller=caller)
 
     def put_through(self, state: CallState, *first: str) -> Step:
         """Go to the nurse line, keeping the counts so that a long silence still ends."""
@@ -292,12 +343,20 @@ class Engine:
 
     # -------------------------------------------------------------- what a node plays
 
-    def visit(self, state: CallState, first: tuple[str, ...] = (), replay: bool = False) -> Step:
+    def visit(
+        self,
+        state: CallState,
+        first: tuple[str, ...] = (),
+        replay: bool = False,
+        caller: Caller = NOBODY,
+    ) -> Step:
         """Arrive at the node in the state, after the `first` prompts.
 
         A replay (after a silence or a wrong key) plays only the choices, not the whole block.
         """
         node = self.flow.nodes[state.node]
+        if isinstance(node, CallbackNode):
+            return self.callback_ask(state, node, first, caller)
         if isinstance(node, TransferNode):
             if self.nurse_number and self.nurse_hours.is_open(self.clock()):
                 return Transfer((*first, *node.say), state, self.nurse_number)
@@ -316,6 +375,96 @@ class Engine:
             said = tuple(prompt for answer, prompt in node.answers if answer in state.yes)
             return (*node.say, *(said or (node.none,)), *node.then)
         return node.say
+
+    # -------------------------------------------------------------- callbacks
+
+    def callback_ask(
+        self, state: CallState, node: CallbackNode, first: tuple[str, ...], caller: Caller
+    ) -> Step:
+        """The question a callback node is at: confirm the caller's number, key one, or check it."""
+        if state.phase == "check":
+            number = self.sealer.open(state.sealed) if self.sealer else None
+            if number is not None:
+                prompts = (
+                    *first,
+                    "callback.check",
+                    *spoken_digits(number),
+                    "callback.check_confirm",
+                )
+                return Ask(prompts, state, ("yes", "no"))
+            state = replace(state, phase="enter", sealed="")
+        if state.phase in ("", "own"):
+            own = uk_number(caller.number)
+            if own is not None:
+                prompts = (
+                    *first,
+                    *node.say,
+                    "callback.own",
+                    *spoken_digits(own),
+                    "callback.own_confirm",
+                )
+                return Ask(prompts, replace(state, phase="own"), ("yes", "no"))
+            first = (*first, *node.say, "callback.withheld")
+        return Ask(
+            (*first, "callback.enter"),
+            replace(state, phase="enter", sealed=""),
+            (),
+            max_digits=KEYED_NUMBER_DIGITS,
+            finish_on_key="#",
+        )
+
+    def callback_key(
+        self, state: CallState, node: CallbackNode, key: str, caller: Caller
+    ) -> Step | None:
+        """A key that means something in a callback node; None for the keys that work anywhere."""
+        if state.phase == "own" and key in (YES_KEY, NO_KEY):
+            own = uk_number(caller.number)
+            if key == YES_KEY and own is not None:
+                return self.book(state, node, own, caller)
+            return self.visit(replace(state, phase="enter", wrong=0), caller=caller)
+        if state.phase == "check" and key in (YES_KEY, NO_KEY, BACK_KEY):
+            number = self.sealer.open(state.sealed) if self.sealer else None
+            if key == YES_KEY and number is not None:
+                return self.book(state, node, number, caller)
+            # * (or 2) corrects the number: key it again.
+            return self.visit(replace(state, phase="enter", sealed="", wrong=0), caller=caller)
+        if state.phase == "enter" and key.isdigit():
+            return self.callback_keyed(state, node, key, caller)
+        return None
+
+    def callback_keyed(
+        self, state: CallState, node: CallbackNode, keys: str, caller: Caller
+    ) -> Step:
+        """A number keyed in: read it back to check, or say it does not look right."""
+        number = uk_number(keys.rstrip("#"))
+        if number is None or self.sealer is None:
+            return self.wrong(replace(state, phase="enter"), "callback.invalid", caller)
+        checked = replace(
+            state, phase="check", sealed=self.sealer.seal(number), wrong=0, silences=0
+        )
+        return self.visit(checked, caller=caller)
+
+    def book(self, state: CallState, node: CallbackNode, number: str, caller: Caller) -> Step:
+        """Store the request before the caller is told it is booked; if that fails, say so."""
+        listening_to = next(
+            (
+                self.flow.nodes[n].title
+                for n in reversed(state.history)
+                if n in self.flow.nodes
+                and node_is_content(self.flow.nodes[n])
+                and n not in self.around_person
+            ),
+            self.flow.nodes[self.flow.start].title,
+        )
+        reasons = [n.label for n in self.questions if n.records in state.yes]
+        try:
+            if self.callbacks is None:
+                raise RuntimeError("no database is set up for callbacks")
+            booking = self.callbacks.book_callback(caller.sid, number, listening_to, reasons)
+        except Exception:  # any failure: the caller hears it was not booked, never silence
+            return self.visit(state.moved_to(node.failed, remember=False), caller=caller)
+        said = "callback.booked" if booking.created else "callback.already"
+        return self.visit(state.moved_to(node.booked, remember=False), (said,), caller=caller)
 
     def hints_for(self, node: Node) -> tuple[str, ...]:
         """Words the speech recogniser should listen for here."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from ivr.model import (
     NODE_KINDS,
+    CallbackNode,
     Flow,
     Guidance,
     InfoNode,
@@ -65,6 +66,7 @@ _BUILDERS: Mapping[str, Callable[[str, LocatedDict], Node]] = {
         none=r["none"],
         then=_ids(r["then"]),
     ),
+    "callback": lambda i, r: CallbackNode(**_common(i, r), booked=r["booked"], failed=r["failed"]),
     "transfer": lambda i, r: TransferNode(
         **_common(i, r), to=r["to"], closed=r["closed"], unavailable=r["unavailable"]
     ),

@@ -139,8 +139,41 @@ class TransferNode(Node):
         return (self.closed, self.unavailable)
 
 
+@dataclass(frozen=True, kw_only=True)
+class CallbackNode(Node):
+    """Take a number for a nurse to call back: the caller's own, or one they key in."""
+
+    kind: ClassVar[str] = "callback"
+    booked: str  # where the caller goes once the request is stored (or was already open)
+    failed: str  # where the caller goes when it could not be stored: they are told so
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.booked, self.failed)
+
+    def prompt_ids(self) -> tuple[str, ...]:
+        return (*self.say, *CALLBACK_PROMPTS)
+
+
+# What a callback node says besides its own `say`. Numbers are read back digit by digit with
+# one recording a digit, so the number itself is never written into the TwiML.
+CALLBACK_PROMPTS = (
+    "callback.own",
+    "callback.own_confirm",
+    "callback.withheld",
+    "callback.enter",
+    "callback.check",
+    "callback.check_confirm",
+    "callback.invalid",
+    "callback.booked",
+    "callback.already",
+    *(f"digits.d{d}" for d in "0123456789"),
+)
+
 NODE_KINDS: Mapping[str, type[Node]] = MappingProxyType(
-    {cls.kind: cls for cls in (MenuNode, InfoNode, QuestionNode, SummaryNode, TransferNode)}
+    {
+        cls.kind: cls
+        for cls in (MenuNode, InfoNode, QuestionNode, SummaryNode, TransferNode, CallbackNode)
+    }
 )
 
 

@@ -16,8 +16,8 @@ from ivr.yamlsource import LocatedDict, load_yaml
 
 LANGUAGE = "en-GB"
 # Placeholders filled during a call, not at start-up: the part of the helpline the caller was
-# in and their reasons (for the nurse's whisper), and a number read back digit by digit.
-DURING_CALL = ("part", "reasons", "number")
+# in and their reasons, for the nurse's whisper.
+DURING_CALL = ("part", "reasons")
 
 
 @dataclass(frozen=True)

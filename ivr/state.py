@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl, urlencode
 from ivr.model import Flow
 
 MAX_HISTORY = 8
+# The questions of a callback node: confirm the caller's own number, key one in, check it.
+PHASES = ("", "own", "enter", "check")
 MAX_COUNT = 9
 
 
@@ -23,11 +25,14 @@ class CallState:
     wrong: int = 0
     yes: frozenset[str] = field(default_factory=frozenset)
     slow: bool = False  # the caller chose the slower voice; it holds for the rest of the call
+    # Within a callback node: which question is being asked, and a keyed number, sealed.
+    phase: str = ""
+    sealed: str = ""
 
     def moved_to(self, node: str, remember: bool = True) -> CallState:
         """The state after moving on to another node: counts start again."""
         history = (*self.history, self.node)[-MAX_HISTORY:] if remember else self.history
-        return replace(self, node=node, history=history, silences=0, wrong=0)
+        return replace(self, node=node, history=history, silences=0, wrong=0, phase="", sealed="")
 
     def to_query(self) -> dict[str, str]:
         """Short URL parameters; empty values are left out."""
@@ -42,6 +47,10 @@ class CallState:
             query["y"] = ".".join(sorted(self.yes))
         if self.slow:
             query["p"] = "s"
+        if self.phase:
+            query["c"] = self.phase
+        if self.sealed:
+            query["k"] = self.sealed
         return query
 
     def url(self, path: str) -> str:
@@ -75,14 +84,26 @@ def decode(query: Mapping[str, str], flow: Flow) -> Decoded:
     kept_yes = yes & frozenset(flow.answer_ids)
     silences, wrong = _count(query.get("s")), _count(query.get("w"))
     pace = query.get("p", "")
+    phase, sealed = query.get("c", ""), query.get("k", "")
     stale = (
-        kept_history != history
+        phase not in PHASES
+        or len(sealed) > 400
+        or kept_history != history
         or kept_yes != yes
         or silences is None
         or wrong is None
         or pace not in ("", "s")
     )
-    state = CallState(node, kept_history, silences or 0, wrong or 0, kept_yes, pace == "s")
+    state = CallState(
+        node,
+        kept_history,
+        silences or 0,
+        wrong or 0,
+        kept_yes,
+        pace == "s",
+        phase if phase in PHASES else "",
+        sealed if phase in PHASES else "",
+    )
     return Decoded(state, stale=stale)
 
 

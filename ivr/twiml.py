@@ -60,9 +60,9 @@ def render_ask(step: Step, voice: Voice) -> VoiceResponse:
         action=action,
         method="POST",
         timeout=voice.gather_timeout,
-        num_digits=1,
-        # '#' is a menu key (repeat), so it must not end the input.
-        finish_on_key="",
+        num_digits=step.max_digits,
+        # '#' is a menu key (repeat), so it ends the input only where a number is keyed.
+        finish_on_key=step.finish_on_key,
         language=LANGUAGE,
         hints=", ".join(step.hints),
         speech_timeout="auto",

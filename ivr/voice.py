@@ -14,13 +14,15 @@ from werkzeug.exceptions import HTTPException
 
 from ivr.audio import AudioLibrary
 from ivr.config import Settings
-from ivr.engine import Engine, Step
+from ivr.engine import Caller, Engine, Step
 from ivr.model import PromptBook
 from ivr.safety import Fallback
 from ivr.signature import TwilioParams, is_signed
+from ivr.store import Store
 
 log = logging.getLogger("ivr.calls")
 bp = Blueprint("voice", __name__, url_prefix="/voice")
+ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Helpline:
     fallback: Fallback
     validator: RequestValidator | None
     audio: AudioLibrary | None = None  # rendered prompts found at start-up, for captions
+    store: Store | None = None  # the journal of calls, and callback requests
 
 
 def helpline() -> Helpline:
@@ -105,9 +108,16 @@ def _answer(step: Step, came_from: str, heard: str) -> Response:
         step.state.silences,
         step.state.wrong,
     )
-    render = helpline().render
-    assert render is not None
-    return twiml(render(step))
+    found = helpline()
+    if found.store is not None:  # best-effort: never waits on the database, never raises
+        found.store.call_step(_call_sid(), came_from, heard or "-", target, kind)
+    assert found.render is not None
+    return twiml(found.render(step))
+
+
+def _caller() -> Caller:
+    """Who is calling: needed to offer a call back on their own number, never kept in state."""
+    return Caller(_call_sid(), param("From") or None)
 
 
 def _engine() -> Engine:
@@ -120,6 +130,9 @@ def _engine() -> Engine:
 @bp.route("/incoming", methods=["GET", "POST"])
 def incoming() -> Response:
     """A new call: the welcome inside the main menu."""
+    store = helpline().store
+    if store is not None:
+        store.call_started(_call_sid(), param("From") or None)
     return _answer(_engine().start(), "new-call", "")
 
 
@@ -131,7 +144,7 @@ def step() -> Response:
     keys = param("Digits").strip()
     speech = param("SpeechResult").strip()
     heard = keys or (f"speech:{len(speech.split())}words" if speech else "silence")
-    return _answer(engine.respond(decoded, keys, speech), decoded.state.node, heard)
+    return _answer(engine.respond(decoded, keys, speech, _caller()), decoded.state.node, heard)
 
 
 @bp.route("/dial", methods=["GET", "POST"])
@@ -143,6 +156,9 @@ def dial() -> Response:
     # DialBridged says whether the two calls were joined: not when nobody pressed 1 in the whisper.
     bridged = param("DialBridged", "true") != "false"
     outcome = status if bridged or status != "completed" else "declined"
+    store = helpline().store
+    if store is not None:
+        store.transfer_ended(_call_sid(), decoded.state.node, outcome)
     return _answer(
         engine.dial_ended(decoded, status, bridged), decoded.state.node, f"dial:{outcome}"
     )
@@ -169,13 +185,12 @@ def whisper_accept() -> Response:
 
 @bp.route("/status", methods=["GET", "POST"])
 def status() -> Response:
-    """Twilio's status callback: the call's end and length, for the log."""
-    log.info(
-        "call=%s status=%s duration=%ss",
-        _call_sid(),
-        param("CallStatus", "-"),
-        param("CallDuration", "-"),
-    )
+    """Twilio's status callback: the call's end and length, for the log and the journal."""
+    status, duration = param("CallStatus", "-"), param("CallDuration", "")
+    log.info("call=%s status=%s duration=%ss", _call_sid(), status, duration or "-")
+    store = helpline().store
+    if store is not None and status in ENDED:
+        store.call_ended(_call_sid(), status, int(duration) if duration.isdigit() else None)
     return twiml('<?xml version="1.0" encoding="UTF-8"?><Response/>')
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -19,8 +20,10 @@ from ivr.hours import parse_hours
 from ivr.phone import Phone
 
 ROOT = Path(__file__).resolve().parent.parent
+# One SQLite file for the whole run, outside the project: tests never touch instance/.
+TEST_DATABASE = Path(tempfile.mkdtemp(prefix="ivr-tests-")) / "helpline.sqlite3"
 TOKEN = "test-auth-token-0123456789abcdef"
-CALLER = "+447700900123"
+CALLER = "+442079460123"  # a valid UK number in Ofcom's range for drama
 ENV = {
     "TWILIO_AUTH_TOKEN": TOKEN,
     "SECRET_KEY": "test-secret",
@@ -31,6 +34,7 @@ ENV = {
     "PROXY_HOPS": "1",
     # Calls compare what is said; tests of rendered audio set their own audio folder and mode.
     "PROMPT_AUDIO": "say",
+    "DATABASE_URL": f"sqlite:///{TEST_DATABASE}",
 }
 
 

@@ -79,7 +79,9 @@ def test_every_prompt_of_the_guidance_can_be_heard(
     def listen(app: Flask, script: list[str], dial_outcome: str = "answered") -> None:
         # Prompts with {nurse_hours} read differently per app, so match each app's own.
         book = app.extensions["ivr"].prompts
-        transcript = Phone(app, auth_token=TOKEN, dial_outcome=dial_outcome).call(script)
+        transcript = Phone(app, auth_token=TOKEN, dial_outcome=dial_outcome, caller=CALLER).call(
+            script
+        )
         assert_clean(transcript)
         heard.update(prompt_ids_heard(book, transcript))
 
@@ -96,6 +98,19 @@ def test_every_prompt_of_the_guidance_can_be_heard(
     listen(open_app, ["0", "."], "busy")
     listen(closed_app, ["0"])
     listen(closed_app, ["."] * 6)
+    # Call backs: on the caller's own number (twice: the second is already booked), on a
+    # keyed number (corrected once, then one that is not a UK number), withheld, and failed.
+    listen(closed_app, ["0", "1", "1"])
+    listen(closed_app, ["0", "1", "1"])
+    listen(closed_app, ["0", "1", "2", "02079460958#", "*", "123#", "01614960585#", "1"])
+    heard.update(
+        prompt_ids_heard(
+            closed_app.extensions["ivr"].prompts,
+            Phone(closed_app, auth_token=TOKEN, caller="anonymous").call(["0", "1"]),
+        )
+    )
+    broken = make_app(NURSE_LINE_HOURS="never", DATABASE_URL="postgresql://x@127.0.0.1:1/x")
+    listen(broken, ["0", "1", "1"])
     # Whisper prompts go to the nurse, not the caller (tests/test_transfers.py hears them).
     heard.update(p for p in content.prompts.prompts if p.startswith("whisper."))
     engine_only = {

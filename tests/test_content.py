@@ -240,7 +240,7 @@ def test_unknown_placeholder_is_named(tmp_path: Path, old: str, new: str, unknow
                 PROMPT_FILE,
                 line_of(prompts, "hello:"),
                 f"prompt demo.hello uses unknown placeholder(s) {unknown}",
-                "use only ['number', 'nurse_hours', 'part', 'reasons', 'service'], "
+                "use only ['nurse_hours', 'part', 'reasons', 'service'], "
                 "or write braces as {{ and }}",
             )
         ],
@@ -664,7 +664,8 @@ SCHEMA_CASES = {
         '    kind: infos\n    title: "Some',
         AT_NODE,
         "info",
-        "kind 'infos' is not one of ['info', 'menu', 'question', 'summary', 'transfer']",
+        "kind 'infos' is not one of "
+        "['callback', 'info', 'menu', 'question', 'summary', 'transfer']",
         "set `kind:` to one of those",
     ),
     "missing-to": (

@@ -260,7 +260,9 @@ class Store:
         """
         number = number.strip()
         if not E164.match(number):
-            raise ValueError("the number to call back must be in E.164 form, like +447700900123")
+            raise ValueError(
+                "the number to call back must be in E.164 form: + and the country code"
+            )
         row = {
             "call_sid": call_sid,
             "number": number,

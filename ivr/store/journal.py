@@ -8,6 +8,7 @@ events are lost: both are counted and logged (without any number), and calls go 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import queue
@@ -97,7 +98,7 @@ class Journal:
 
     def _reset(self) -> None:
         """A fresh queue and no writer; also in a forked child, where the writer does not exist."""
-        self._queue: queue.Queue[Event] = queue.Queue(self.queue_size)
+        self._queue: queue.Queue[Event | None] = queue.Queue(self.queue_size)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -145,6 +146,8 @@ class Journal:
         flushed = self.flush(timeout)
         self._stopping.set()
         if self._thread is not None:
+            with contextlib.suppress(queue.Full):  # full: the writer is busy and will see the flag
+                self._queue.put_nowait(None)  # wakes the writer now
             self._thread.join(timeout=1.0)
         return flushed
 
@@ -161,14 +164,22 @@ class Journal:
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                batch = [self._queue.get(timeout=0.5)]
+                first = self._queue.get(timeout=1.0)
             except queue.Empty:
                 continue
+            if first is None:  # stop() wakes us
+                self._queue.task_done()
+                continue
+            batch = [first]
             while len(batch) < self.batch_size:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    event = self._queue.get_nowait()
                 except queue.Empty:
                     break
+                if event is None:
+                    self._queue.task_done()
+                    break
+                batch.append(event)
             try:
                 self._write(batch)
             except Exception as error:

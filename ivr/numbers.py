@@ -1,0 +1,75 @@
+"""Callers' phone numbers: read with phonenumbers, said digit by digit, sealed in URLs."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import phonenumbers
+from cryptography.fernet import Fernet, InvalidToken
+
+# What Twilio sends as From when the caller withholds their number.
+WITHHELD = frozenset(
+    {
+        "",
+        "anonymous",
+        "restricted",
+        "unknown",
+        "unavailable",
+        "private",
+        "+266696687",
+        "+7378742833",
+        "+2562533",
+        "+8656696",
+    }
+)
+_SPOKEN_DIGITS = {
+    "0": "oh",
+    "1": "one",
+    "2": "two",
+    "3": "three",
+    "4": "four",
+    "5": "five",
+    "6": "six",
+    "7": "seven",
+    "8": "eight",
+    "9": "nine",
+}
+
+
+def uk_number(raw: str | None) -> str | None:
+    """The number in E.164 form if it is a valid UK number (as keyed, 07700 900123, or as
+    Twilio sends it, +447700900123); None for withheld, foreign or impossible numbers."""
+    if raw is None or raw.strip().lower() in WITHHELD:
+        return None
+    try:
+        number = phonenumbers.parse(raw.strip(), "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 44 or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def spoken_digits(e164: str) -> tuple[str, ...]:
+    """The prompt ids that say a UK number digit by digit, as it is dialled from the UK."""
+    national = phonenumbers.national_significant_number(phonenumbers.parse(e164, "GB"))
+    return tuple(f"digits.d{d}" for d in "0" + national)
+
+
+class Sealer:
+    """Seals a keyed-in number for the next webhook URL, so it never travels in clear."""
+
+    def __init__(self, secret_key: str) -> None:
+        key = hashlib.sha256(b"ivr callback number\0" + secret_key.encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+
+    def seal(self, number: str) -> str:
+        return self._fernet.encrypt(number.encode()).decode("ascii")
+
+    def open(self, sealed: str, max_age: int = 3600) -> str | None:
+        """The number, or None if the seal was made with another key, altered, or is old."""
+        try:
+            return self._fernet.decrypt(sealed.encode("ascii"), ttl=max_age).decode()
+        except (InvalidToken, UnicodeError, ValueError):
+            return None

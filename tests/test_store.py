@@ -1,0 +1,703 @@
+"""The store, on SQLite and on a real PostgreSQL server: schema, journal, callbacks, retention.
+
+PostgreSQL tests use TEST_DATABASE_URL (.ci/run starts a server and sets it): each session
+makes a database of its own there and drops it at the end. Without TEST_DATABASE_URL they are
+skipped on a developer's machine, and fail under CI (CI=true), so they are never lost quietly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
+
+from ivr.store import Store, StoreUnavailable, head_revision
+from ivr.store.database import sqlalchemy_url
+from ivr.store.schema import Base, Call
+
+SECRET = "test-store-secret"
+CALLER = "+447700900123"
+OTHER = "+447700900456"
+TABLES = {"calls", "call_events", "transfers", "callbacks", "api_tokens", "alembic_version"}
+IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+# Nothing listens on port 1: connections are refused at once, as with a stopped server.
+CLOSED_PORT_URL = "postgresql://ivr:ivr@127.0.0.1:1/ivr"
+
+
+class Clock:
+    """A clock the test moves: the store's idea of now."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+# --- fixtures (imported by test_staff_api.py and test_store_cli.py) --------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A new database on TEST_DATABASE_URL's server for this session, dropped at the end."""
+    given = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if not given:
+        message = (
+            "TEST_DATABASE_URL is not set, so the PostgreSQL tests cannot run: set it to "
+            "postgresql://user:password@127.0.0.1:5432/db for a role that may CREATE DATABASE "
+            "(.ci/run shows how)"
+        )
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    admin = create_engine(sqlalchemy_url(given), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    name = f"ivr_test_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except Exception as error:
+        admin.dispose()
+        pytest.fail(f"cannot make a test database with TEST_DATABASE_URL: {error}")
+    try:
+        yield make_url(sqlalchemy_url(given)).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a new SQLite file, or the session's PostgreSQL database emptied."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'instance' / 'helpline.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_database")
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(database_url: str, clock: Clock) -> Iterator[Store]:
+    """A migrated store on each database, closed at the end."""
+    found = Store(database_url, SECRET, clock=clock)
+    found.upgrade()
+    yield found
+    found.close()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def count(store: Store, table: str) -> int:
+    with store.engine.connect() as connection:
+        found = connection.scalar(text(f"SELECT count(*) FROM {table}"))
+    return int(found or 0)
+
+
+def rows(store: Store, table: str) -> list[dict[str, Any]]:
+    with store.engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(text(f"SELECT * FROM {table}"))]
+
+
+def where_found(store: Store, needle: str) -> list[str]:
+    """Every table.column whose value holds `needle`: every column of every table, read as text."""
+    found = []
+    for table in inspect(store.engine).get_table_names():
+        for row in rows(store, table):
+            found += [f"{table}.{column}" for column, value in row.items() if needle in str(value)]
+    return found
+
+
+def journal_a_call(store: Store, sid: str = "CA01", caller: str | None = CALLER) -> None:
+    store.call_started(sid, caller)
+    store.call_step(sid, "new-call", "", "main", "ask")
+    store.call_step(sid, "main", "1", "info", "ask")
+    store.call_step(sid, "info", "0", "nurse", "transfer")
+    store.transfer_ended(sid, "nurse", "busy")
+    store.call_step(sid, "nurse", "dial:busy", "nurse_busy", "ask")
+    store.call_ended(sid, "completed", 95)
+
+
+# --- schema ----------------------------------------------------------------------------------
+
+
+def test_migrations_create_exactly_the_schema_of_the_models(store: Store) -> None:
+    """`upgrade` makes every table, at the newest revision, as schema.py describes them."""
+    assert set(inspect(store.engine).get_table_names()) == TABLES
+    assert store.current_revision() == head_revision()
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    store.upgrade()  # a second time changes nothing
+    assert store.current_revision() == head_revision()
+
+
+def test_a_new_database_has_no_revision_and_says_to_upgrade(database_url: str) -> None:
+    """Before the first upgrade the revision is None, and using it names `ivr db upgrade`."""
+    fresh = Store(database_url, SECRET)
+    try:
+        assert fresh.current_revision() is None
+        with pytest.raises(StoreUnavailable, match="ivr db upgrade"):
+            fresh.open_callbacks()
+    finally:
+        fresh.close()
+
+
+def test_the_sqlite_file_is_made_with_its_folder(tmp_path: Path) -> None:
+    """The default database lives in instance/, which a fresh checkout does not have."""
+    path = tmp_path / "instance" / "deeper" / "helpline.sqlite3"
+    made = Store(f"sqlite:///{path}", SECRET)
+    made.upgrade()
+    made.close()
+    assert path.is_file()
+
+
+def test_a_store_needs_a_secret_key() -> None:
+    with pytest.raises(ValueError, match="secret key"):
+        Store("sqlite:///unused.sqlite3", "")
+
+
+# --- the journal -----------------------------------------------------------------------------
+
+
+def test_the_journal_writes_a_whole_call(store: Store, clock: Clock) -> None:
+    """Start, steps with keys, a transfer and its outcome, the end and duration: all written."""
+    journal_a_call(store)
+    assert store.flush(10)
+    assert store.journal_stats() == {"written": 7, "dropped": 0, "failed": 0, "queued": 0}
+    [call] = rows(store, "calls")
+    assert call["call_sid"] == "CA01"
+    assert call["caller_hash"] == store.hash_number(CALLER)
+    assert call["status"] == "completed"
+    assert call["duration_seconds"] == 95
+    assert count(store, "call_events") == 4
+    [transfer] = rows(store, "transfers")
+    assert (transfer["target"], transfer["outcome"]) == ("nurse", "busy")
+    with store.engine.connect() as connection:
+        steps = connection.execute(
+            text("SELECT from_node, heard, to_node, kind FROM call_events ORDER BY id")
+        ).all()
+    assert [tuple(step) for step in steps] == [
+        ("new-call", "", "main", "ask"),
+        ("main", "1", "info", "ask"),
+        ("info", "0", "nurse", "transfer"),
+        ("nurse", "dial:busy", "nurse_busy", "ask"),
+    ]
+
+
+def test_the_journal_keeps_times_in_utc(store: Store, clock: Clock) -> None:
+    """Times come back as aware UTC datetimes on both databases."""
+    store.call_started("CA01", CALLER)
+    clock.advance(seconds=95)
+    store.call_ended("CA01", "completed", 95)
+    assert store.flush(10)
+    with store.engine.connect() as connection:
+        call = connection.execute(select(Call)).one()
+    assert call.started_at == dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
+    assert call.ended_at == dt.datetime(2026, 11, 27, 12, 1, 35, tzinfo=dt.UTC)
+
+
+def test_steps_of_a_call_whose_start_was_lost_are_still_written(store: Store) -> None:
+    """A step for an unknown call makes the call's row (with no caller) rather than fail."""
+    store.call_step("CA02", "main", "2", "help", "ask")
+    store.call_ended("CA02", "completed", 30)
+    assert store.flush(10)
+    [call] = rows(store, "calls")
+    assert (call["call_sid"], call["caller_hash"], call["duration_seconds"]) == ("CA02", None, 30)
+    assert count(store, "call_events") == 1
+    assert store.journal_stats()["failed"] == 0
+
+
+def test_withheld_numbers_and_long_values_do_not_break_the_journal(store: Store) -> None:
+    """'anonymous' is no number to hash; over-long values are cut to fit, not refused."""
+    store.call_started("CA03", "anonymous")
+    store.call_step("CA03", "n" * 300, "h" * 300, "m" * 300, "k" * 300)
+    store.transfer_ended("CA03", "t" * 300, "o" * 300)
+    assert store.flush(10)
+    assert store.journal_stats()["failed"] == 0
+    assert rows(store, "calls")[0]["caller_hash"] is None
+
+
+def test_many_calls_are_written_in_batches(store: Store) -> None:
+    """A burst of calls from several threads is written completely."""
+
+    def calls(first: int) -> None:
+        for n in range(first, first + 50):
+            journal_a_call(store, f"CA{n:04d}")
+
+    threads = [threading.Thread(target=calls, args=(t * 50,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.flush(30)
+    assert store.journal_stats()["written"] == 200 * 7
+    assert count(store, "calls") == 200
+    assert count(store, "call_events") == 200 * 4
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+
+def test_hashes_are_keyed_and_stable() -> None:
+    """The same key gives the same hash; another key another; a plain SHA-256 is not used."""
+    import hashlib
+
+    one = Store("sqlite:///unused.sqlite3", "key-one")
+    two = Store("sqlite:///unused.sqlite3", "key-two")
+    again = Store("sqlite:///unused.sqlite3", "key-one")
+    assert one.hash_number(CALLER) == again.hash_number(CALLER) == one.hash_number(f" {CALLER} ")
+    assert one.hash_number(CALLER) != two.hash_number(CALLER)
+    assert one.hash_number(CALLER) != hashlib.sha256(CALLER.encode()).hexdigest()
+    assert len(one.hash_number(CALLER)) == 64
+    for made in (one, two, again):
+        made.close()
+
+
+def test_a_number_is_in_clear_only_in_its_open_callback_request(store: Store) -> None:
+    """Every column of every table is searched for the number's digits."""
+    digits = CALLER.removeprefix("+")
+    journal_a_call(store, "CA01", CALLER)
+    journal_a_call(store, "CA02", OTHER)
+    booking = store.book_callback("CA01", CALLER, "info", ["nurse line closed"])
+    done = store.book_callback("CA02", OTHER, "help", ["busy"])
+    assert store.mark_done(done.id)
+    store.create_token("alice")
+    assert store.flush(10)
+    assert where_found(store, digits) == ["callbacks.number"]
+    assert where_found(store, OTHER.removeprefix("+")) == []
+    hashed = ["callbacks.number_hash", "calls.caller_hash"]
+    assert sorted(where_found(store, store.hash_number(CALLER))) == hashed
+    assert store.mark_done(booking.id)
+    assert where_found(store, digits) == []
+
+
+def test_no_number_is_logged_even_when_the_database_fails(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Failures are logged, and neither the number nor its hash is in the log."""
+    down = Store(CLOSED_PORT_URL, SECRET)
+    with caplog.at_level(logging.DEBUG):
+        down.call_started("CA01", CALLER)
+        down.flush(10)
+        with pytest.raises(StoreUnavailable) as raised:
+            down.book_callback("CA01", CALLER, "info", ["nurse line closed"])
+    down.close()
+    assert "journal write failed" in caplog.text
+    for secret in (CALLER.removeprefix("+"), down.hash_number(CALLER)):
+        assert secret not in caplog.text
+        assert secret not in str(raised.value)
+
+
+# --- callback requests -----------------------------------------------------------------------
+
+
+def test_a_booking_is_listed_with_what_the_caller_was_hearing(store: Store, clock: Clock) -> None:
+    booking = store.book_callback("CA01", CALLER, "info.second_opinion", ["closed", "busy"])
+    assert booking.created
+    [found] = store.open_callbacks()
+    assert found.id == booking.id
+    assert found.number == CALLER
+    assert found.created_at == clock.now
+    assert found.listening_to == "info.second_opinion"
+    assert found.reasons == ["closed", "busy"]
+    assert found.call_sid == "CA01"
+
+
+def test_asking_again_while_a_request_is_open_does_not_pile_up(store: Store) -> None:
+    """The same number while one is open: the open one, not a second; once done, a new one."""
+    first = store.book_callback("CA01", CALLER, "info", ["closed"])
+    again = store.book_callback("CA02", f" {CALLER}", "help", ["busy"])
+    assert (again.id, again.created) == (first.id, False)
+    assert len(store.open_callbacks()) == 1
+    assert store.mark_done(first.id)
+    later = store.book_callback("CA03", CALLER, "help", ["busy"])
+    assert later.created and later.id != first.id
+
+
+def test_requests_at_the_same_moment_from_many_workers_make_one(store: Store) -> None:
+    """Bookings racing each other: the database's unique index lets exactly one in."""
+    start = threading.Barrier(8)
+    bookings = []
+
+    def book(n: int) -> None:
+        start.wait()
+        bookings.append(store.book_callback(f"CA{n}", CALLER, "info", []))
+
+    threads = [threading.Thread(target=book, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(bookings) == 8
+    assert sum(b.created for b in bookings) == 1
+    assert len({b.id for b in bookings}) == 1
+    assert count(store, "callbacks") == 1
+
+
+def test_open_requests_are_listed_oldest_first(store: Store, clock: Clock) -> None:
+    numbers = ["+447700900003", "+447700900001", "+447700900002"]
+    for number in numbers:
+        store.book_callback("CA", number, "info", [])
+        clock.advance(minutes=5)
+    assert [c.number for c in store.open_callbacks()] == numbers
+
+
+def test_marking_done_deletes_the_number_and_keeps_its_hash(store: Store, clock: Clock) -> None:
+    booking = store.book_callback("CA01", CALLER, "info", ["closed"])
+    clock.advance(hours=2)
+    assert store.mark_done(booking.id)
+    assert not store.mark_done(booking.id)  # already done
+    assert not store.mark_done(9999)  # unknown
+    assert store.open_callbacks() == []
+    [row] = rows(store, "callbacks")
+    assert row["number"] is None
+    assert row["number_hash"] == store.hash_number(CALLER)
+    assert row["done_at"] is not None
+
+
+def test_the_database_refuses_a_done_request_that_keeps_its_number(store: Store) -> None:
+    """A check constraint, so no other code path (or hand-written SQL) can keep one."""
+    booking = store.book_callback("CA01", CALLER, "info", [])
+    with pytest.raises(IntegrityError), store.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE callbacks SET done_at = created_at WHERE id = :id"), {"id": booking.id}
+        )
+
+
+def test_a_booking_needs_a_number_in_e164_form(store: Store) -> None:
+    """A bad number is a ValueError whose message does not repeat it."""
+    for bad in ("07700900123", "anonymous", "", "+0123"):
+        with pytest.raises(ValueError, match=r"E\.164") as raised:
+            store.book_callback("CA01", bad, "info", [])
+        assert not bad or bad not in str(raised.value)
+
+
+# --- retention -------------------------------------------------------------------------------
+
+
+def test_purge_deletes_what_is_older_than_the_retention_period(store: Store, clock: Clock) -> None:
+    """Old calls with their steps and transfers, and long-done requests, go; open ones stay."""
+    journal_a_call(store, "CA-OLD")
+    old_open = store.book_callback("CA-OLD", CALLER, "info", ["closed"])
+    old_done = store.book_callback("CA-OLD", OTHER, "info", ["closed"])
+    assert store.mark_done(old_done.id)
+    assert store.flush(10)
+    clock.advance(days=60)
+    journal_a_call(store, "CA-NEW")
+    recent_done = store.book_callback("CA-NEW", "+447700900789", "help", [])
+    assert store.mark_done(recent_done.id)
+    assert store.flush(10)
+
+    result = store.purge(clock.now + dt.timedelta(days=31), retention_days=90)
+    assert (result.calls, result.call_events, result.transfers) == (1, 4, 1)
+    assert (result.callbacks, result.open_callbacks_kept) == (1, 1)
+    assert [r["call_sid"] for r in rows(store, "calls")] == ["CA-NEW"]
+    assert count(store, "call_events") == 4
+    assert {r["id"] for r in rows(store, "callbacks")} == {old_open.id, recent_done.id}
+    assert [c.number for c in store.open_callbacks()] == [CALLER]
+    again = store.purge(clock.now + dt.timedelta(days=31), retention_days=90)
+    assert (again.calls, again.callbacks) == (0, 0)
+
+
+def test_no_done_request_keeps_a_number_after_purge(store: Store) -> None:
+    """Done requests inside the retention period stay, but with no number."""
+    for n, number in enumerate((CALLER, OTHER)):
+        assert store.mark_done(store.book_callback(f"CA{n}", number, "info", []).id)
+    store.purge(store.clock(), retention_days=90)
+    assert [r["number"] for r in rows(store, "callbacks")] == [None, None]
+    assert where_found(store, CALLER.removeprefix("+")) == []
+
+
+# --- staff tokens ----------------------------------------------------------------------------
+
+
+def test_tokens_are_kept_hashed_and_checked(store: Store) -> None:
+    token = store.create_token("alice")
+    assert token.startswith("ivr_") and len(token) > 40
+    assert store.check_token(token)
+    assert not store.check_token(token[:-1] + ("A" if token[-1] != "A" else "B"))
+    assert not store.check_token("")
+    assert not store.check_token("Bearer " + token)
+    assert where_found(store, token) == []
+    [row] = rows(store, "api_tokens")
+    assert row["name"] == "alice"
+    assert store.create_token("alice") != token
+
+
+# --- a database that is down, slow or silent -------------------------------------------------
+
+
+def test_a_database_that_is_down_never_holds_up_a_call() -> None:
+    """Journal calls return at once; flush counts the failures; a booking says it failed."""
+    down = Store(CLOSED_PORT_URL, SECRET)
+    began = time.monotonic()
+    for n in range(50):
+        journal_a_call(down, f"CA{n}")
+    assert time.monotonic() - began < 0.5
+    assert down.flush(10)
+    stats = down.journal_stats()
+    assert stats["written"] == 0
+    assert stats["failed"] + stats["dropped"] == 350
+    began = time.monotonic()
+    with pytest.raises(StoreUnavailable, match="booking a callback"):
+        down.book_callback("CA01", CALLER, "info", [])
+    assert time.monotonic() - began < 3
+    for operation in (down.open_callbacks, lambda: down.check_token("ivr_x")):
+        with pytest.raises(StoreUnavailable):
+            operation()
+    down.close()
+
+
+class Proxy:
+    """A TCP proxy in front of a server, to stop it, silence it and start it again at will.
+
+    `stop()` closes every connection and refuses new ones, as a stopped server does;
+    `silence()` accepts connections and never answers, as a hung server or a lost network does.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = 0
+        self.mode = "forward"
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.listener: socket.socket | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.mode = "forward"
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.port = self.listener.getsockname()[1]
+        self.listener.settimeout(0.05)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        self.mode = "stopped"
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+        self._cut()
+
+    def silence(self) -> None:
+        self.mode = "silent"
+        self._cut()
+
+    def close(self) -> None:
+        self.stop()
+
+    def _cut(self) -> None:
+        with self.lock:
+            found, self.sockets = self.sockets, []
+        for sock in found:
+            with contextlib.suppress(OSError):  # already closed by the other side
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self.listener is listener:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self.lock:
+                self.sockets.append(client)
+            if self.mode != "forward":
+                continue  # held open, never answered
+            try:
+                server = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                continue
+            with self.lock:
+                self.sockets.append(server)
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                if self.mode != "forward":
+                    return
+                sink.sendall(data)
+        except OSError:
+            return
+
+
+@pytest.fixture
+def proxied(postgres_database: str) -> Iterator[tuple[str, Proxy]]:
+    """The test PostgreSQL database migrated, and its URL through a proxy the test controls."""
+    migrated = Store(postgres_database, SECRET)
+    migrated.upgrade()
+    migrated.close()
+    url = make_url(postgres_database)
+    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
+    yield url.set(host="127.0.0.1", port=proxy.port).render_as_string(False), proxy
+    proxy.close()
+
+
+def test_a_server_stopped_mid_call_and_started_again(proxied: tuple[str, Proxy]) -> None:
+    """Writes work, fail quickly (counted, or refused to the caller) while down, then resume."""
+    url, proxy = proxied
+    store = Store(url, SECRET, write_timeout=1.0)
+    try:
+        journal_a_call(store, "CA-BEFORE")
+        assert store.book_callback("CA-BEFORE", CALLER, "info", []).created
+        assert store.flush(10)
+        assert store.journal_stats()["written"] == 7
+
+        proxy.stop()
+        began = time.monotonic()
+        journal_a_call(store, "CA-DURING")
+        assert time.monotonic() - began < 0.1
+        with pytest.raises(StoreUnavailable):
+            store.book_callback("CA-DURING", OTHER, "info", [])
+        assert time.monotonic() - began < 2
+        assert store.flush(10)
+        assert store.journal_stats()["failed"] == 7
+
+        proxy.start()
+        journal_a_call(store, "CA-AFTER")
+        assert store.book_callback("CA-AFTER", OTHER, "info", []).created
+        assert store.flush(10)
+        stats = store.journal_stats()
+        assert (stats["written"], stats["failed"], stats["dropped"]) == (14, 7, 0)
+        assert [c.number for c in store.open_callbacks()] == [CALLER, OTHER]
+    finally:
+        store.close(timeout=1)
+
+
+def test_a_server_that_stops_answering_is_given_up_on_in_time(
+    proxied: tuple[str, Proxy],
+) -> None:
+    """A hung server: the booking fails within write_timeout; the full journal drops, counted."""
+    url, proxy = proxied
+    store = Store(url, SECRET, write_timeout=1.0, queue_size=20)
+    try:
+        proxy.silence()
+        began = time.monotonic()
+        for n in range(10):
+            journal_a_call(store, f"CA{n}")
+        assert time.monotonic() - began < 0.1
+        with pytest.raises(StoreUnavailable, match="no answer in 1 s"):
+            store.book_callback("CA01", CALLER, "info", [])
+        assert time.monotonic() - began < 1.5
+        # The writer holds one batch (at most the queue's 20) while it waits on the server.
+        assert store.journal_stats()["dropped"] >= 70 - 20 - 20
+    finally:
+        proxy.close()  # the writer's wait ends now
+        store.close(timeout=5)
+    stats = store.journal_stats()
+    assert stats["written"] == 0
+    assert stats["failed"] + stats["dropped"] == 70
+
+
+# --- a real PostgreSQL server, stopped and started -------------------------------------------
+
+
+class Cluster:
+    """A PostgreSQL server of one test's own, so stopping it disturbs nobody else's tests."""
+
+    def __init__(self, folder: Path) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+        if not found:
+            pytest.skip("no PostgreSQL server binaries in /usr/lib/postgresql")
+        self.bin = found[-1].parent
+        self.run_as: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            runuser = shutil.which("runuser")
+            if runuser is None:
+                pytest.skip("running as root, without runuser to become postgres")
+            self.run_as = [runuser, "-u", "postgres", "--"]
+            shutil.chown(folder, "postgres")
+        self.folder, self.data = folder, folder / "data"
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"postgresql://ivr@127.0.0.1:{port}/postgres"
+        self.options = f"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off"
+        self.pg("initdb", "-D", str(self.data), "-U", "ivr", "--auth=trust", "-E", "UTF8")
+
+    def pg(self, program: str, *args: str, check: bool = True) -> None:
+        command = [*self.run_as, str(self.bin / program), *args]
+        subprocess.run(command, check=check, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        log = str(self.folder / "server.log")
+        self.pg("pg_ctl", "-D", str(self.data), "-o", self.options, "-l", log, "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self.pg("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=mode == "fast")
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    # Not under tmp_path: pytest makes that readable by this user only, and the server runs
+    # as postgres.
+    with tempfile.TemporaryDirectory(prefix="ivr-pg-") as folder:
+        made = Cluster(Path(folder))
+        made.start()
+        try:
+            yield made
+        finally:
+            made.stop("immediate")
+
+
+def test_a_real_server_stopped_and_started_again(cluster: Cluster) -> None:
+    """pg_ctl stop mid-call: calls go on, the booking is refused; after start, all works again."""
+    store = Store(cluster.url, SECRET, write_timeout=2.0)
+    try:
+        store.upgrade()
+        journal_a_call(store, "CA-BEFORE")
+        assert store.book_callback("CA-BEFORE", CALLER, "info", []).created
+        assert store.flush(10)
+
+        cluster.stop()
+        began = time.monotonic()
+        journal_a_call(store, "CA-DURING")
+        assert time.monotonic() - began < 0.1
+        with pytest.raises(StoreUnavailable):
+            store.book_callback("CA-DURING", OTHER, "info", [])
+        assert time.monotonic() - began < 3
+        assert store.flush(10)
+
+        cluster.start()
+        journal_a_call(store, "CA-AFTER")
+        assert store.book_callback("CA-AFTER", OTHER, "info", []).created
+        assert store.flush(10)
+        stats = store.journal_stats()
+        assert (stats["written"], stats["failed"]) == (14, 7)
+        assert [c.number for c in store.open_callbacks()] == [CALLER, OTHER]
+    finally:
+        store.close(timeout=1)
