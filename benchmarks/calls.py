@@ -1,8 +1,9 @@
 """Scripted calls against PostgreSQL: calls a second, rows written, journal figures, errors.
 
-Run it from the project folder, with a PostgreSQL server (about 20 s for 1,000 calls here):
+Run it from the project folder, with a PostgreSQL server (1,000 calls take seconds here):
 
-    TEST_DATABASE_URL=postgresql://ivr:ivr@127.0.0.1:5432/ivr_test .venv/bin/python benchmarks/calls.py
+    export TEST_DATABASE_URL=postgresql://ivr:ivr@127.0.0.1:5432/ivr_test
+    .venv/bin/python benchmarks/calls.py
     .venv/bin/python benchmarks/calls.py --calls 200 --threads 8     # see --help
 
 The URL is TEST_DATABASE_URL, else DATABASE_URL (or --url). The benchmark makes a database of
