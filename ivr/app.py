@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from collections.abc import Mapping
@@ -71,6 +72,8 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
             x_port=settings.proxy_hops,
         )
     store = Store(settings.database_url, settings.secret_key)
+    # Write what is still queued in the journal when the worker exits.
+    atexit.register(store.close, timeout=2)
     if store.dialect == "sqlite":
         # A local file needs no release step: bring its tables up to date here. PostgreSQL is
         # migrated by `ivr db upgrade` (the Procfile's release step), never by a web process.
@@ -81,6 +84,7 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
         settings.nurse_line_number,
         callbacks=store,
         sealer=Sealer(settings.secret_key),
+        services=content.services,
     )
     audio = None
     if settings.prompt_audio != "say":

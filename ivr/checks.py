@@ -363,3 +363,27 @@ def shortest_paths(flow: Flow) -> dict[str, tuple[str, ...]]:
 def node_is_content(node: Node) -> bool:
     """Parts of the guidance, as opposed to the menus that lead to them."""
     return isinstance(node, InfoNode | QuestionNode | SummaryNode)
+
+
+def check_transfers(flow: Flow, services: Mapping[str, object], problems: ProblemList) -> None:
+    """A transfer goes to the nurse line, or to a service in data/services.yaml with a number."""
+    for node in flow.nodes.values():
+        if not isinstance(node, TransferNode) or node.to == "nurse_line":
+            continue
+        service = services.get(node.to.removeprefix("service:"))
+        if service is None:
+            problems.add(
+                _problem(
+                    node,
+                    f"puts callers through to unknown {node.to!r}",
+                    _suggest(node.to.removeprefix("service:"), services),
+                )
+            )
+        elif getattr(service, "number", None) is None:
+            problems.add(
+                _problem(
+                    node,
+                    f"puts callers through to {node.to}, which has no number",
+                    "give it a number in data/services.yaml, or remove the node",
+                )
+            )

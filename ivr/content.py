@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ivr.checks import check_flow, check_readability, check_review_date
+from ivr.checks import check_flow, check_readability, check_review_date, check_transfers
 from ivr.flows import load_flow
 from ivr.hours import Hours, spoken_hours
 from ivr.model import Flow, PromptBook
 from ivr.problems import Problem, ProblemList
 from ivr.prompts import HOURS_FILE, LANGUAGE, check_vocabulary, fill_prompts, load_raw_prompts
+from ivr.services import Service, check_services, load_services, prompt_values
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Content:
     flow: Flow
     prompts: PromptBook
     warnings: tuple[Problem, ...]
+    services: Mapping[str, Service] = field(default_factory=dict)
 
 
 def collect_content(
@@ -40,13 +43,12 @@ def collect_content(
     vocabulary = {i: raw.pop(i) for i in list(raw) if i.startswith(HOURS_FILE)}
     hours_words = {i: p.text for i, p in vocabulary.items()}
     # The hours are only said once their words are known to be whole and well-formed.
-    spoken = (
-        spoken_hours(hours, hours_words.__getitem__)
-        if check_vocabulary(vocabulary, problems)
-        else ""
-    )
+    words_ok = check_vocabulary(vocabulary, problems)
+    spoken = spoken_hours(hours, hours_words.__getitem__) if words_ok else ""
+    services = load_services(root, problems)
+    said = prompt_values(services, hours_words.__getitem__) if words_ok else ({}, {})
     values = {"service": service, "nurse_hours": spoken}
-    prompts = fill_prompts(raw, values, problems)
+    prompts = fill_prompts(raw, values, problems, said)
     flow = load_flow(root / "flows", problems, root)
     if flow is None or problems.errors():
         return None, problems
@@ -54,9 +56,11 @@ def collect_content(
     if readability:
         check_readability(prompts, problems)
     check_review_date(flow, today or dt.date.today(), problems)
+    check_services(services, today or dt.date.today(), problems)
+    check_transfers(flow, services, problems)
     if problems.errors():
         return None, problems
-    return Content(flow, prompts, tuple(problems.warnings())), problems
+    return Content(flow, prompts, tuple(problems.warnings()), services), problems
 
 
 def load_content(root: Path, service: str, hours: Hours, today: dt.date | None = None) -> Content:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -34,6 +34,7 @@ from ivr.model import (
     TransferNode,
 )
 from ivr.numbers import Sealer, spoken_digits, uk_number
+from ivr.services import Service
 from ivr.state import CallState, Decoded, query_decoder
 
 # Silences in a row: the second puts the caller through to a person; only after this many
@@ -42,6 +43,8 @@ PUT_THROUGH_AFTER_SILENCES = 2
 GOODBYE_AFTER_SILENCES = 5
 OFFER_PERSON_AFTER_WRONG = 2
 PUT_THROUGH_AFTER_WRONG = 3
+NURSE_LINE = "nurse_line"
+ALWAYS = Hours((), always=True)
 KEYED_NUMBER_DIGITS = 13  # 0 and ten digits, with room for a caller who keys +44 as 0044
 ANSWERED = "completed"
 
@@ -91,6 +94,7 @@ class Transfer:
     prompts: tuple[str, ...]
     state: CallState
     number: str
+    whisper: bool = True  # the nurse line hears why the caller rang; other services do not
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,10 +158,12 @@ class Engine:
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         callbacks: CallbackBook | None = None,
         sealer: Sealer | None = None,
+        services: Mapping[str, Service] | None = None,
     ) -> None:
         self.flow = flow
         self.callbacks = callbacks
         self.sealer = sealer
+        self.services = services or {}
         self.nurse_hours = nurse_hours
         self.nurse_number = nurse_number
         self.clock = clock
@@ -358,8 +364,13 @@ class Engine:
         if isinstance(node, CallbackNode):
             return self.callback_ask(state, node, first, caller)
         if isinstance(node, TransferNode):
-            if self.nurse_number and self.nurse_hours.is_open(self.clock()):
-                return Transfer((*first, *node.say), state, self.nurse_number)
+            number, hours = self.nurse_number, self.nurse_hours
+            if node.to != NURSE_LINE:
+                service = self.services[node.to.removeprefix("service:")]
+                # Hours not known: try, and let nobody answering be handled as usual.
+                number, hours = service.number, service.hours or ALWAYS
+            if number and hours.is_open(self.clock()):
+                return Transfer((*first, *node.say), state, number, node.to == NURSE_LINE)
             closed = replace(state.moved_to(node.closed, remember=False), silences=state.silences)
             return self.visit(closed, first)
         prompts = self.prompts_for(node, state, replay)

@@ -115,15 +115,20 @@ def placeholders(text: str) -> set[str]:
 
 
 def fill_prompts(
-    raw: Mapping[str, RawPrompt], values: Mapping[str, str], problems: ProblemList
+    raw: Mapping[str, RawPrompt],
+    values: Mapping[str, str],
+    problems: ProblemList,
+    services: tuple[Mapping[str, object], Mapping[str, object]] = ({}, {}),
 ) -> PromptBook:
-    """Fill {placeholders} from configuration; those filled during a call stay; others are
-    problems."""
+    """Fill {placeholders} from configuration and the services file ({scotland.number}: its
+    written form in the text, its spoken form in the voice); those filled during a call stay;
+    any other is a problem."""
     filled: dict[str, Prompt] = {}
-    known = {**values, **{name: f"{{{name}}}" for name in DURING_CALL}}
+    later = {name: f"{{{name}}}" for name in DURING_CALL}
+    written, said = {**values, **services[0], **later}, {**values, **services[1], **later}
     for prompt in raw.values():
         try:
-            unknown = (placeholders(prompt.text) | placeholders(prompt.spoken)) - set(known)
+            names = placeholders(prompt.text) | placeholders(prompt.spoken)
         except ValueError as error:
             problems.add(
                 Problem(
@@ -134,26 +139,28 @@ def fill_prompts(
                 )
             )
             continue
+        unknown = {name for name in names if name.split(".")[0] not in written}
         if unknown:
+            usable = sorted([*values, *DURING_CALL, *(f"{s}.number" for s in services[0])])
             problems.add(
                 Problem(
                     prompt.file,
                     prompt.line,
                     f"prompt {prompt.id} uses unknown placeholder(s) {sorted(unknown)}",
-                    f"use only {sorted(known)}, or write braces as {{{{ and }}}}",
+                    f"use only {usable}, or write braces as {{{{ and }}}}",
                 )
             )
             continue
         try:
-            text = prompt.text.format_map(known)
-            spoken = prompt.spoken.format_map(known)
-        except (ValueError, IndexError) as error:
+            text = prompt.text.format_map(written)
+            spoken = prompt.spoken.format_map(said)
+        except (ValueError, IndexError, AttributeError) as error:
             problems.add(
                 Problem(
                     prompt.file,
                     prompt.line,
                     f"prompt {prompt.id}: {error}",
-                    "check the { and } in this prompt",
+                    "a service has .name, .number and .hours; check the { and }",
                 )
             )
             continue

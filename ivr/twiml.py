@@ -84,8 +84,11 @@ def render_transfer(step: Step, voice: Voice) -> VoiceResponse:
         timeout=voice.dial_timeout,
         answer_on_bridge=True,
     )
-    # The nurse hears a whisper and presses 1 to take the call (see render_screen).
-    dial.number(step.number, url=step.state.url(WHISPER_PATH), method="POST")
+    if step.whisper:
+        # The nurse hears a whisper and presses 1 to take the call (see render_screen).
+        dial.number(step.number, url=step.state.url(WHISPER_PATH), method="POST")
+    else:
+        dial.number(step.number)
     return response
 
 

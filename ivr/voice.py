@@ -95,7 +95,7 @@ def check_signature() -> None:
         abort(403)
 
 
-def _answer(step: Step, came_from: str, heard: str) -> Response:
+def _answer(step: Step, came_from: str, heard: str, journal: bool = True) -> Response:
     target = step.state.node
     kind = type(step).__name__.lower()
     log.info(
@@ -109,7 +109,9 @@ def _answer(step: Step, came_from: str, heard: str) -> Response:
         step.state.wrong,
     )
     found = helpline()
-    if found.store is not None:  # best-effort: never waits on the database, never raises
+    # Best-effort: never waits on the database, never raises. The nurse's leg (the whisper)
+    # is not a call of its own.
+    if journal and found.store is not None:
         found.store.call_step(_call_sid(), came_from, heard or "-", target, kind)
     assert found.render is not None
     return twiml(found.render(step))
@@ -169,7 +171,7 @@ def whisper() -> Response:
     """Played to the nurse who answers (<Number url>): why the caller rang; 1 takes the call."""
     engine = _engine()
     decoded = engine.read_state(request.query_string.decode("latin-1"))
-    return _answer(engine.whisper(decoded), decoded.state.node, "answered")
+    return _answer(engine.whisper(decoded), decoded.state.node, "answered", journal=False)
 
 
 @bp.route("/whisper/accept", methods=["GET", "POST"])
@@ -179,7 +181,10 @@ def whisper_accept() -> Response:
     decoded = engine.read_state(request.query_string.decode("latin-1"))
     keys = param("Digits").strip()
     return _answer(
-        engine.whisper_answered(decoded, keys), decoded.state.node, f"whisper:{keys or 'silence'}"
+        engine.whisper_answered(decoded, keys),
+        decoded.state.node,
+        f"whisper:{keys or 'silence'}",
+        journal=False,
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,7 +23,9 @@ from ivr.phone import Phone
 
 ROOT = Path(__file__).resolve().parent.parent
 # One SQLite file for the whole run, outside the project: tests never touch instance/.
-TEST_DATABASE = Path(tempfile.mkdtemp(prefix="ivr-tests-")) / "helpline.sqlite3"
+_SCRATCH = tempfile.mkdtemp(prefix="ivr-tests-")
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
+TEST_DATABASE = Path(_SCRATCH) / "helpline.sqlite3"
 TOKEN = "test-auth-token-0123456789abcdef"
 CALLER = "+442079460123"  # a valid UK number in Ofcom's range for drama
 ENV = {

@@ -681,7 +681,7 @@ SCHEMA_CASES = {
         "    to: nurse_lines\n",
         "to: nurse_lines",
         "nurse",
-        "at to: 'nurse_lines' is not one of ['nurse_line']",
+        "at to: 'nurse_lines' does not match",
         "",
     ),
     "empty-words": (

@@ -53,7 +53,7 @@ def server(command: list[str], env: Mapping[str, str], port: int) -> Iterator[st
             try:
                 requests.get(base + "/", timeout=1)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 assert process.poll() is None, process.communicate()[0]
                 time.sleep(0.2)
         yield base

@@ -35,7 +35,7 @@ def test_the_map_of_the_call_matches_the_flow(content: Content) -> None:
 
 
 def test_procfile_renders_prompts_before_each_release() -> None:
-    """The Procfile's release step renders the prompts, so a deploy never serves missing audio."""
+    """The release step migrates the database and renders the prompts before the web starts."""
     lines = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
-    assert "release: ivr prompts render" in lines
+    assert "release: ivr db upgrade && ivr prompts render" in lines
     assert any(line.startswith("web: gunicorn ") and "'ivr:create_app()'" in line for line in lines)

@@ -162,6 +162,28 @@ def test_migrations_create_exactly_the_schema_of_the_models(store: Store) -> Non
     assert store.current_revision() == head_revision()
 
 
+def test_upgrades_started_together_do_not_race(database_url: str) -> None:
+    """Web workers (SQLite) or two releases may upgrade at once: one waits for the other."""
+    stores = [Store(database_url, SECRET) for _ in range(4)]
+    failures: list[BaseException] = []
+
+    def upgrade(store: Store) -> None:
+        try:
+            store.upgrade()
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=upgrade, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert {store.current_revision() for store in stores} == {head_revision()}
+    for store in stores:
+        store.close()
+
+
 def test_a_new_database_has_no_revision_and_says_to_upgrade(database_url: str) -> None:
     """Before the first upgrade the revision is None, and using it names `ivr db upgrade`."""
     fresh = Store(database_url, SECRET)
@@ -613,6 +635,7 @@ def test_a_server_that_stops_answering_is_given_up_on_in_time(
         with pytest.raises(StoreUnavailable, match="no answer in 1 s"):
             store.book_callback("CA01", CALLER, "info", [])
         assert time.monotonic() - began < 1.5
+        assert not store.flush(0.2)  # the writer is still waiting: flush says so, in time
         # The writer holds one batch (at most the queue's 20) while it waits on the server.
         assert store.journal_stats()["dropped"] >= 70 - 20 - 20
     finally:
@@ -626,6 +649,16 @@ def test_a_server_that_stops_answering_is_given_up_on_in_time(
 # --- a real PostgreSQL server, stopped and started -------------------------------------------
 
 
+def _user_exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
 class Cluster:
     """A PostgreSQL server of one test's own, so stopping it disturbs nobody else's tests."""
 
@@ -637,8 +670,8 @@ class Cluster:
         self.run_as: list[str] = []
         if os.geteuid() == 0:  # initdb refuses to run as root
             runuser = shutil.which("runuser")
-            if runuser is None:
-                pytest.skip("running as root, without runuser to become postgres")
+            if runuser is None or not _user_exists("postgres"):
+                pytest.skip("running as root, without runuser and a postgres user to become")
             self.run_as = [runuser, "-u", "postgres", "--"]
             shutil.chown(folder, "postgres")
         self.folder, self.data = folder, folder / "data"

@@ -85,3 +85,24 @@ def test_the_dial_carries_the_whisper_url(client: FlaskClient) -> None:
     number = ET.fromstring(body).find("Dial/Number")
     assert number is not None
     assert number.attrib["url"].startswith("/voice/whisper?n=nurse&b=main.about")
+
+
+def test_a_patient_advice_service_is_dialled_from_its_data_without_a_whisper(
+    client: FlaskClient, content: Content
+) -> None:
+    """Put through to the Patient and Client Council: its number from data/services.yaml."""
+    _, _, body = signed_post(
+        client, "/voice/step?n=northern_ireland&b=main.referral", {"Digits": "2"}
+    )
+    number = ET.fromstring(body).find("Dial/Number")
+    assert number is not None
+    assert number.text == content.services["northern_ireland"].number == "+448009170222"
+    assert "url" not in number.attrib
+
+
+def test_service_numbers_are_read_from_the_data(content: Content) -> None:
+    """The written prompt shows the number as people write it; the voice says it in groups."""
+    prompt = content.prompts["referral.scotland_number"]
+    assert "0800 917 2127" in prompt.text
+    assert "oh eight hundred, nine one seven, two one two seven" in prompt.spoken
+    assert "Monday to Friday, from 9 in the morning until 5 in the afternoon" in prompt.spoken

@@ -209,10 +209,13 @@ class Store:
 
     def call_started(self, call_sid: str, caller: str | None) -> None:
         """A call came in; the caller's number is kept only as its hash (None if withheld)."""
-        known = caller is not None and E164.match(caller.strip()) is not None
-        self._put(
-            lambda at: Started(call_sid, at, self.hash_number(caller) if caller and known else None)
-        )
+        self._put(lambda at: Started(call_sid, at, self._caller_hash(caller)))
+
+    def _caller_hash(self, caller: str | None) -> str | None:
+        # Withheld numbers come as "anonymous" or the like: there is no one to hash.
+        if caller is None or E164.match(caller.strip()) is None:
+            return None
+        return self.hash_number(caller)
 
     def call_step(self, call_sid: str, from_node: str, heard: str, to_node: str, kind: str) -> None:
         """One step: `heard` is a key ("1"), "silence", "speech:3words" or "dial:busy"."""

@@ -111,6 +111,8 @@ class Journal:
         if self._thread is None:
             self._start()
         try:
+            if self._stopping.is_set():  # closed: nobody would write it
+                raise queue.Full
             self._queue.put_nowait(event)
         except queue.Full:
             with self._lock:
@@ -118,7 +120,8 @@ class Journal:
                 dropped = self.dropped
             self._warn(
                 "dropped",
-                "journal queue full (%d events): event dropped, %d dropped so far",
+                "journal event dropped (the queue of %d is full, or the store closed); "
+                "%d dropped so far",
                 self.queue_size,
                 dropped,
             )
@@ -182,7 +185,7 @@ class Journal:
                 batch.append(event)
             try:
                 self._write(batch)
-            except Exception as error:
+            except Exception as error:  # the writer must outlive any failure
                 self.failed += len(batch)
                 self._failed_in_a_row += 1
                 if self._failing_since is None:
