@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import pytest
@@ -14,6 +15,7 @@ from ivr.engine import (
     Goodbye,
     Transfer,
 )
+from ivr.hours import parse_hours
 from ivr.model import ChoiceNode, InfoNode, QuestionNode, SummaryNode, TransferNode
 from ivr.state import CallState, Decoded
 
@@ -288,3 +290,30 @@ def test_a_stale_link_apologises_and_ignores_its_input(
     assert isinstance(step, Ask)
     assert step.state == CallState("main")
     assert step.prompts == ("system.stale", *content.flow.nodes["main"].say)
+
+
+@pytest.mark.parametrize(
+    ("when", "put_through"),
+    [
+        (dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC), True),  # a Friday, midday
+        (dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC), False),
+    ],  # a Saturday
+)
+def test_pass_is_put_through_only_when_open(
+    content: Content, when: dt.datetime, put_through: bool
+) -> None:
+    """Scotland's PASS is dialled in its hours (data/services.yaml); else its number is read."""
+    engine = Engine(
+        content.flow,
+        parse_hours("always"),
+        "+441632960000",
+        lambda: when,
+        services=content.services,
+    )
+    step = engine.respond(fresh("scotland", history=("main", "referral")), keys="2")
+    if put_through:
+        assert isinstance(step, Transfer)
+        assert (step.number, step.whisper) == ("+448009172127", False)
+    else:
+        assert isinstance(step, Ask)
+        assert step.state.node == "scotland_number"
