@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import secrets
+import sqlite3
 import threading
 import time
 import weakref
@@ -106,7 +107,17 @@ def _utcnow() -> dt.datetime:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets the journal write while staff read; foreign keys are off unless asked for."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL is kept in the file: switch only once. Workers opening a new file together may find it
+    # locked by the one switching it, and the busy timeout does not cover this: try again.
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        for attempt in range(100):
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == 99:
+                    raise
+                time.sleep(0.1)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
