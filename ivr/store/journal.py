@@ -71,6 +71,9 @@ def describe(error: BaseException) -> str:
     return f"{type(cause).__name__}: {first}" if first else type(cause).__name__
 
 
+LINGER_SECONDS = 0.05
+
+
 class Journal:
     """A bounded queue of call events and the thread that writes them."""
 
@@ -174,6 +177,10 @@ class Journal:
                 self._queue.task_done()
                 continue
             batch = [first]
+            # Let a moment's events gather: one transaction for many, not one each, so that
+            # the writer takes little of the CPU (and of the GIL) the webhooks need.
+            if not self._stopping.is_set():
+                time.sleep(LINGER_SECONDS)
             while len(batch) < self.batch_size:
                 try:
                     event = self._queue.get_nowait()
