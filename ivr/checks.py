@@ -13,6 +13,7 @@ from ivr.model import (
     OPERATOR_WORDS,
     REPEAT_WORDS,
     SYSTEM_PROMPTS,
+    CallbackNode,
     ChoiceNode,
     Flow,
     InfoNode,
@@ -70,6 +71,7 @@ def check_flow(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
         _check_length(node, prompts, problems)
     _check_answers(flow, problems)
     _check_welcome(flow, prompts, problems)
+    _check_codes(flow, problems)
     _check_prompt_use(flow, prompts, problems)
     _check_graph(flow, problems)
 
@@ -212,6 +214,36 @@ def _check_welcome(flow: Flow, prompts: PromptBook, problems: ProblemList) -> No
                     f'announce it once at the start: "..., {said}."',
                 )
             )
+
+
+def _check_codes(flow: Flow, problems: ProblemList) -> None:
+    """Each part a caller reaches by keys has its own entry code, for staff to send callers to."""
+    seen: dict[str, str] = {}
+    if flow.start not in flow.nodes:
+        return  # reported already
+    for node_id, path in shortest_paths(flow).items():
+        node = flow.nodes[node_id]
+        by_keys = not any(isinstance(flow.nodes[n], TransferNode | CallbackNode) for n in path)
+        if not node.code and by_keys and isinstance(node, MenuNode | InfoNode):
+            problems.add(
+                _problem(
+                    node,
+                    "has no entry code, so staff cannot send callers straight here",
+                    'give it one of its own: code: "47" (2 or 3 digits, never reused)',
+                    warning=True,
+                )
+            )
+    for node in flow.nodes.values():
+        if node.code in seen:
+            problems.add(
+                _problem(
+                    node,
+                    f"has entry code {node.code}, as {seen[node.code]} has",
+                    "give each part its own code",
+                )
+            )
+        elif node.code:
+            seen[node.code] = node.id
 
 
 def _check_answers(flow: Flow, problems: ProblemList) -> None:

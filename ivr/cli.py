@@ -147,6 +147,21 @@ def render_command(workers: int, timeout: float, strict: bool) -> None:
 store_cli.register(main)
 
 
+@main.command("codes")
+def codes_command() -> None:
+    """Print the entry codes: staff key * and a code to send a caller straight to a part."""
+    from ivr.report import entry_codes
+
+    try:
+        settings = load_settings(dict(os.environ), development=True)
+        content = load_content(
+            settings.content_dir, settings.service_name, settings.nurse_line_hours
+        )
+    except (ConfigError, ContentError) as error:
+        _fail(error)
+    click.echo("\n".join(entry_codes(content)))
+
+
 @main.command("map")
 def call_map_command() -> None:
     """Print the call as a tree of keys (the README's map of the call)."""

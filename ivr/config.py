@@ -58,6 +58,8 @@ class Settings:
     tts_voice: str = "auto"
     paces: Mapping[str, Pace] = field(default_factory=lambda: dict(DEFAULT_PACES))
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'instance' / 'helpline.sqlite3'}"
+    twilio_account_sid: str | None = None
+    twilio_api_base_url: str | None = None  # Twilio's own unless set (a stand-in, for tests)
     retention_days: int = 90
 
     @property
@@ -201,6 +203,13 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
     if paces["slow"].engine_rate >= paces["normal"].engine_rate:
         problems.append("TTS_SLOW_RATE must be lower than TTS_RATE (the slow pace is slower)")
     database_url = _database_url(env.get("DATABASE_URL", "").strip(), problems)
+    account_sid = env.get("TWILIO_ACCOUNT_SID", "").strip() or None
+    if account_sid is not None and not re.match(r"^AC[0-9a-f]{32}$", account_sid):
+        problems.append(
+            f"TWILIO_ACCOUNT_SID={account_sid!r} must be AC followed by 32 "
+            "hexadecimal digits (the Twilio Console shows it)"
+        )
+        account_sid = None
     settings = Settings(
         twilio_auth_token=token,
         secret_key=secret,
@@ -222,6 +231,8 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         tts_voice=env.get("TTS_VOICE", "").strip() or "auto",
         paces=paces,
         database_url=database_url,
+        twilio_account_sid=account_sid,
+        twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").strip().rstrip("/") or None,
         retention_days=_int(env, "RETENTION_DAYS", 90, 1, 3650, problems),
     )
     if problems:

@@ -59,6 +59,7 @@ class Ask:
     # A phone number is keyed as several digits, ended by # (elsewhere # means "again").
     max_digits: int = 1
     finish_on_key: str = ""
+    fill: tuple[tuple[str, str], ...] = ()  # values for prompts filled in during the call
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +170,7 @@ class Engine:
         self.clock = clock
         self.hints = {node.id: self.hints_for(node) for node in flow.nodes.values()}
         self.questions = [n for n in flow.nodes.values() if isinstance(n, QuestionNode)]
+        self.by_code = {node.code: node for node in flow.nodes.values() if node.code}
         # Nodes around putting someone through: not "what the caller was listening to".
         self.around_person = {
             node_id
@@ -204,6 +206,10 @@ class Engine:
                 return self.change_pace(state, slow=pace, caller=caller)
         if isinstance(node, CallbackNode) and state.phase == "enter" and len(keys) > 1:
             return self.callback_keyed(state, node, keys, caller)
+        if state.phase == "code":
+            if len(keys.rstrip("#")) > 1:
+                return self.enter(keys.rstrip("#"), state.slow)
+            state = replace(state, phase="")  # one key: the caller chose from the menu
         key = keys[:1] if keys else self.key_for_words(node, speech)
         if key is None:
             return self.wrong(state, "system.not_understood", caller)
@@ -240,6 +246,15 @@ class Engine:
         if keys[:1] == YES_KEY:
             return Connect(decoded.state)
         return Goodbye(("whisper.declined",), decoded.state)
+
+    def enter(self, code: str, slow: bool = False) -> Step:
+        """Straight to a part of the guidance by its entry code, as staff send a caller."""
+        node = self.by_code.get(code)
+        if node is None:
+            return self.visit(CallState(self.flow.start, slow=slow), ("system.entry_unknown",))
+        state = CallState(node.id, history=(self.flow.start,), slow=slow)
+        prompts = ("system.entry", *self.prompts_for(node, state))
+        return Ask(prompts, state, self.hints[node.id], fill=(("part", node.title),))
 
     def recover(self) -> Step:
         """After an internal error: apologise and offer the main menu."""
@@ -320,7 +335,16 @@ class Engine:
             previous = replace(fresh, node=state.history[-1], history=state.history[:-1])
             return self.visit(previous, caller=caller)
         if state.node == self.flow.start:
-            return self.visit(fresh, ("system.at_start",), caller=caller)
+            # Staff who put a caller through key * and an entry code here; a caller who
+            # presses * hears they are at the main menu, and can choose from it as usual.
+            start = self.flow.nodes[self.flow.start]
+            return Ask(
+                ("system.at_start", *start.say),
+                replace(fresh, phase="code"),
+                self.hints[start.id],
+                max_digits=3,
+                finish_on_key="#",
+            )
         parent = self.parent.get(state.node, self.flow.start)
         return self.visit(replace(fresh, node=parent), caller=caller)
 

@@ -48,6 +48,7 @@ def _common(node_id: str, raw: LocatedDict) -> dict[str, Any]:
         "say": _ids(raw["say"]),
         "file": raw.file,
         "line": raw.line,
+        "code": str(raw.get("code", "")),
     }
 
 

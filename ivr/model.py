@@ -57,6 +57,7 @@ class Node:
     say: tuple[str, ...]
     file: str
     line: int
+    code: str = ""  # the entry code staff use to send a caller straight here
 
     def targets(self) -> tuple[str, ...]:
         """Every node this one can lead to (the global keys aside)."""
@@ -243,6 +244,8 @@ SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
         "system.fallback_closed": "on the fallback URL when the nurse line is closed",
         "system.slower": "when the caller switches to the slower voice (press 9)",
         "system.faster": "when the caller switches back to the usual speed (press 9 again)",
+        "system.entry": "when staff put a caller straight through to a part ({part})",
+        "system.entry_unknown": "when an entry code is not known",
         "whisper.intro": "to the nurse who answers, before the caller is put through",
         "whisper.part": "to the nurse: the part of the guidance the caller was in ({part})",
         "whisper.reasons": "to the nurse: the reasons the caller said yes to ({reasons})",

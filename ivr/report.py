@@ -165,3 +165,9 @@ def call_map(content: Content) -> list[str]:
     lines.append(f"    0 -> {operator.title} ({flow.operator}), from every part")
     lines.append("    * -> back one step;  # -> hear this again")
     return lines
+
+
+def entry_codes(content: Content) -> list[str]:
+    """Every entry code, in order: what staff key after * to send a caller to a part."""
+    nodes = sorted((n for n in content.flow.nodes.values() if n.code), key=lambda n: n.code)
+    return [f"{node.code:>4}  {node.title} ({node.id})" for node in nodes]

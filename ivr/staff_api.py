@@ -1,4 +1,4 @@
-"""The staff API under /staff/api/: open callback requests as JSON, and marking one done.
+"""The staff API under /staff/api/: callback requests, and moving a live call to a part.
 
 Every request needs `Authorization: Bearer <token>`, a token made with `ivr staff token NAME`.
 Answers hold callers' numbers, so nothing is cached on the way.
@@ -7,13 +7,17 @@ Answers hold callers' numbers, so nothing is cached on the way.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from twilio.base.exceptions import TwilioException
+from twilio.rest import Client
 
 from ivr.store import CallbackRequest, Store, StoreUnavailable
 
 log = logging.getLogger("ivr.staff")
+CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")
 bp = Blueprint("staff_api", __name__, url_prefix="/staff/api")
 
 
@@ -77,6 +81,33 @@ def done(callback_id: int) -> Response:
     if not _store().mark_done(callback_id):
         return _error(404, f"no open callback request {callback_id}")
     return jsonify({"id": callback_id, "done": True})
+
+
+@bp.post("/calls/<call_sid>/redirect")
+def redirect_call(call_sid: str) -> Response:
+    """Move a live call to a part of the guidance by its entry code (Twilio's REST API)."""
+    helpline = current_app.extensions["ivr"]
+    settings = helpline.settings
+    body = request.get_json(silent=True) or request.form
+    code = str(body.get("code", "")).strip()
+    if helpline.engine is None or code not in helpline.engine.by_code:
+        return _error(400, f"no part has the entry code {code!r}: see `ivr codes`")
+    if not CALL_SID.match(call_sid):
+        return _error(400, "a CallSid is CA followed by 32 hexadecimal digits")
+    if not settings.twilio_account_sid or not settings.twilio_auth_token:
+        return _error(503, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed to move calls")
+    base = settings.public_base_url or request.host_url.rstrip("/")
+    url = f"{base}/voice/entry/{code}"
+    client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
+    if settings.twilio_api_base_url:
+        client.api.base_url = settings.twilio_api_base_url  # a stand-in for Twilio, in tests
+    try:
+        client.calls(call_sid).update(url=url, method="POST")
+    except TwilioException as error:
+        log.warning("staff API: moving call %s failed: %s", call_sid, error)
+        return _error(502, f"Twilio did not move the call: {error}")
+    log.info("staff API: call %s moved to entry code %s", call_sid, code)
+    return jsonify({"call_sid": call_sid, "code": code, "url": url})
 
 
 def init_app(app: Flask, store: Store) -> None:

@@ -11,7 +11,7 @@ from ivr.model import Flow
 
 MAX_HISTORY = 8
 # The questions of a callback node: confirm the caller's own number, key one in, check it.
-PHASES = ("", "own", "enter", "check")
+PHASES = ("", "own", "enter", "check", "code")  # "code": staff keying an entry code after *
 MAX_COUNT = 9
 
 

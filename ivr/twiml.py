@@ -67,7 +67,7 @@ def render_ask(step: Step, voice: Voice) -> VoiceResponse:
         hints=", ".join(step.hints),
         speech_timeout="auto",
     )
-    voice.say(gather, step.prompts, step.state.slow)
+    voice.say(gather, step.prompts, step.state.slow, step.fill)
     # Gather falls through on silence: come back to the same place with no input.
     response.redirect(action, method="POST")
     return response

@@ -149,6 +149,15 @@ def step() -> Response:
     return _answer(engine.respond(decoded, keys, speech, _caller()), decoded.state.node, heard)
 
 
+@bp.route("/entry/<code>", methods=["GET", "POST"])
+def entry(code: str) -> Response:
+    """Straight to a part of the guidance: for systems that can set a URL when they transfer."""
+    store = helpline().store
+    if store is not None:
+        store.call_started(_call_sid(), param("From") or None)
+    return _answer(_engine().enter(code[:3]), f"entry:{code[:3]}", "")
+
+
 @bp.route("/dial", methods=["GET", "POST"])
 def dial() -> Response:
     """The call to a person ended; DialCallStatus says how."""

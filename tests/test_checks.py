@@ -201,8 +201,8 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
 
     flow = edit(
         FLOW,
-        '"1": {to: main, words: ["main menu"]}\n  nurse:',
-        '"1": {to: info, words: ["main menu"]}\n  nurse:',
+        '"1": {to: main, words: ["main menu"]}\n    code: "11"\n  nurse:',
+        '"1": {to: info, words: ["main menu"]}\n    code: "11"\n  nurse:',
     )
     cases["no-way-on"] = (
         flow,
@@ -572,6 +572,7 @@ def _menu(name: str, to: str) -> str:
         "    say: [demo.onward]\n"
         "    options:\n"
         f'      "1": {{to: {to}, words: ["onward"]}}\n'
+        f'    code: "{50 + int(name[1:]) if name[1:].isdigit() else 59}"\n'
     )
 
 
@@ -619,12 +620,13 @@ def test_info_chains_do_not_go_deeper(tmp_path: Path) -> None:
         "    choices: [demo.info_next]\n"
         "    options:\n"
         f'      "1": {{to: {"more" + str(n + 1) if n < 5 else "main"}, words: ["more"]}}\n'
+        f'    code: "{60 + n}"\n'
         for n in range(1, 6)
     )
     flow = edit(
         flow,
-        '      "1": {to: main, words: ["main menu"]}\n  nurse:',
-        ('      "1": {to: more1, words: ["more"]}\n  nurse:'),
+        '      "1": {to: main, words: ["main menu"]}\n    code: "11"\n  nurse:',
+        ('      "1": {to: more1, words: ["more"]}\n    code: "11"\n  nurse:'),
     )
     content, problems = collect(write_tree(tmp_path, {"helpline": flow}))
     assert [str(p) for p in problems.items] == []
@@ -690,5 +692,13 @@ def test_readability_is_checked_with_placeholders_filled(tmp_path: Path) -> None
     assert plain.items == []
     assert_problems(
         hard.errors(),
-        [Like(PROMPT_FILE, 1, "prompt demo.hello is hard to follow", "use shorter words")],
+        [
+            Like(PROMPT_FILE, 1, "prompt demo.hello is hard to follow", "use shorter words"),
+            Like(
+                "prompts/en-GB/system.yaml",
+                line_of(REAL_SYSTEM, "entry: "),
+                "prompt system.entry is hard to follow",
+                "use shorter words",
+            ),
+        ],
     )

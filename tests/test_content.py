@@ -71,6 +71,7 @@ def test_minimal_tree_loads_into_typed_nodes(tmp_path: Path) -> None:
     assert flow.nodes["main"] == MenuNode(
         id="main",
         title="Main menu",
+        code="10",
         say=("demo.choices",),
         file=FLOW_FILE,
         line=node_line(FLOW, "main"),
@@ -92,6 +93,7 @@ def test_minimal_tree_loads_into_typed_nodes(tmp_path: Path) -> None:
     assert flow.nodes["info"] == InfoNode(
         id="info",
         title="Some information",
+        code="11",
         say=("demo.info",),
         choices=("demo.info_next",),
         file=FLOW_FILE,
@@ -685,7 +687,7 @@ SCHEMA_CASES = {
         "",
     ),
     "empty-words": (
-        '"1": {to: main, words: ["main menu"]}\n  nurse:',
+        '"1": {to: main, words: ["main menu"]}\n    code: "11"\n  nurse:',
         '"1": {to: main, words: []}\n  nurse:',
         "words: []",
         "info",

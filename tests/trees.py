@@ -37,6 +37,7 @@ nodes:
     options:
       "1": {to: info, words: ["information", "tell me"]}
       "2": {to: nurse, words: ["talk to a nurse"]}
+    code: "10"
   info:
     kind: info
     title: "Some information"
@@ -44,6 +45,7 @@ nodes:
     choices: [demo.info_next]
     options:
       "1": {to: main, words: ["main menu"]}
+    code: "11"
   nurse:
     kind: transfer
     title: "Put the caller through to a nurse"
