@@ -162,6 +162,41 @@ def codes_command() -> None:
     click.echo("\n".join(entry_codes(content)))
 
 
+@main.command("graph")
+@click.option(
+    "--svg",
+    "svg_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also draw an SVG here with Graphviz's dot, where it is installed.",
+)
+def graph_command(svg_path: Path | None) -> None:
+    """Print the call flow as a Mermaid diagram (the README embeds it)."""
+    import subprocess
+
+    from ivr.report import dot, mermaid
+
+    try:
+        settings = load_settings(dict(os.environ), development=True)
+        content = load_content(
+            settings.content_dir, settings.service_name, settings.nurse_line_hours
+        )
+    except (ConfigError, ContentError) as error:
+        _fail(error)
+    click.echo("\n".join(mermaid(content)))
+    if svg_path is not None:
+        if shutil.which("dot") is None:
+            _fail(RuntimeError("Graphviz's dot is not installed (apt-get install graphviz)"))
+        subprocess.run(
+            ["dot", "-Tsvg", "-o", str(svg_path)],
+            input=dot(content),
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        click.echo(f"SVG written to {svg_path}", err=True)
+
+
 @main.command("map")
 def call_map_command() -> None:
     """Print the call as a tree of keys (the README's map of the call)."""

@@ -171,3 +171,57 @@ def entry_codes(content: Content) -> list[str]:
     """Every entry code, in order: what staff key after * to send a caller to a part."""
     nodes = sorted((n for n in content.flow.nodes.values() if n.code), key=lambda n: n.code)
     return [f"{node.code:>4}  {node.title} ({node.id})" for node in nodes]
+
+
+def mermaid(content: Content) -> list[str]:
+    """The call flow as a Mermaid flowchart: menus as boxes, keys on the arrows."""
+    flow = content.flow
+
+    def label(node: Node) -> str:
+        code = f" · {node.code}" if node.code else ""
+        return (node.title + code).replace('"', "#quot;")
+
+    shapes = {
+        "menu": '["{}"]',
+        "info": '("{}")',
+        "question": '{{"{}"}}',
+        "summary": '("{}")',
+        "transfer": '[["{}"]]',
+        "callback": '[/"{}"/]',
+    }
+    lines = ["flowchart TD"]
+    for node in flow.nodes.values():
+        lines.append(f"  {node.id}{shapes[node.kind].format(label(node))}")
+    for node in flow.nodes.values():
+        if isinstance(node, ChoiceNode):
+            lines += [f"  {node.id} -- {o.key} --> {o.to}" for o in node.options]
+        elif isinstance(node, QuestionNode):
+            lines += [
+                f'  {node.id} -- "1 yes" --> {node.yes}',
+                f'  {node.id} -- "2 no" --> {node.no}',
+            ]
+        else:
+            lines += [f"  {node.id} -.-> {target}" for target in node.targets()]
+    lines.append(f'  anywhere(("any menu")) -- "0" --> {flow.operator}')
+    return lines
+
+
+def dot(content: Content) -> str:
+    """The same as Graphviz DOT, for an SVG where Graphviz is installed."""
+    flow = content.flow
+    out = ["digraph helpline {", "  rankdir=TB; node [shape=box, fontname=sans];"]
+    for node in flow.nodes.values():
+        title = node.title.replace('"', '\\"')
+        out.append(f'  {node.id} [label="{title}"];')
+    for node in flow.nodes.values():
+        keys = (
+            {o.to: o.key for o in node.options}
+            if isinstance(node, ChoiceNode)
+            else {node.yes: "1", node.no: "2"}
+            if isinstance(node, QuestionNode)
+            else {}
+        )
+        for target in node.targets():
+            out.append(f'  {node.id} -> {target} [label="{keys.get(target, "")}"];')
+    out.append("}")
+    return "\n".join(out)

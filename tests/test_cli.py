@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ivr.cli import main
@@ -57,3 +60,20 @@ def test_map_prints_the_keys_of_the_call() -> None:
     assert code == 0
     assert lines[0] == "Main menu (main)"
     assert lines[-1] == "    * -> back one step;  # -> hear this again"
+
+
+def test_graph_prints_mermaid_and_draws_an_svg(tmp_path: Path) -> None:
+    """`ivr graph --svg` prints the Mermaid diagram and writes an SVG with Graphviz."""
+    if shutil.which("dot") is None:
+        message = "Graphviz's dot is not installed (.ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    svg = tmp_path / "flow.svg"
+    code, output = run("graph", "--svg", str(svg))
+    assert code == 0, output
+    assert output.splitlines()[0] == "flowchart TD"
+    assert '  main["Main menu · 10"]' in output
+    assert "  main -- 1 --> about" in output
+    assert svg.read_text(encoding="utf-8").lstrip().startswith(("<?xml", "<svg"))
+    assert "What a second opinion is" in svg.read_text(encoding="utf-8")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ivr.content import Content
-from ivr.report import call_map
+from ivr.report import call_map, mermaid
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -39,3 +39,10 @@ def test_procfile_renders_prompts_before_each_release() -> None:
     lines = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
     assert "release: ivr db upgrade && ivr prompts render" in lines
     assert any(line.startswith("web: gunicorn ") and "'ivr:create_app()'" in line for line in lines)
+
+
+def test_the_readme_diagram_is_the_flow(content: Content) -> None:
+    """The README's Mermaid diagram is what `ivr graph` prints for the current flow."""
+    found = re.search(r"```mermaid\n(.*?)\n```", README, re.DOTALL)
+    assert found is not None
+    assert found.group(1).splitlines() == mermaid(content)
