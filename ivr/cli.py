@@ -8,14 +8,15 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from dotenv import load_dotenv
 from flask import Flask
 
 from ivr import store_cli
-from ivr.config import ConfigError, load_settings
-from ivr.content import load_content
+from ivr.config import ConfigError, Settings, load_settings
+from ivr.content import Content, load_content
 from ivr.problems import ContentError
 
 
@@ -30,7 +31,19 @@ def _command_name() -> str:
         return str(here)
 
 
-def _fail(error: Exception) -> None:
+def _load() -> tuple[Settings, Content]:
+    """The settings and the checked content, as the helpline loads them; exit 1 on a problem."""
+    try:
+        settings = load_settings(dict(os.environ), development=True)
+        content = load_content(
+            settings.content_dir, settings.service_name, settings.nurse_line_hours
+        )
+    except (ConfigError, ContentError) as error:
+        _fail(error)
+    return settings, content
+
+
+def _fail(error: Exception) -> NoReturn:
     click.echo(str(error), err=True)
     sys.exit(1)
 
@@ -115,13 +128,7 @@ def render_command(workers: int, timeout: float, strict: bool) -> None:
     """Render every prompt at both paces with pyttsx3; unchanged ones are reused."""
     from ivr.render import render_prompts
 
-    try:
-        settings = load_settings(dict(os.environ), development=True)
-        content = load_content(
-            settings.content_dir, settings.service_name, settings.nurse_line_hours
-        )
-    except (ConfigError, ContentError) as error:
-        _fail(error)
+    settings, content = _load()
     total = len(
         {
             (p.spoken, pace.engine_rate)
@@ -152,13 +159,7 @@ def codes_command() -> None:
     """Print the entry codes: staff key * and a code to send a caller straight to a part."""
     from ivr.report import entry_codes
 
-    try:
-        settings = load_settings(dict(os.environ), development=True)
-        content = load_content(
-            settings.content_dir, settings.service_name, settings.nurse_line_hours
-        )
-    except (ConfigError, ContentError) as error:
-        _fail(error)
+    _settings, content = _load()
     click.echo("\n".join(entry_codes(content)))
 
 
@@ -176,13 +177,7 @@ def graph_command(svg_path: Path | None) -> None:
 
     from ivr.report import dot, mermaid
 
-    try:
-        settings = load_settings(dict(os.environ), development=True)
-        content = load_content(
-            settings.content_dir, settings.service_name, settings.nurse_line_hours
-        )
-    except (ConfigError, ContentError) as error:
-        _fail(error)
+    _settings, content = _load()
     click.echo("\n".join(mermaid(content)))
     if svg_path is not None:
         if shutil.which("dot") is None:
@@ -202,13 +197,7 @@ def call_map_command() -> None:
     """Print the call as a tree of keys (the README's map of the call)."""
     from ivr.report import call_map
 
-    try:
-        settings = load_settings(dict(os.environ), development=True)
-        content = load_content(
-            settings.content_dir, settings.service_name, settings.nurse_line_hours
-        )
-    except (ConfigError, ContentError) as error:
-        _fail(error)
+    _settings, content = _load()
     click.echo("\n".join(call_map(content)))
 
 
