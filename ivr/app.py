@@ -13,7 +13,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from twilio.request_validator import RequestValidator
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ivr import media, staff_api
+from ivr import media, staff_api, staff_site
 from ivr.audio import AudioLibrary
 from ivr.config import load_settings
 from ivr.content import load_content
@@ -131,6 +131,7 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
     init_app(app)
     media.init_app(app)
     staff_api.init_app(app, store)
+    staff_site.init_app(app, settings.development)
 
     @app.get("/")
     def index() -> str:

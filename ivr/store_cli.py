@@ -167,7 +167,20 @@ def purge() -> None:
 
 @click.group()
 def staff() -> None:
-    """Staff access to the API under /staff/api/."""
+    """Staff access: accounts for the staff site, tokens for the API under /staff/api/."""
+
+
+@staff.command("add")
+@click.argument("name")
+@click.password_option(help="The password (asked for, twice, if not given).")
+def add(name: str, password: str) -> None:
+    """Make a staff account NAME for the staff site; the password is kept as an Argon2 hash."""
+    with opened() as (_, store):
+        try:
+            store.add_staff(name, password)
+        except ValueError as error:
+            _fail(str(error))
+    click.echo(f"Staff account {name} made: sign in at /staff/.")
 
 
 @staff.command()

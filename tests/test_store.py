@@ -37,7 +37,16 @@ from ivr.store.schema import Base, Call
 SECRET = "test-store-secret"
 CALLER = "+447700900123"
 OTHER = "+447700900456"
-TABLES = {"calls", "call_events", "transfers", "callbacks", "api_tokens", "alembic_version"}
+TABLES = {
+    "calls",
+    "call_events",
+    "transfers",
+    "callbacks",
+    "api_tokens",
+    "staff_users",
+    "sign_in_attempts",
+    "alembic_version",
+}
 IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 # Nothing listens on port 1: connections are refused at once, as with a stopped server.
 CLOSED_PORT_URL = "postgresql://ivr:ivr@127.0.0.1:1/ivr"

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import argon2
 from sqlalchemy import (
     Connection,
     Engine,
@@ -41,7 +42,19 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ivr.config import E164
 from ivr.store.journal import Ended, Event, Journal, Started, Step, TransferEnded, describe
-from ivr.store.schema import LISTENING_TO, ApiToken, Call, Callback, CallEvent, Transfer
+from ivr.store.schema import (
+    LISTENING_TO,
+    ApiToken,
+    Call,
+    Callback,
+    CallEvent,
+    SignInAttempt,
+    StaffUser,
+    Transfer,
+)
+from ivr.store.schema import (
+    NAME as NAME_LENGTH,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -55,6 +68,13 @@ MAINTENANCE_TIMEOUT_MS = 10 * 60 * 1000
 # Any fixed number: PostgreSQL's advisory lock that lets one `ivr db upgrade` run at a time.
 UPGRADE_LOCK = 4_815_162_342
 TOKEN_PREFIX = "ivr_"
+
+
+# Sign-in: Argon2 (argon2-cffi) for passwords; after 5 wrong tries a name waits 15 minutes.
+_passwords = argon2.PasswordHasher()
+MIN_PASSWORD = 12
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
 
 
 class StoreUnavailable(Exception):
@@ -372,6 +392,55 @@ class Store:
         )
 
     # --- staff API tokens ----------------------------------------------------------------
+
+    # --- staff who sign in ------------------------------------------------------------------
+
+    def add_staff(self, name: str, password: str) -> None:
+        """A new staff account; ValueError if the name is taken or the password too short."""
+        if len(password) < MIN_PASSWORD:
+            raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
+        row = {
+            "name": name.strip(),
+            "password_hash": _passwords.hash(password),
+            "created_at": self.clock(),
+        }
+        try:
+            with self._database("adding staff"), self.engine.begin() as connection:
+                connection.execute(insert(StaffUser).values(row))
+        except StoreUnavailable as error:
+            if "unique" in str(error).lower() or "duplicate" in str(error).lower():
+                raise ValueError(f"there is already a staff account called {name!r}") from None
+            raise
+
+    def sign_in(self, name: str, password: str) -> str:
+        """ "ok", "wrong" (unknown name or wrong password, alike) or "locked" after too many
+        wrong tries for a name in a short time. Every try is recorded."""
+        name = name.strip()[:NAME_LENGTH]
+        now = self.clock()
+        since = now - dt.timedelta(minutes=LOCK_MINUTES)
+        failures = (
+            select(func.count())
+            .select_from(SignInAttempt)
+            .where(
+                SignInAttempt.name == name,
+                SignInAttempt.at >= since,
+                SignInAttempt.succeeded.is_(False),
+            )
+        )
+        with self._database("signing in"), self.engine.begin() as connection:
+            if (connection.scalar(failures) or 0) >= MAX_FAILURES:
+                return "locked"
+            stored = connection.scalar(
+                select(StaffUser.password_hash).where(StaffUser.name == name)
+            )
+            try:
+                good = stored is not None and _passwords.verify(stored, password)
+            except argon2.exceptions.VerificationError:
+                good = False
+            if stored is None:
+                _passwords.hash(password)  # take as long as a real check: names are not revealed
+            connection.execute(insert(SignInAttempt).values(name=name, at=now, succeeded=good))
+        return "ok" if good else "wrong"
 
     def create_token(self, name: str) -> str:
         """A new staff API token, returned once: only its SHA-256 is kept."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -31,6 +32,7 @@ HASH = 64  # SHA-256 in hex
 NUMBER = 16  # E.164: + and at most 15 digits
 LISTENING_TO = 200
 NAME = 100
+PASSWORD_HASH = 200  # an Argon2 hash in its PHC string form is about 100 characters
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -144,3 +146,25 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(NAME))
     token_hash: Mapped[str] = mapped_column(String(HASH), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class StaffUser(Base):
+    """A member of staff who signs in to the staff site; the password is kept as an Argon2 hash."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(PASSWORD_HASH))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SignInAttempt(Base):
+    """Each try to sign in, so that guessing can be stopped after a few wrong passwords."""
+
+    __tablename__ = "sign_in_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean)

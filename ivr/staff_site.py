@@ -1,0 +1,129 @@
+"""The staff site under /staff/: sign in, then the callback queue (oldest first) and marking done.
+
+Staff sign in with accounts made by `ivr staff add`. Sessions are Flask's signed cookies
+(HttpOnly, SameSite=Lax, Secure outside development); every form carries a CSRF token
+(Flask-WTF); after a few wrong passwords a name must wait (ivr.store.Store.sign_in).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlparse
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFProtect
+
+from ivr.store import Store, StoreUnavailable
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+csrf = CSRFProtect()
+OPEN_PAGES = {"staff.sign_in"}
+
+
+def _store() -> Store:
+    found: Store = current_app.extensions["ivr_store"]
+    return found
+
+
+@bp.before_request
+def signed_in_only() -> ResponseReturnValue | None:
+    """Every page but sign-in needs a signed-in member of staff."""
+    if request.endpoint in OPEN_PAGES or session.get("staff"):
+        return None
+    return redirect(url_for("staff.sign_in", next=request.path))
+
+
+@bp.after_request
+def private(response: ResponseReturnValue) -> ResponseReturnValue:
+    response.headers["Cache-Control"] = "no-store"  # type: ignore[union-attr]
+    return response
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> ResponseReturnValue:
+    """The sign-in form; a wrong name or password gets the same answer."""
+    if request.method == "GET":
+        return render_template("staff/sign_in.html", error=None)
+    name = request.form.get("name", "")
+    try:
+        outcome = _store().sign_in(name, request.form.get("password", ""))
+    except StoreUnavailable:
+        return render_template(
+            "staff/sign_in.html", error="The database is not answering. Try again in a minute."
+        ), 503
+    if outcome == "locked":
+        return render_template(
+            "staff/sign_in.html", error="Too many wrong passwords. Wait 15 minutes, then try again."
+        ), 429
+    if outcome != "ok":
+        return render_template(
+            "staff/sign_in.html", error="That name and password do not match."
+        ), 401
+    session.clear()  # a new session on signing in
+    session["staff"] = name.strip()
+    session.permanent = True
+    target = request.args.get("next", "")
+    # Only a path on this site: never send staff elsewhere after signing in.
+    if not target.startswith("/staff/") or urlparse(target).netloc:
+        target = url_for("staff.queue")
+    return redirect(target)
+
+
+@bp.post("/sign-out")
+def sign_out() -> ResponseReturnValue:
+    session.clear()
+    return redirect(url_for("staff.sign_in"))
+
+
+@bp.get("/")
+def queue() -> ResponseReturnValue:
+    """Open callback requests, oldest first, with what the caller needed."""
+    now = dt.datetime.now(dt.UTC)
+    try:
+        callbacks = _store().open_callbacks()
+    except StoreUnavailable:
+        return render_template("staff/queue.html", callbacks=None, now=now), 503
+    return render_template("staff/queue.html", callbacks=callbacks, now=now)
+
+
+@bp.post("/callbacks/<int:callback_id>/done")
+def done(callback_id: int) -> ResponseReturnValue:
+    """Mark a request done: its number is deleted."""
+    _store().mark_done(callback_id)
+    return redirect(url_for("staff.queue"))
+
+
+def waited(since: dt.datetime, now: dt.datetime) -> str:
+    """How long a request has waited, as people say it."""
+    minutes = int((now - since).total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h {minutes % 60} min" if hours < 24 else f"{hours // 24} days"
+
+
+def init_app(app: Flask, development: bool) -> None:
+    """The staff site, with CSRF on every form and secure session cookies."""
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not development,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+    )
+    csrf.init_app(app)
+    # Twilio's webhooks are signed, and the API takes a bearer token: neither has cookies.
+    for name in ("voice", "staff_api", "media"):
+        csrf.exempt(app.blueprints[name])
+    app.jinja_env.filters["waited"] = waited
+    app.register_blueprint(bp)
