@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
 from ivr.store import Store, StoreUnavailable
+from ivr.store.stats import figures, median, recent_calls
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 csrf = CSRFProtect()
@@ -103,6 +104,41 @@ def done(callback_id: int) -> ResponseReturnValue:
     return redirect(url_for("staff.queue"))
 
 
+@bp.get("/calls")
+def calls() -> ResponseReturnValue:
+    """The latest calls: when, how long, the parts they went through, and transfers."""
+    found = recent_calls(_store().engine)
+    return render_template("staff/calls.html", calls=found)
+
+
+@bp.get("/dashboard")
+def dashboard() -> ResponseReturnValue:
+    """What callers needed, in charts with the figures beside them."""
+    store = _store()
+    now = dt.datetime.now(dt.UTC)
+    shown = figures(store.engine, now=now)
+    waiting = store.open_callbacks()
+    named = {
+        "parts_heard": [(_title(node), n) for node, n in shown.parts_heard[:10]],
+        "drop_off": [(_title(node), n) for node, n in shown.drop_off[:10]],
+    }
+    return render_template(
+        "staff/dashboard.html",
+        shown=shown,
+        named=named,
+        waiting=waiting,
+        now=now,
+        median=median(shown.seconds_to_person),
+    )
+
+
+def _title(node_id: str) -> str:
+    """A node's title for people (the id itself when the flow no longer has it)."""
+    engine = current_app.extensions["ivr"].engine
+    node = engine.flow.nodes.get(node_id) if engine else None
+    return node.title if node else node_id
+
+
 def waited(since: dt.datetime, now: dt.datetime) -> str:
     """How long a request has waited, as people say it."""
     minutes = int((now - since).total_seconds() // 60)
@@ -126,4 +162,5 @@ def init_app(app: Flask, development: bool) -> None:
     for name in ("voice", "staff_api", "media"):
         csrf.exempt(app.blueprints[name])
     app.jinja_env.filters["waited"] = waited
+    app.jinja_env.filters["node_title"] = _title
     app.register_blueprint(bp)

@@ -23,7 +23,7 @@ PASSWORD = "a long enough password"
 @pytest.fixture
 def site(make_app: Callable[..., Flask], tmp_path: object) -> Flask:
     """The helpline on its own database, with one member of staff."""
-    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/staff.sqlite3", NURSE_LINE_HOURS="never")
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/staff.sqlite3")
     app.extensions["ivr"].store.add_staff("sam", PASSWORD)
     return app
 
@@ -54,7 +54,10 @@ def test_pages_need_a_signed_in_member_of_staff(site: Flask) -> None:
 
 def test_sign_in_then_see_the_queue_and_mark_one_done(site: Flask) -> None:
     """A booked call back shows with what the caller needed; marking it done removes it."""
-    Phone(site, auth_token=TOKEN, caller=CALLER).call(["2", "1", "1", "0", "1", "1"])
+    # Nobody free on the nurse line: the caller asks for a call back on their own number.
+    Phone(site, auth_token=TOKEN, caller=CALLER, dial_outcome="busy").call(
+        ["2", "1", "1", "0", "1", "1"]
+    )
     client = site.test_client()
     assert sign_in(client) == 302
     page = client.get("/staff/", base_url=BASE).get_data(as_text=True)
@@ -147,3 +150,38 @@ def test_ivr_staff_add_makes_an_account(tmp_path: object) -> None:
     short = runner.invoke(main, ["staff", "add", "kim", "--password", "short"], env=env)
     assert short.exit_code != 0
     assert "at least 12 characters" in short.output
+
+
+def _signed_in(site: Flask) -> FlaskClient:
+    client = site.test_client()
+    assert sign_in(client) == 302
+    return client
+
+
+def test_recent_calls_show_the_path_and_transfers_never_the_number(site: Flask) -> None:
+    """Each call shows the parts it went through and how a transfer ended; no number."""
+    Phone(site, auth_token=TOKEN, caller=CALLER, dial_outcome="busy").call(["3", "3", "0"])
+    site.extensions["ivr"].store.flush()
+    page = _signed_in(site).get("/staff/calls", base_url=BASE).get_data(as_text=True)
+    assert "Main menu → Preparing" in page
+    assert "Questions to ask, 1 to 4" in page
+    assert "Put the caller through to a nurse: " in page
+    assert CALLER not in page and CALLER[3:] not in page
+
+
+def test_the_dashboard_draws_charts_from_200_calls(site: Flask) -> None:
+    """Charts of 200 scripted calls: SVG with a text alternative and the figures as a table."""
+    scripts = [["1", "1"], ["2", "3", "0"], ["3", "3"], ["4", "2"], ["0"]]
+    for n in range(200):
+        Phone(site, auth_token=TOKEN, caller=CALLER, dial_outcome=("answered", "busy")[n % 2]).call(
+            scripts[n % len(scripts)]
+        )
+    site.extensions["ivr"].store.flush()
+    page = _signed_in(site).get("/staff/dashboard", base_url=BASE).get_data(as_text=True)
+    assert page.count('<svg role="img"') == 4
+    assert page.count("<desc id=") == 4
+    per_day = re.search(r'<desc id="per-day-desc">(.*?)</desc>', page, re.DOTALL)
+    assert per_day is not None and per_day.group(1).strip().endswith(": 200.")
+    assert "<td>Main menu</td><td>200</td>" in page
+    assert "<td>completed</td><td>40</td>" in page and "<td>busy</td><td>40</td>" in page
+    assert "Half of the callers put through got there within" in page
