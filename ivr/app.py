@@ -122,6 +122,7 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
         validator,
         audio,
         store,
+        content,
     )
     if validator is None:
         log.warning(

@@ -8,6 +8,8 @@ Staff sign in with accounts made by `ivr staff add`. Sessions are Flask's signed
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
 from urllib.parse import urlparse
 
 from flask import (
@@ -23,6 +25,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
+from ivr.report import call_map, dot, mermaid
 from ivr.store import Store, StoreUnavailable
 from ivr.store.stats import figures, median, recent_calls
 
@@ -129,6 +132,30 @@ def dashboard() -> ResponseReturnValue:
         waiting=waiting,
         now=now,
         median=median(shown.seconds_to_person),
+    )
+
+
+@bp.get("/flow")
+def flow() -> ResponseReturnValue:
+    """The call flow as a picture: Graphviz's SVG where dot is installed, and the Mermaid text."""
+    content = current_app.extensions["ivr"].content
+    svg = None
+    if shutil.which("dot"):
+        done = subprocess.run(
+            ["dot", "-Tsvg"],
+            input=dot(content),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        # Inline SVG: drop the XML prologue and doctype, keep the drawing.
+        svg = done.stdout[done.stdout.find("<svg") :] if done.returncode == 0 else None
+    return render_template(
+        "staff/flow.html",
+        svg=svg,
+        mermaid="\n".join(mermaid(content)),
+        tree="\n".join(call_map(content)),
     )
 
 

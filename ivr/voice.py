@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ivr.audio import AudioLibrary
 from ivr.config import Settings
+from ivr.content import Content
 from ivr.engine import Caller, Engine, Step
 from ivr.model import PromptBook
 from ivr.safety import Fallback
@@ -37,6 +38,7 @@ class Helpline:
     validator: RequestValidator | None
     audio: AudioLibrary | None = None  # rendered prompts found at start-up, for captions
     store: Store | None = None  # the journal of calls, and callback requests
+    content: Content | None = None  # the flow and prompts, for the staff site's pictures
 
 
 def helpline() -> Helpline:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 
 import pytest
@@ -185,3 +186,12 @@ def test_the_dashboard_draws_charts_from_200_calls(site: Flask) -> None:
     assert "<td>Main menu</td><td>200</td>" in page
     assert "<td>completed</td><td>40</td>" in page and "<td>busy</td><td>40</td>" in page
     assert "Half of the callers put through got there within" in page
+
+
+def test_the_flow_is_shown_as_a_picture_and_a_tree(site: Flask) -> None:
+    """The call flow page has the tree of keys, the Mermaid text and (with Graphviz) the SVG."""
+    page = _signed_in(site).get("/staff/flow", base_url=BASE).get_data(as_text=True)
+    assert "Main menu (main)" in page
+    assert "flowchart TD" in page
+    if shutil.which("dot"):
+        assert "<svg" in page and "What a second opinion is" in page
