@@ -46,7 +46,13 @@ def collect_content(
     words_ok = check_vocabulary(vocabulary, problems)
     spoken = spoken_hours(hours, hours_words.__getitem__) if words_ok else ""
     services = load_services(root, problems)
-    said = prompt_values(services, hours_words.__getitem__) if words_ok else ({}, {})
+    said = (
+        prompt_values(
+            services, hours_words.__getitem__, lambda i: raw[i].spoken if i in raw else ""
+        )
+        if words_ok
+        else ({}, {})
+    )
     values = {"service": service, "nurse_hours": spoken}
     prompts = fill_prompts(raw, values, problems, said)
     flow = load_flow(root / "flows", problems, root)

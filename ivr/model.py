@@ -15,7 +15,6 @@ REPEAT_KEY = "#"
 PACE_KEY = "9"  # no menu has more than 4 options, so 9 is free everywhere
 YES_KEY = "1"
 NO_KEY = "2"
-GLOBAL_KEYS = frozenset({OPERATOR_KEY, BACK_KEY, REPEAT_KEY, PACE_KEY})
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,18 +23,6 @@ WITHHELD = frozenset(
         "+8656696",
     }
 )
-_SPOKEN_DIGITS = {
-    "0": "oh",
-    "1": "one",
-    "2": "two",
-    "3": "three",
-    "4": "four",
-    "5": "five",
-    "6": "six",
-    "7": "seven",
-    "8": "eight",
-    "9": "nine",
-}
 
 
 def uk_number(raw: str | None) -> str | None:

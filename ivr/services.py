@@ -11,6 +11,7 @@ from types import MappingProxyType
 import phonenumbers
 
 from ivr.hours import Hours, HoursError, parse_hours, spoken_hours
+from ivr.numbers import spoken_digits
 from ivr.problems import Problem, ProblemList
 from ivr.yamlsource import LocatedDict, load_yaml
 
@@ -106,8 +107,6 @@ def _service(
                 entry.line_of("checked"),
             )
     spoken = str(entry.get("spoken_number") or "")
-    if number and not spoken:
-        spoken = _digit_by_digit(number)
     return Service(service_id, entry["name"], number, spoken, hours, checked, file, line)
 
 
@@ -119,29 +118,23 @@ def _is_uk(number: str) -> bool:
     return number.startswith("+44") and phonenumbers.is_valid_number(parsed)
 
 
-_DIGITS = dict(
-    zip(
-        "0123456789",
-        ("oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
-        strict=True,
-    )
-)
-
-
-def _digit_by_digit(number: str) -> str:
-    national = "0" + phonenumbers.national_significant_number(phonenumbers.parse(number, "GB"))
-    return " ".join(_DIGITS[d] for d in national)
-
-
 def prompt_values(
-    services: Mapping[str, Service], words: Callable[[str], str]
+    services: Mapping[str, Service],
+    words: Callable[[str], str],
+    digit: Callable[[str], str],
 ) -> tuple[dict[str, Said], dict[str, Said]]:
-    """What {scotland.number} and the like stand for: written (captions) and spoken (voice)."""
+    """What {scotland.number} and the like stand for: written (captions) and spoken (voice).
+
+    A number without a `spoken_number` is said digit by digit, with the words of digits.yaml.
+    """
     written, spoken = {}, {}
     for service in services.values():
         hours = spoken_hours(service.hours, words) if service.hours else ""
+        said = service.spoken_number
+        if service.number and not said:
+            said = " ".join(digit(prompt_id) for prompt_id in spoken_digits(service.number))
         written[service.id] = Said(service.name, service.written_number(), hours)
-        spoken[service.id] = Said(service.name, service.spoken_number, hours)
+        spoken[service.id] = Said(service.name, said, hours)
     return written, spoken
 
 
