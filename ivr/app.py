@@ -8,12 +8,13 @@ import os
 from collections.abc import Mapping
 
 from dotenv import load_dotenv
-from flask import Flask, Request
+from flask import Flask, Request, redirect, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from twilio.request_validator import RequestValidator
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
 
-from ivr import media, staff_api, staff_site
+from ivr import media, phone_site, staff_api, staff_site
 from ivr.audio import AudioLibrary
 from ivr.config import load_settings
 from ivr.content import load_content
@@ -133,9 +134,11 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
     media.init_app(app)
     staff_api.init_app(app, store)
     staff_site.init_app(app, settings.development)
+    phone_site.init_app(app)
 
     @app.get("/")
-    def index() -> str:
-        return "The helpline is running. Twilio calls POST /voice/incoming.\n"
+    def index() -> Response:
+        """Newcomers land on the practice phone (staff sign in first outside development)."""
+        return redirect(url_for("phone_site.page"))
 
     return app

@@ -72,7 +72,8 @@ def serve(port: int, host: str) -> None:
     base = (
         f"http://localhost:{port}" if host in ("127.0.0.1", "0.0.0.0") else f"http://{host}:{port}"
     )
-    click.echo(f"\nThe helpline is answering at {base}/voice/incoming (development mode).")
+    click.echo(f"\nCall the helpline in your browser:   {base}/phone")
+    click.echo(f"Twilio's webhook for calls:          {base}/voice/incoming (development mode)")
     if app.extensions["ivr"].validator is None:
         click.secho(
             "  WARNING: TWILIO_AUTH_TOKEN is not set, so signatures are NOT checked.\n"
@@ -81,9 +82,9 @@ def serve(port: int, host: str) -> None:
             bold=True,
         )
     ivr = _command_name()
-    click.echo(f"  Place a call from another terminal:  {ivr} call --url {base}")
-    click.echo(f"  Or without a server:                 {ivr} call")
-    click.echo(f'  A scripted call:                     {ivr} call --keys "2 1 1 0"\n')
+    click.echo(f"  Or call from another terminal:     {ivr} call --url {base}")
+    click.echo(f"  Or without a server:               {ivr} call")
+    click.echo(f'  A scripted call:                   {ivr} call --keys "2 1 1 0"\n')
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
 

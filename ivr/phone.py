@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import shlex
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import urlencode, urljoin
@@ -50,6 +50,15 @@ _LINES = {
     "error": "  !! ERROR: {text}",
     "end": "Call ended.",
 }
+
+
+def twilio_headers(auth_token: str | None, url: str, form: Mapping[str, str]) -> dict[str, str]:
+    """The headers Twilio sends with a webhook request: signed when there is an auth token."""
+    headers = {"User-Agent": "TwilioProxy/1.1"}
+    if auth_token:
+        signature = RequestValidator(auth_token).compute_signature(url, dict(form))
+        headers["X-Twilio-Signature"] = str(signature)
+    return headers
 
 
 def parse_keys(text: str) -> list[str]:
@@ -160,9 +169,12 @@ class Phone:
         http_timeout: float = 15.0,
         captions: Callable[[str], str | None] | None = None,
         on_event: Callable[[Event], None] | None = None,
+        base_url: str | None = None,
     ) -> None:
         self.app = target if isinstance(target, Flask) else None
-        self.base_url = "http://localhost" if self.app else str(target).rstrip("/")
+        # In-process, `base_url` is the address the app believes it has (what Twilio signs).
+        default = "http://localhost" if self.app else str(target)
+        self.base_url = (base_url or default).rstrip("/")
         self.auth_token = auth_token
         self.caller, self.called = caller, called
         outcomes = [dial_outcome] if isinstance(dial_outcome, str) else list(dial_outcome)
@@ -325,10 +337,7 @@ class _Call:
         if method == "GET":  # Twilio puts GET parameters in the query string, and signs that
             url += ("&" if "?" in url else "?") + urlencode(params)
             form = {}
-        headers = {"User-Agent": "TwilioProxy/1.1"}
-        if self.phone.auth_token:
-            signature = RequestValidator(self.phone.auth_token).compute_signature(url, form)
-            headers["X-Twilio-Signature"] = str(signature)
+        headers = twilio_headers(self.phone.auth_token, url, form)
         if self.client is not None:
             # Errors raised inside an in-process app propagate: their traceback helps more.
             response = self.client.open(url, method=method, data=form, headers=headers)

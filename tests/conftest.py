@@ -15,11 +15,12 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
 from ivr import create_app
-from ivr.config import load_settings
+from ivr.config import Settings, load_settings
 from ivr.content import Content, load_content
 from ivr.engine import Engine
 from ivr.hours import parse_hours
 from ivr.phone import Phone
+from ivr.render import render_prompts
 
 ROOT = Path(__file__).resolve().parent.parent
 # One SQLite file for the whole run, outside the project: tests never touch instance/.
@@ -47,6 +48,22 @@ def content() -> Content:
     """The project's real flow and prompts, loaded once."""
     settings = load_settings(ENV)
     return load_content(ROOT, settings.service_name, settings.nurse_line_hours)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return load_settings(ENV)
+
+
+@pytest.fixture(scope="session")
+def rendered(
+    tmp_path_factory: pytest.TempPathFactory, content: Content, settings: Settings
+) -> Path:
+    """Every prompt of the real content, rendered once at both paces (audio and phone tests)."""
+    audio_dir = tmp_path_factory.mktemp("audio")
+    summary = render_prompts(content.prompts, settings.paces, settings.tts_voice, audio_dir)
+    assert summary.failed == {}
+    return audio_dir
 
 
 @pytest.fixture

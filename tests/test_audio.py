@@ -15,29 +15,13 @@ import pytest
 from flask import Flask
 
 from ivr.audio import AUDIO_PATH, check_wav, file_name, load_manifest, words_per_minute
-from ivr.config import Settings, load_settings
+from ivr.config import Settings
 from ivr.content import Content
 from ivr.model import Prompt, PromptBook
 from ivr.phone import Phone
 from ivr.render import render_prompts
 from tests.conftest import ENV, ROOT, TOKEN, signed_post
 from tests.test_calls import keyed_nodes, keys_to
-
-
-@pytest.fixture(scope="session")
-def settings() -> Settings:
-    return load_settings(ENV)
-
-
-@pytest.fixture(scope="session")
-def rendered(
-    tmp_path_factory: pytest.TempPathFactory, content: Content, settings: Settings
-) -> Path:
-    """Every prompt of the real content, rendered once at both paces for these tests."""
-    audio_dir = tmp_path_factory.mktemp("audio")
-    summary = render_prompts(content.prompts, settings.paces, settings.tts_voice, audio_dir)
-    assert summary.failed == {}
-    return audio_dir
 
 
 @pytest.fixture

@@ -1,0 +1,304 @@
+"""/phone: the helpline's telephone in a web browser, for editors, trainers and newcomers.
+
+The page (templates/phone.html, static/phone.js) plays what a caller hears and sends what they
+press, acting as Twilio does. It never reaches into the engine: every webhook request goes
+through `bridge`, which adds Twilio's parameters for a practice caller, signs them with the
+auth token and hands them to the helpline's own /voice/ views, so the page gets exactly the
+TwiML a real call gets. With JavaScript off, `transcript` runs the same call on the server
+with the terminal phone and shows it as a page.
+
+Open in development mode (`ivr serve`); otherwise for signed-in staff only.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import NamedTuple
+from urllib.parse import urlencode, urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from ivr.phone import (
+    DEFAULT_CALLED,
+    DEFAULT_CALLER,
+    DIAL_OUTCOMES,
+    Event,
+    Phone,
+    parse_keys,
+    twilio_headers,
+)
+from ivr.voice import Helpline, helpline
+
+bp = Blueprint("phone_site", __name__, url_prefix="/phone")
+
+#: What the page may add to a request, as Twilio would: the caller's input and call outcomes.
+INPUTS = frozenset(
+    {
+        "Digits",
+        "SpeechResult",
+        "Confidence",
+        "DialCallStatus",
+        "DialCallSid",
+        "DialBridged",
+        "DialCallDuration",
+        "CallStatus",
+        "CallDuration",
+    }
+)
+#: The outcomes a tester can choose for a transfer, as the page names them.
+OUTCOMES = {
+    "answered": "Answered: the nurse presses 1",
+    "declined": "Answered, not taken (voicemail)",
+    "busy": "Busy",
+    "no-answer": "No answer",
+}
+_SID = re.compile(r"CA[0-9a-f]{32}")
+_NUMBER = re.compile(r"\+[0-9]{6,15}")
+_CODE = re.compile(r"[0-9]{1,3}")
+_MAX_SCRIPT = 200  # tokens in a shared call: plenty for any real path, and bounded
+
+
+@bp.before_request
+def staff_or_development() -> ResponseReturnValue | None:
+    """Anyone may practise on a development server; elsewhere only signed-in staff."""
+    if helpline().settings.development or session.get("staff"):
+        return None
+    if request.endpoint == "phone_site.bridge":
+        return jsonify(error="Sign in to the staff site to use the phone."), 401
+    return redirect(url_for("staff.sign_in", next=request.full_path.rstrip("?")))
+
+
+@bp.after_request
+def private(response: ResponseReturnValue) -> ResponseReturnValue:
+    response.headers["Cache-Control"] = "no-store"  # type: ignore[union-attr]
+    return response
+
+
+def _entry_points(found: Helpline) -> list[tuple[str, str]]:
+    """(code, title) of every part a call can start at, in code order."""
+    assert found.content is not None
+    nodes = sorted((n for n in found.content.flow.nodes.values() if n.code), key=lambda n: n.code)
+    return [(node.code, node.title) for node in nodes if node.code]
+
+
+def _dialled_names(found: Helpline) -> dict[str, str]:
+    """Who each number a transfer rings belongs to, so the page can say "ringing the nurse line"."""
+    assert found.content is not None
+    names = {s.number: s.name for s in found.content.services.values() if s.number}
+    if found.settings.nurse_line_number:
+        names[found.settings.nurse_line_number] = "the nurse line"
+    return names
+
+
+def _call_options() -> tuple[str, str, str]:
+    """The start code, key script and dial outcome a shared link asks for (checked)."""
+    start = request.args.get("start", "").strip()
+    if start and not _CODE.fullmatch(start):
+        start = ""
+    dial = request.args.get("dial", "answered")
+    if dial not in OUTCOMES:
+        dial = "answered"
+    return start, request.args.get("keys", "").strip()[:1000], dial
+
+
+class Line(NamedTuple):
+    """One line of a transcript shown by the server (the phone with JavaScript off)."""
+
+    kind: str
+    who: str
+    text: str
+    audio: str = ""
+
+
+def _page(lines: list[Line]) -> str:
+    found = helpline()
+    start, keys, dial = _call_options()
+    return render_template(
+        "phone.html",
+        entry_points=_entry_points(found),
+        outcomes=OUTCOMES,
+        start=start,
+        keys=keys,
+        dial=dial,
+        lines=lines,
+        config={"bridge": url_for("phone_site.bridge"), "names": _dialled_names(found)},
+    )
+
+
+@bp.get("")
+def page() -> ResponseReturnValue:
+    """The phone: keypad, call button, and the transcript of the call."""
+    return _page([])
+
+
+def _public_base() -> str:
+    """The address Twilio would call this helpline at: what the webhooks check signatures on."""
+    return helpline().settings.public_base_url or request.host_url.rstrip("/")
+
+
+def _target(url: str) -> str:
+    """The path and query of a webhook URL on this helpline; anything else is refused."""
+    parts = urlsplit(url)
+    own = {"", request.host, urlsplit(_public_base()).netloc}
+    if parts.netloc not in own or not parts.path.startswith("/voice/") or ".." in parts.path:
+        abort(400, "The phone only calls this helpline's /voice/ webhooks.")
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _twilio_params(body: dict[str, object]) -> dict[str, str]:
+    """Twilio's parameters for one request from the practice phone."""
+    call_sid = str(body.get("callSid", ""))
+    if not _SID.fullmatch(call_sid):
+        abort(400, "callSid must be CA and 32 hex digits.")
+    inputs = body.get("inputs") or {}
+    if not isinstance(inputs, dict) or not set(inputs) <= INPUTS:
+        abort(400, f"inputs may only hold {sorted(INPUTS)}.")
+    params = {
+        "CallSid": call_sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": DEFAULT_CALLER,
+        "To": DEFAULT_CALLED,
+        "Caller": DEFAULT_CALLER,
+        "Called": DEFAULT_CALLED,
+        "CallStatus": "ringing" if body.get("first") else "in-progress",
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+    }
+    if body.get("leg") == "answerer":
+        # The person a transfer rings: their own call, a child of the caller's.
+        dialled = str(body.get("to", ""))
+        if not _NUMBER.fullmatch(dialled):
+            abort(400, "to must be the number dialled, in E.164.")
+        dial_sid = str(body.get("dialCallSid", ""))
+        if not _SID.fullmatch(dial_sid):
+            abort(400, "dialCallSid must be CA and 32 hex digits.")
+        params |= {
+            "CallSid": dial_sid,
+            "ParentCallSid": call_sid,
+            "From": DEFAULT_CALLED,
+            "To": dialled,
+            "Caller": DEFAULT_CALLED,
+            "Called": dialled,
+            "Direction": "outbound-dial",
+        }
+    return params | {str(k): str(v)[:500] for k, v in inputs.items()}
+
+
+def _captions(twiml: str, found: Helpline) -> dict[str, str]:
+    """The written words of each recording a document plays, for the page's captions."""
+    if found.audio is None or "<Play" not in twiml:
+        return {}
+    try:
+        root = ET.fromstring(twiml)
+    except ET.ParseError:
+        return {}
+    captions = {}
+    for played in root.iter("Play"):
+        url = (played.text or "").strip()
+        caption = found.audio.caption(url)
+        if caption:
+            captions[url] = caption
+    return captions
+
+
+@bp.post("/bridge")
+def bridge() -> ResponseReturnValue:
+    """Make one webhook request as Twilio would, signed, and answer what the helpline said."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, "Send JSON: url, method, callSid, inputs.")
+    method = str(body.get("method", "POST")).upper()
+    if method not in ("GET", "POST"):
+        abort(400, "method must be GET or POST.")
+    target = _target(str(body.get("url", "")))
+    params = _twilio_params(body)
+    found = helpline()
+    url, form = _public_base() + target, params
+    if method == "GET":  # Twilio puts GET parameters in the query string, and signs that
+        url += ("&" if "?" in url else "?") + urlencode(params)
+        form = {}
+    client = current_app.test_client()  # a WSGI client: the helpline's own views, in-process
+    response = client.open(
+        url,
+        method=method,
+        data=form,
+        headers=twilio_headers(found.settings.twilio_auth_token, url, form),
+    )
+    twiml = response.get_data(as_text=True)
+    answer = {
+        "status": response.status_code,
+        "contentType": response.content_type or "",
+        "url": url,
+        "twiml": twiml,
+        "captions": _captions(twiml, found),
+    }
+    response.close()
+    return jsonify(answer)
+
+
+def _line(event: Event, names: dict[str, str]) -> Line | None:
+    """How the page shows one event of a call run on the server; None for the plumbing."""
+    match event.kind:
+        case "say":
+            return Line("heard", "Helpline:", event.text)
+        case "play":
+            caption = event.attrs.get("caption", "(a recording)")
+            return Line("heard", "Helpline:", caption, event.text)
+        case "keys":
+            return Line("pressed", "You press:", event.text)
+        case "speech":
+            return Line("pressed", "You say:", f'"{event.text}"')
+        case "silence":
+            return Line("note", "", "(silence)")
+        case "dial":
+            name = names.get(event.text, event.text)
+            return Line("transfer", "Transfer:", f"Now ringing {name} ({event.attrs['outcome']}).")
+        case "whisper":
+            return Line("whisper", "Whisper:", f"The person answering hears: {event.text}")
+        case "hangup":
+            return Line("note", "", "The helpline hangs up.")
+        case "caller-hung-up":
+            return Line("note", "", "You hang up: the keys to press ran out.")
+        case "error" | "fell-off-end":
+            return Line("problem", "Problem:", event.line().strip(" !"))
+    return None
+
+
+@bp.get("/transcript")
+def transcript() -> ResponseReturnValue:
+    """A whole call run on the server from a key script: the phone with JavaScript off."""
+    found = helpline()
+    start, keys, dial = _call_options()
+    try:
+        script = parse_keys(keys)[:_MAX_SCRIPT]
+    except ValueError:  # an unclosed quote: take the words as they are
+        script = keys.split()[:_MAX_SCRIPT]
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    phone = Phone(
+        app,
+        found.settings.twilio_auth_token,
+        dial_outcome=dial if dial in DIAL_OUTCOMES else "answered",
+        captions=found.audio.caption if found.audio else None,
+        base_url=_public_base(),
+    )
+    path = f"/voice/entry/{start}" if start else "/voice/incoming"
+    call = phone.call(script, path=path)
+    names = _dialled_names(found)
+    return _page([line for e in call.events if (line := _line(e, names)) is not None])
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

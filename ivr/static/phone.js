@@ -1,0 +1,613 @@
+// The practice phone: this page does what Twilio does on a real call. It asks the helpline's
+// webhooks for TwiML (through /phone/bridge, which signs each request), plays each <Play> and
+// speaks each <Say>, listens during <Gather> with its real timeout, and follows <Redirect>,
+// <Dial> and <Hangup>. Everything shown in the transcript comes from those answers.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const config = JSON.parse($("phone-config").textContent);
+  const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
+  const ui = {
+    form: $("call-form"), call: $("call"), start: $("start"), keys: $("keys"),
+    phone: $("phone"), keypad: $("keypad"), status: $("status"), countdown: $("countdown"),
+    skip: $("skip"), speaker: $("speaker"), transcript: $("transcript"),
+    speech: $("speech-form"), words: $("words"), listen: $("listen"), share: $("share"),
+    copy: $("copy"),
+  };
+  const KEY_NAMES = { "*": "star", "#": "hash" };
+  const DIAL_STATUS = { answered: "completed", declined: "completed", busy: "busy", "no-answer": "no-answer" };
+  const MAX_REQUESTS = 500;
+  const MAX_REDIRECTS = 20;
+  const RING_SECONDS = 2; // a short ring: the tester chose the outcome already
+
+  let call = null; // the call in progress, if any
+
+  const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+  const words = (text) => text.split(/\s+/).filter(Boolean).length;
+  const normalise = (text) => text.replace(/\s+/g, " ").trim();
+
+  function newSid() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return "CA" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function setStatus(text) {
+    if (ui.status.textContent !== text) ui.status.textContent = text;
+  }
+
+  // --- the transcript ----------------------------------------------------------------------
+
+  function addLine(kind, who, text, request) {
+    const item = document.createElement("li");
+    item.className = kind;
+    if (request !== undefined) item.dataset.request = String(request);
+    const label = document.createElement("span");
+    label.className = "who";
+    label.textContent = who;
+    item.append(label, " ", text);
+    ui.transcript.append(item);
+    item.scrollIntoView({ block: "nearest" });
+    return item;
+  }
+
+  function dialOutcome() {
+    const chosen = ui.form.querySelector('input[name="dial"]:checked');
+    return chosen ? chosen.value : "answered";
+  }
+
+  // --- one prompt at a time, which a key (barge-in), Skip or hanging up can stop --------------
+
+  class Prompt {
+    constructor() {
+      this.stopped = false;
+      this.finish = () => {};
+      this.done = new Promise((resolve) => { this.finish = resolve; });
+      this.onStop = () => {};
+    }
+    stop() {
+      if (this.stopped) return;
+      this.stopped = true;
+      this.onStop();
+      this.finish();
+    }
+  }
+
+  // Where speech synthesis is missing or silent (no voices), wait about as long as speaking takes.
+  function estimateMs(text, rate) {
+    return Math.max(1200, (words(text) / (2.5 * rate)) * 1000);
+  }
+
+  function speak(prompt, text, rate) {
+    const synth = window.speechSynthesis;
+    const fallback = setTimeout(() => prompt.stop(), estimateMs(text, rate) * (synth ? 1.6 : 1) + 500);
+    prompt.done.then(() => clearTimeout(fallback));
+    if (!synth || synth.getVoices().length === 0) return;
+    const utterance = new SpeechSynthesisUtterance(text);
+    utterance.lang = "en-GB";
+    utterance.rate = rate;
+    const voice = synth.getVoices().find((v) => v.lang === "en-GB");
+    if (voice) utterance.voice = voice;
+    utterance.onend = () => prompt.stop();
+    utterance.onerror = () => prompt.stop();
+    prompt.onStop = () => synth.cancel();
+    synth.speak(utterance);
+  }
+
+  function playAudio(prompt, src, caption) {
+    const speaker = ui.speaker;
+    const fallback = () => {
+      if (!prompt.stopped) setTimeout(() => prompt.stop(), estimateMs(caption, 1));
+    };
+    speaker.onended = () => prompt.stop();
+    speaker.onerror = fallback;
+    prompt.onStop = () => { speaker.onended = null; speaker.onerror = null; speaker.pause(); };
+    speaker.src = src;
+    speaker.play().catch(fallback); // autoplay refused or no audio device: time it instead
+  }
+
+  // --- one call -------------------------------------------------------------------------------
+
+  class Call {
+    constructor(startPath, script, startCode) {
+      this.sid = newSid();
+      this.startCode = startCode;
+      this.script = script; // tokens to press for the tester (a shared call), in order
+      this.inputs = []; // what the tester gave each Gather, for the share link
+      this.first = true;
+      this.ended = false;
+      this.requests = 0;
+      this.redirects = 0;
+      this.began = Date.now();
+      this.prompt = null;
+      this.gather = null;
+      this.startUrl = new URL(startPath, location.href).href;
+    }
+
+    async run() {
+      let next = { url: this.startUrl, method: "POST", inputs: {} };
+      try {
+        while (next && !this.ended) {
+          const answer = await this.fetch(next);
+          if (!answer) { await this.end("error"); break; }
+          next = await this.document(answer);
+        }
+      } catch (error) {
+        this.problem(`The phone stopped: ${error.message}`);
+        await this.end("error");
+      }
+    }
+
+    problem(text) {
+      addLine("problem", "Problem:", text);
+    }
+
+    async bridge(next, extra = {}) {
+      const response = await fetch(config.bridge, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+        body: JSON.stringify({
+          url: next.url, method: next.method, inputs: next.inputs,
+          callSid: this.sid, first: this.first, ...extra,
+        }),
+      });
+      this.first = false;
+      if (!response.ok) {
+        const text = normalise((await response.text()).replace(/<[^>]*>/g, " "));
+        throw new Error(`the bridge answered HTTP ${response.status}: ${text.slice(0, 200)}`);
+      }
+      return response.json();
+    }
+
+    // Ask for TwiML; null (after saying why) when Twilio could not have used the answer.
+    async fetch(next, extra = {}) {
+      if (++this.requests > MAX_REQUESTS) {
+        this.problem(`stopped after ${MAX_REQUESTS} requests`);
+        return null;
+      }
+      const answer = await this.bridge(next, extra);
+      const number = this.requests;
+      const type = answer.contentType.split(";")[0].trim();
+      if (answer.status !== 200 || type !== "text/xml") {
+        this.problem(`${next.url} answered HTTP ${answer.status}, ${type || "no Content-Type"}`);
+        return null;
+      }
+      const root = new DOMParser().parseFromString(answer.twiml, "text/xml").documentElement;
+      if (root.nodeName !== "Response") {
+        this.problem(`${next.url} did not answer TwiML`);
+        return null;
+      }
+      return { root, url: answer.url, captions: answer.captions, number };
+    }
+
+    async document(answer) {
+      for (const verb of answer.root.children) {
+        const next = await this.verb(verb, answer);
+        if (next || this.ended) return next;
+      }
+      this.problem("The helpline's answer ran out without hanging up.");
+      await this.end("fell-off-end");
+      return null;
+    }
+
+    async verb(verb, answer) {
+      switch (verb.nodeName) {
+        case "Say": return this.say(verb, answer);
+        case "Play": return this.play(verb, answer);
+        case "Pause": return this.pause(verb);
+        case "Gather": return this.listen(verb, answer);
+        case "Redirect": return this.redirect(verb, answer);
+        case "Dial": return this.dial(verb, answer);
+        case "Hangup":
+          addLine("note", "", "The helpline hangs up.");
+          await this.end("hangup");
+          return null;
+        case "Reject":
+          addLine("note", "", "The helpline rejects the call.");
+          await this.end("reject");
+          return null;
+        default:
+          this.problem(`Twilio cannot run <${verb.nodeName}>: "an application error has occurred".`);
+          await this.end("error");
+          return null;
+      }
+    }
+
+    async perform(start) {
+      if (this.ended || (this.gather && this.gather.settled)) return null;
+      const prompt = new Prompt();
+      this.prompt = prompt;
+      start(prompt);
+      await prompt.done;
+      if (this.prompt === prompt) this.prompt = null;
+      return null;
+    }
+
+    say(verb, answer) {
+      const text = normalise(verb.textContent);
+      const prosody = verb.querySelector("prosody");
+      const rate = prosody ? parseFloat(prosody.getAttribute("rate")) / 100 || 1 : 1;
+      return this.perform((prompt) => {
+        addLine("heard", "Helpline:", text, answer.number);
+        setStatus("The helpline is speaking.");
+        speak(prompt, text, rate);
+      });
+    }
+
+    play(verb, answer) {
+      const src = new URL(normalise(verb.textContent), answer.url).href;
+      const caption = answer.captions[normalise(verb.textContent)] || "(a recording)";
+      return this.perform((prompt) => {
+        const line = addLine("heard", "Helpline:", caption, answer.number);
+        line.dataset.audio = src;
+        setStatus("The helpline is speaking.");
+        playAudio(prompt, src, caption);
+      });
+    }
+
+    pause(verb) {
+      const seconds = parseFloat(verb.getAttribute("length") || "1");
+      return this.perform((prompt) => { setTimeout(() => prompt.stop(), seconds * 1000); });
+    }
+
+    redirect(verb, answer) {
+      if (++this.redirects > MAX_REDIRECTS) {
+        this.problem(`more than ${MAX_REDIRECTS} Redirects without a Gather`);
+        return this.end("error").then(() => null);
+      }
+      const url = new URL(normalise(verb.textContent), answer.url).href;
+      return { url, method: (verb.getAttribute("method") || "POST").toUpperCase(), inputs: {} };
+    }
+
+    // <Gather>: play its prompts while listening; a key stops them (barge-in). When they end,
+    // wait `timeout` seconds (the countdown); silence falls through to the next verb.
+    async listen(verb, answer) {
+      this.redirects = 0;
+      const gather = new Listening(this, verb, answer);
+      this.gather = gather;
+      this.replayNext(gather);
+      for (const child of verb.children) {
+        if (gather.settled || gather.interrupted || this.ended) break;
+        await this.verb(child, answer);
+      }
+      if (!gather.settled && !gather.interrupted && !this.ended) gather.startCountdown();
+      const next = await gather.result;
+      if (this.gather === gather) this.gather = null;
+      return next;
+    }
+
+    // A shared call: give the next scripted input as soon as the Gather starts.
+    replayNext(gather) {
+      if (!this.script.length) return;
+      const token = this.script.shift();
+      setTimeout(() => {
+        if (gather.settled || this.ended) return;
+        if (token === "." || token === "") gather.silence();
+        else if (/^[0-9*#]+$/.test(token)) for (const key of token) gather.key(key);
+        else gather.speech(token);
+      }, 0);
+    }
+
+    async dial(verb, answer) {
+      const numbers = Array.from(verb.children, (c) => normalise(c.textContent));
+      const number = numbers[0] || normalise(verb.textContent);
+      const name = config.names[number] || number;
+      const whisper = Array.from(verb.children).find((c) => c.getAttribute("url"));
+      const outcome = dialOutcome();
+      addLine("transfer", "Transfer:", `Now ringing ${name}.`, answer.number);
+      setStatus(`Ringing ${name}.`);
+      await this.perform((prompt) => { setTimeout(() => prompt.stop(), RING_SECONDS * 1000); });
+      if (this.ended) return null;
+      const dialCallSid = newSid();
+      const inputs = { DialCallStatus: DIAL_STATUS[outcome], DialCallSid: dialCallSid };
+      let bridged = false;
+      if (outcome === "answered" || outcome === "declined") {
+        bridged = true;
+        if (whisper) {
+          const url = new URL(whisper.getAttribute("url"), answer.url).href;
+          bridged = await this.whisper(url, number, name, dialCallSid, outcome === "answered");
+        }
+        inputs.DialBridged = bridged ? "true" : "false";
+        if (bridged) {
+          inputs.DialCallDuration = "60";
+          addLine("transfer", "Transfer:",
+            `You are through to ${name}. Nobody is really there: the call goes on as if you talked, then they hung up.`);
+        } else {
+          addLine("transfer", "Transfer:", `${name} answered but did not take the call.`);
+        }
+      } else {
+        addLine("transfer", "Transfer:", outcome === "busy" ? `${name} is busy.` : `Nobody at ${name} answered.`);
+      }
+      const action = verb.getAttribute("action");
+      if (action) {
+        const method = (verb.getAttribute("method") || "POST").toUpperCase();
+        return { url: new URL(action, answer.url).href, method, inputs };
+      }
+      if (bridged) await this.end("dial-answered");
+      return null;
+    }
+
+    // The person a transfer rings hears the whisper, and presses 1 to take the call (or not).
+    async whisper(url, number, name, dialCallSid, accept) {
+      const extra = { leg: "answerer", to: number, dialCallSid };
+      let answer = await this.fetch({ url, method: "POST", inputs: {} }, extra);
+      for (let turn = 0; turn < 5 && answer; turn++) {
+        const heard = [];
+        let gather = null;
+        for (const verb of answer.root.children) {
+          const parts = verb.nodeName === "Gather" ? Array.from(verb.children) : [verb];
+          for (const part of parts) {
+            const text = normalise(part.textContent);
+            if (part.nodeName === "Say") heard.push(text);
+            if (part.nodeName === "Play") heard.push(answer.captions[text] || "(a recording)");
+          }
+          if (verb.nodeName === "Gather") { gather = verb; break; }
+          if (verb.nodeName === "Hangup") {
+            addLine("whisper", "Whisper:", `${name} hears: ${heard.join(" ")}`, answer.number);
+            return false;
+          }
+        }
+        addLine("whisper", "Whisper:", `${name} hears: ${heard.join(" ")}`, answer.number);
+        if (!gather) return true; // the whisper ran out without hanging up: put through
+        if (!accept) {
+          // Nobody presses: the Gather falls through to the rest of the whisper's document.
+          const after = Array.from(answer.root.children);
+          const rest = after.slice(after.indexOf(gather) + 1);
+          const said = rest.filter((v) => v.nodeName === "Say").map((v) => normalise(v.textContent));
+          if (said.length) addLine("whisper", "Whisper:", `${name} hears: ${said.join(" ")}`, answer.number);
+          return !rest.some((v) => v.nodeName === "Hangup");
+        }
+        addLine("transfer", "Transfer:", `${name} presses 1 to take the call.`);
+        const action = new URL(gather.getAttribute("action") || url, answer.url).href;
+        answer = await this.fetch({ url: action, method: "POST", inputs: { Digits: "1" } }, extra);
+        if (answer && answer.root.children.length === 0) return true;
+      }
+      return false;
+    }
+
+    // --- what the tester does ---------------------------------------------------------------
+
+    press(key) {
+      addLine("pressed", "You press:", KEY_NAMES[key] || key);
+      if (this.gather && !this.gather.settled) this.gather.key(key);
+      else setStatus("Nothing is listening for keys just now.");
+    }
+
+    say_words(text) {
+      addLine("pressed", "You say:", `"${text}"`);
+      if (this.gather && !this.gather.settled) this.gather.speech(text);
+      else setStatus("Nothing is listening just now.");
+    }
+
+    skip() {
+      if (this.prompt) this.prompt.stop();
+    }
+
+    remember(token) {
+      this.inputs.push(token);
+      updateShare(this);
+    }
+
+    async hangUp() {
+      if (this.ended) return;
+      addLine("note", "", "You hang up.");
+      await this.end("caller-hung-up");
+    }
+
+    async end(how) {
+      if (this.ended) return;
+      this.ended = true;
+      if (this.prompt) this.prompt.stop();
+      if (this.gather) this.gather.settle(null);
+      const seconds = Math.round((Date.now() - this.began) / 1000);
+      addLine("note", "", "Call ended.");
+      finished(this, how);
+      try {
+        // Twilio tells the helpline the call is over, as the last request of every call.
+        await this.bridge({
+          url: new URL("/voice/status", this.startUrl).href, method: "POST",
+          inputs: { CallStatus: "completed", CallDuration: String(seconds) },
+        });
+      } catch (error) {
+        this.problem(`The status callback failed: ${error.message}`);
+      }
+    }
+  }
+
+  // One <Gather> waiting for the caller.
+  class Listening {
+    constructor(call, verb, answer) {
+      this.call = call;
+      this.modes = (verb.getAttribute("input") || "dtmf").split(/\s+/);
+      this.timeout = parseFloat(verb.getAttribute("timeout") || "5");
+      this.numDigits = parseInt(verb.getAttribute("numDigits") || "0", 10);
+      const finish = verb.getAttribute("finishOnKey");
+      this.finishOnKey = finish === null ? "#" : finish;
+      this.action = new URL(verb.getAttribute("action") || answer.url, answer.url).href;
+      this.method = (verb.getAttribute("method") || "POST").toUpperCase();
+      this.emptyAction = verb.getAttribute("actionOnEmptyResult") === "true";
+      this.digits = "";
+      this.interrupted = false;
+      this.settled = false;
+      this.timer = null;
+      this.result = new Promise((resolve) => { this.resolve = resolve; });
+    }
+
+    settle(next) {
+      if (this.settled) return;
+      this.settled = true;
+      this.stopCountdown();
+      if (this.call.prompt) this.call.prompt.stop();
+      this.resolve(next);
+    }
+
+    submit(inputs, token) {
+      this.call.remember(token);
+      setStatus("Sending to the helpline.");
+      this.settle({ url: this.action, method: this.method, inputs });
+    }
+
+    key(key) {
+      if (!this.modes.includes("dtmf")) { setStatus("Keys are not listened for here."); return; }
+      this.interrupted = true; // a key stops the prompts, as on a call
+      if (this.call.prompt) this.call.prompt.stop();
+      if (this.finishOnKey && key === this.finishOnKey) {
+        if (this.digits) this.submit({ Digits: this.digits }, this.digits + key);
+        else this.silence(); // only the finish key: the same as no input
+        return;
+      }
+      this.digits += key;
+      if (this.numDigits && this.digits.length >= this.numDigits) {
+        this.submit({ Digits: this.digits }, this.digits);
+      } else {
+        this.startCountdown(); // Twilio waits `timeout` seconds for each further key
+      }
+    }
+
+    speech(text) {
+      if (!this.modes.includes("speech")) { setStatus("Words are not listened for here."); return; }
+      this.submit({ SpeechResult: text, Confidence: "0.9" }, text);
+    }
+
+    // The timeout ran out (or the tester chose silence): keys so far are sent, else it falls through.
+    silence() {
+      if (this.settled) return;
+      if (this.digits) { this.submit({ Digits: this.digits }, this.digits); return; }
+      addLine("note", "", "(silence)");
+      this.call.remember(".");
+      this.settle(this.emptyAction ? { url: this.action, method: this.method, inputs: {} } : null);
+    }
+
+    startCountdown() {
+      this.stopCountdown();
+      let left = this.timeout;
+      const show = () => {
+        ui.countdown.textContent = `Waiting for you: ${Math.ceil(left)} s`;
+        ui.countdown.hidden = false;
+      };
+      setStatus("Waiting for you to press a key or say something.");
+      show();
+      this.timer = setInterval(() => {
+        left -= 1;
+        if (left <= 0) { this.stopCountdown(); this.silence(); } else show();
+      }, 1000);
+    }
+
+    stopCountdown() {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      ui.countdown.hidden = true;
+    }
+  }
+
+  // --- the page ------------------------------------------------------------------------------
+
+  function scriptTokens(text) {
+    // The terminal phone's syntax: keys, "." for silence, words in quotes for speech.
+    const tokens = [];
+    const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
+    let match;
+    while ((match = pattern.exec(text))) tokens.push(match[1] ?? match[2] ?? match[3]);
+    return tokens;
+  }
+
+  function shareUrl(current) {
+    const params = new URLSearchParams();
+    if (current.startCode) params.set("start", current.startCode);
+    const tokens = current.inputs.map((t) => (/^[0-9*#.]+$/.test(t) ? t : `"${t.replace(/"/g, "")}"`));
+    params.set("keys", tokens.join(" "));
+    params.set("dial", dialOutcome());
+    return `${location.origin}${location.pathname}?${params}`;
+  }
+
+  function updateShare(current) {
+    ui.share.href = shareUrl(current);
+    ui.share.hidden = false;
+    ui.copy.hidden = !navigator.clipboard;
+  }
+
+  function finished(current, how) {
+    if (call === current) call = null;
+    ui.call.textContent = "Call the helpline";
+    ui.call.classList.remove("hang-up");
+    ui.skip.disabled = true;
+    setStatus(how === "error" ? "The call stopped because of a problem (see the transcript)." : "Call ended.");
+  }
+
+  function placeCall() {
+    const code = ui.start.value;
+    const path = code ? `/voice/entry/${encodeURIComponent(code)}` : "/voice/incoming";
+    ui.transcript.replaceChildren();
+    const current = new Call(path, scriptTokens(ui.keys.value), code);
+    call = current;
+    ui.call.textContent = "Hang up";
+    ui.call.classList.add("hang-up");
+    ui.skip.disabled = false;
+    updateShare(current);
+    setStatus("Calling the helpline.");
+    current.run();
+  }
+
+  function press(key) {
+    const button = ui.keypad.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    if (button) {
+      button.classList.add("pressed");
+      setTimeout(() => button.classList.remove("pressed"), 150);
+    }
+    if (call) call.press(key);
+    else setStatus("Press Call the helpline first.");
+  }
+
+  ui.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (call) call.hangUp();
+    else placeCall();
+  });
+  ui.keypad.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-key]");
+    if (button) press(button.dataset.key);
+  });
+  document.addEventListener("keydown", (event) => {
+    const typing = event.target.closest("input, select, textarea");
+    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (/^[0-9*#]$/.test(event.key)) {
+      event.preventDefault();
+      press(event.key);
+    }
+  });
+  ui.skip.addEventListener("click", () => { if (call) call.skip(); });
+  ui.speech.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = normalise(ui.words.value);
+    if (!text) return;
+    if (call) call.say_words(text);
+    else setStatus("Press Call the helpline first.");
+    ui.words.value = "";
+  });
+  ui.copy.addEventListener("click", () => {
+    navigator.clipboard.writeText(ui.share.href).then(
+      () => setStatus("The link is copied."),
+      () => setStatus("The link could not be copied: use the link itself."),
+    );
+  });
+
+  // Speaking into a microphone, where the browser can recognise speech.
+  const Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
+  if (Recognition) {
+    ui.listen.hidden = false;
+    ui.listen.addEventListener("click", () => {
+      const recognition = new Recognition();
+      recognition.lang = "en-GB";
+      recognition.onresult = (event) => {
+        const text = normalise(event.results[0][0].transcript);
+        if (text && call) call.say_words(text);
+      };
+      recognition.onerror = (event) => setStatus(`Speech was not recognised (${event.error}).`);
+      setStatus("Listening: speak now.");
+      recognition.start();
+    });
+  }
+
+  ui.phone.hidden = false;
+  document.documentElement.classList.add("js");
+})();
