@@ -34,8 +34,10 @@ def main() -> None:
     settings = load_settings(dict(os.environ), development=True)
     content = load_content(settings.content_dir, settings.service_name, settings.nurse_line_hours)
     prompts = content.prompts
-    print(f"Render benchmark: {len(prompts.prompts)} prompts x {len(settings.paces)} paces; "
-          f"Python {platform.python_version()}, {os.cpu_count()} CPUs, 2 workers")
+    print(
+        f"Render benchmark: {len(prompts.prompts)} prompts x {len(settings.paces)} paces; "
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs, 2 workers"
+    )
     with tempfile.TemporaryDirectory(prefix="ivr-render-bench-") as scratch:
         fresh, cached = [], []
         folder = Path(scratch)
@@ -50,10 +52,14 @@ def main() -> None:
             summary = render_prompts(prompts, settings.paces, settings.tts_voice, folder)
             cached.append(time.monotonic() - began)
             assert summary.rendered == 0, summary.lines()
-        print(f"  from nothing: median {statistics.median(fresh):.1f} s "
-              f"(runs: {', '.join(f'{t:.1f}' for t in fresh)})")
-        print(f"  from cache:   median {statistics.median(cached):.2f} s "
-              f"(runs: {', '.join(f'{t:.2f}' for t in cached)})")
+        print(
+            f"  from nothing: median {statistics.median(fresh):.1f} s "
+            f"(runs: {', '.join(f'{t:.1f}' for t in fresh)})"
+        )
+        print(
+            f"  from cache:   median {statistics.median(cached):.2f} s "
+            f"(runs: {', '.join(f'{t:.2f}' for t in cached)})"
+        )
         library = AudioLibrary(prompts, settings.paces, settings.tts_voice, folder, None)
         largest = max(folder.glob("*.wav"), key=lambda p: p.stat().st_size)
         owner = next(pid for (pid, _), r in library.recordings.items() if r.file == largest.name)
@@ -63,9 +69,11 @@ def main() -> None:
             rates = sorted(words_per_minute(r.words, r.seconds) for r in mine.values())
             total = sum(r.seconds for r in mine.values())
             overall = words_per_minute(sum(r.words for r in mine.values()), total)
-            print(f"  {pace.name} (engine rate {pace.engine_rate}): {total / 60:.1f} min of "
-                  f"audio, {overall:.0f} words a minute overall (limit "
-                  f"{pace.max_words_per_minute}), per prompt {rates[0]:.0f} to {rates[-1]:.0f}")
+            print(
+                f"  {pace.name} (engine rate {pace.engine_rate}): {total / 60:.1f} min of "
+                f"audio, {overall:.0f} words a minute overall (limit "
+                f"{pace.max_words_per_minute}), per prompt {rates[0]:.0f} to {rates[-1]:.0f}"
+            )
 
 
 if __name__ == "__main__":

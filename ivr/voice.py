@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException
 
@@ -52,10 +52,12 @@ def twiml(body: str) -> Response:
 
 def params() -> TwilioParams:
     """Twilio's parameters: parsed from the body once per request (GET sends them in the URL)."""
-    found: TwilioParams | None = g.get("twilio_params")
+    # Kept on the request itself, not `g`: a request made from inside another (the practice
+    # phone's) shares its app context, and so its `g`.
+    found: TwilioParams | None = request.environ.get("ivr.twilio_params")
     if found is None:
         body = request.get_data(as_text=True) if request.method == "POST" else ""
-        found = g.twilio_params = TwilioParams(body)
+        found = request.environ["ivr.twilio_params"] = TwilioParams(body)
     return found
 
 

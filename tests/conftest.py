@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
+from werkzeug.serving import make_server
 
 from ivr import create_app
 from ivr.config import Settings, load_settings
@@ -27,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 _SCRATCH = tempfile.mkdtemp(prefix="ivr-tests-")
 atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
 TEST_DATABASE = Path(_SCRATCH) / "helpline.sqlite3"
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(os.environ["IVR_SCREENSHOTS"]) if os.environ.get("IVR_SCREENSHOTS") else None
 TOKEN = "test-auth-token-0123456789abcdef"
 CALLER = "+442079460123"  # a valid UK number in Ofcom's range for drama
 ENV = {
@@ -119,3 +125,47 @@ def signed_post(
         path, data=params, headers={"X-Twilio-Signature": signature, **(headers or {})}
     )
     return response.status_code, response.mimetype, response.get_data(as_text=True)
+
+
+@contextmanager
+def served(app: Flask) -> Iterator[str]:
+    """The app served over HTTP on loopback (threaded, as a browser needs); yields its address."""
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        http.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, driven by Playwright."""
+    if not Path(CHROMIUM).exists():
+        message = "Chromium is not installed at /usr/bin/chromium (.ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield launched
+        launched.close()
+
+
+def no_violations(page: object, name: str) -> None:
+    """axe-core finds nothing on the page; a screenshot is kept when asked for."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+    if SCREENSHOTS is not None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]

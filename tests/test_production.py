@@ -36,8 +36,10 @@ def procfile_web(port: int) -> list[str]:
 
 
 @contextmanager
-def server(command: list[str], env: Mapping[str, str], port: int) -> Iterator[str]:
-    """Start a server, wait until it answers, and stop it afterwards."""
+def server(
+    command: list[str], env: Mapping[str, str], port: int, output: list[str] | None = None
+) -> Iterator[str]:
+    """Start a server, wait until it answers, and stop it afterwards (keeping what it printed)."""
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -59,7 +61,9 @@ def server(command: list[str], env: Mapping[str, str], port: int) -> Iterator[st
         yield base
     finally:
         process.terminate()
-        process.communicate(timeout=30)
+        printed = process.communicate(timeout=30)[0]
+        if output is not None:
+            output.append(printed)
 
 
 def test_procfile_refuses_to_start_without_a_token() -> None:
@@ -90,12 +94,20 @@ def test_procfile_server_answers_signed_calls_and_refuses_unsigned() -> None:
 
 
 def test_ivr_serve_answers_twiml_on_the_default_development_setup() -> None:
-    """`ivr serve` (what `make serve` runs) answers POST /voice/incoming with TwiML."""
+    """`ivr serve` (what `make serve` runs) answers POST /voice/incoming with TwiML, prints the
+    practice phone's address, and leads a newcomer from / to it."""
     port = free_port()
     env = {"CONTENT_DIR": str(ROOT), "TWILIO_AUTH_TOKEN": "", "SECRET_KEY": ""}
-    with server([str(BIN / "ivr"), "serve", "--port", str(port)], env, port) as base:
+    env["PYTHONUNBUFFERED"] = "1"  # what it printed survives its being stopped
+    printed: list[str] = []
+    with server([str(BIN / "ivr"), "serve", "--port", str(port)], env, port, printed) as base:
+        landing = requests.get(base + "/", timeout=5)
+        assert landing.url == base + "/phone"
+        assert landing.status_code == 200
+        assert "<h1>Call the helpline</h1>" in landing.text
         response = requests.post(base + "/voice/incoming", data={"CallSid": "CA1"}, timeout=5)
         assert response.status_code == 200
         assert response.headers["Content-Type"].startswith("text/xml")
         assert response.text.startswith("<?xml")
         assert "<Gather" in response.text
+    assert f"Call the helpline in your browser:   http://localhost:{port}/phone" in printed[0]

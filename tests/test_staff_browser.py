@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from ivr import create_app
 from ivr.phone import Phone
-from tests.conftest import CALLER, ENV, TOKEN
+from tests.conftest import CALLER, ENV, TOKEN, no_violations, served
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "a long enough password"
-SCREENSHOTS = (
-    Path(os.environ.get("IVR_SCREENSHOTS", "")) if os.environ.get("IVR_SCREENSHOTS") else None
-)
 
 
 @pytest.fixture(scope="module")
@@ -37,46 +29,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     Phone(app, auth_token=TOKEN, caller=CALLER, dial_outcome="busy").call(["0", "1", "1"])
     store.flush()
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_port}"
-    finally:
-        http.shutdown()
-        http.server_close()
-        thread.join()
-        store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Debian's Chromium, driven by Playwright."""
-    if not Path(CHROMIUM).exists():
-        message = "Chromium is not installed at /usr/bin/chromium (.ci/run installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
-
-
-def no_violations(page: object, name: str) -> None:
-    """axe-core finds nothing on the page; a screenshot is kept when asked for."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
-    if SCREENSHOTS is not None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    with served(app) as base:
+        yield base
+    store.close()
 
 
 def test_sign_in_queue_dashboard_and_flow_by_keyboard(server: str, browser: object) -> None:

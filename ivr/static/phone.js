@@ -26,6 +26,7 @@
   const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
   const words = (text) => text.split(/\s+/).filter(Boolean).length;
   const normalise = (text) => text.replace(/\s+/g, " ").trim();
+  const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
   function newSid() {
     const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -42,10 +43,13 @@
     const item = document.createElement("li");
     item.className = kind;
     if (request !== undefined) item.dataset.request = String(request);
-    const label = document.createElement("span");
-    label.className = "who";
-    label.textContent = who;
-    item.append(label, " ", text);
+    if (who) {
+      const label = document.createElement("span");
+      label.className = "who";
+      label.textContent = who;
+      item.append(label, " ");
+    }
+    item.append(text);
     ui.transcript.append(item);
     item.scrollIntoView({ block: "nearest" });
     return item;
@@ -283,8 +287,8 @@
       setTimeout(() => {
         if (gather.settled || this.ended) return;
         if (token === "." || token === "") gather.silence();
-        else if (/^[0-9*#]+$/.test(token)) for (const key of token) gather.key(key);
-        else gather.speech(token);
+        else if (/^[0-9*#]+$/.test(token)) for (const key of token) this.press(key);
+        else this.say_words(token);
       }, 0);
     }
 
@@ -313,10 +317,10 @@
           addLine("transfer", "Transfer:",
             `You are through to ${name}. Nobody is really there: the call goes on as if you talked, then they hung up.`);
         } else {
-          addLine("transfer", "Transfer:", `${name} answered but did not take the call.`);
+          addLine("transfer", "Transfer:", `${capital(name)} answered but did not take the call.`);
         }
       } else {
-        addLine("transfer", "Transfer:", outcome === "busy" ? `${name} is busy.` : `Nobody at ${name} answered.`);
+        addLine("transfer", "Transfer:", outcome === "busy" ? `${capital(name)} is busy.` : `Nobody at ${name} answered.`);
       }
       const action = verb.getAttribute("action");
       if (action) {
@@ -343,21 +347,21 @@
           }
           if (verb.nodeName === "Gather") { gather = verb; break; }
           if (verb.nodeName === "Hangup") {
-            addLine("whisper", "Whisper:", `${name} hears: ${heard.join(" ")}`, answer.number);
+            addLine("whisper", `Whisper to ${name}:`, heard.join(" "), answer.number);
             return false;
           }
         }
-        addLine("whisper", "Whisper:", `${name} hears: ${heard.join(" ")}`, answer.number);
+        addLine("whisper", `Whisper to ${name}:`, heard.join(" "), answer.number);
         if (!gather) return true; // the whisper ran out without hanging up: put through
         if (!accept) {
           // Nobody presses: the Gather falls through to the rest of the whisper's document.
           const after = Array.from(answer.root.children);
           const rest = after.slice(after.indexOf(gather) + 1);
           const said = rest.filter((v) => v.nodeName === "Say").map((v) => normalise(v.textContent));
-          if (said.length) addLine("whisper", "Whisper:", `${name} hears: ${said.join(" ")}`, answer.number);
+          if (said.length) addLine("whisper", `Whisper to ${name}:`, said.join(" "), answer.number);
           return !rest.some((v) => v.nodeName === "Hangup");
         }
-        addLine("transfer", "Transfer:", `${name} presses 1 to take the call.`);
+        addLine("transfer", "Transfer:", `${capital(name)} presses 1 to take the call.`);
         const action = new URL(gather.getAttribute("action") || url, answer.url).href;
         answer = await this.fetch({ url: action, method: "POST", inputs: { Digits: "1" } }, extra);
         if (answer && answer.root.children.length === 0) return true;

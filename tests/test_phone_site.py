@@ -1,0 +1,254 @@
+"""/phone on the server: who may use it, the signing bridge, and the call as text without JS."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ivr import create_app
+from ivr.store.stats import recent_calls
+from tests.conftest import ENV
+
+BASE = "https://localhost"  # outside development the session cookie is Secure
+SAME_SITE = {"Referer": f"{BASE}/phone"}
+PASSWORD = "a long enough password"
+
+
+def new_sid() -> str:
+    return "CA" + secrets.token_hex(16)
+
+
+@pytest.fixture
+def dev_app(tmp_path: Path) -> Flask:
+    """The helpline as `ivr serve` runs it: development mode, signatures still checked."""
+    env = {**ENV, "DATABASE_URL": f"sqlite:///{tmp_path}/dev.sqlite3"}
+    return create_app(env, development=True)
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+def bridge(client: FlaskClient, body: dict[str, Any], token: str | None = None) -> Any:
+    """POST to the bridge as the page does, with the page's CSRF token."""
+    if token is None:
+        token = csrf_of(client.get("/phone", base_url=BASE).get_data(as_text=True))
+    return client.post(
+        "/phone/bridge",
+        base_url=BASE,
+        json=body,
+        headers={**SAME_SITE, "X-CSRFToken": token},
+    )
+
+
+def test_development_opens_the_phone_and_slash_leads_to_it(dev_app: Flask) -> None:
+    client = dev_app.test_client()
+    landing = client.get("/")
+    assert landing.status_code == 302
+    assert landing.headers["Location"] == "/phone"
+    page = client.get("/phone").get_data(as_text=True)
+    assert "<h1>Call the helpline</h1>" in page
+    # Every key of a phone, labelled for a screen reader where the symbol says little.
+    for key in "1234567890":
+        assert f'<button type="button" data-key="{key}">{key}</button>' in page
+    assert '<button type="button" data-key="*" aria-label="star">*</button>' in page
+    assert '<button type="button" data-key="#" aria-label="hash">#</button>' in page
+    assert 'role="log" aria-live="polite"' in page
+    # Every entry code can be a starting point.
+    assert '<option value="21">21: Walk-through 1: unsure about diagnosis?</option>' in page
+
+
+def test_outside_development_only_signed_in_staff_may_call(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/staff.sqlite3")
+    app.extensions["ivr"].store.add_staff("sam", PASSWORD)
+    client = app.test_client()
+    response = client.get("/phone?start=21", base_url=BASE)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/staff/sign-in?next=/phone?start%3D21")
+    assert client.get("/", base_url=BASE).headers["Location"] == "/phone"
+    refused = client.post("/phone/bridge", base_url=BASE, json={}, headers=SAME_SITE)
+    assert refused.status_code == 401
+    assert refused.json == {"error": "Sign in to the staff site to use the phone."}
+    assert client.get("/phone/transcript?keys=1", base_url=BASE).status_code == 302
+
+    form = client.get("/staff/sign-in", base_url=BASE).get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert csrf is not None
+    client.post(
+        "/staff/sign-in",
+        base_url=BASE,
+        headers=SAME_SITE,
+        data={"name": "sam", "password": PASSWORD, "csrf_token": csrf.group(1)},
+    )
+    page = client.get("/phone", base_url=BASE)
+    assert page.status_code == 200
+    assert "Back to the staff site" in page.get_data(as_text=True)
+    answer = bridge(client, {"url": f"{BASE}/voice/incoming", "callSid": new_sid(), "first": 1})
+    assert answer.status_code == 200
+    assert answer.json["status"] == 200
+
+
+def test_the_bridge_signs_requests_so_the_webhooks_accept_them(dev_app: Flask) -> None:
+    """With an auth token set the webhooks check signatures: the bridge's requests pass."""
+    client = dev_app.test_client()
+    sid = new_sid()
+    first = bridge(client, {"url": f"{BASE}/voice/incoming", "callSid": sid, "first": True})
+    assert first.status_code == 200
+    answer = first.json
+    assert answer["status"] == 200
+    assert answer["contentType"].startswith("text/xml")
+    root = ET.fromstring(answer["twiml"])
+    gather = root.find("Gather")
+    assert gather is not None
+    # The next request is what the Gather's action says, with the key pressed.
+    action = gather.attrib["action"]
+    second = bridge(
+        client,
+        {"url": f"{BASE}{action}", "callSid": sid, "inputs": {"Digits": "2"}},
+    ).json
+    assert second["status"] == 200
+    assert "five reasons" in second["twiml"]
+    # The same request unsigned, straight to the webhook, is refused.
+    assert client.post(action, base_url=BASE, data={"CallSid": sid}).status_code == 403
+
+
+def test_the_bridge_signs_for_the_public_address(tmp_path: Path) -> None:
+    """Behind a proxy with PUBLIC_BASE_URL, the webhooks check that address: so does the bridge."""
+    env = {
+        **ENV,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite3",
+        "PUBLIC_BASE_URL": "https://helpline.example.org",
+    }
+    client = create_app(env, development=True).test_client()
+    url = "https://helpline.example.org/voice/incoming"
+    answer = bridge(client, {"url": url, "callSid": new_sid(), "first": True}).json
+    assert answer["status"] == 200
+    assert answer["url"] == url
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ({"url": "https://elsewhere.example/voice/incoming"}, "only calls this helpline"),
+        ({"url": f"{BASE}/staff/api/callbacks"}, "only calls this helpline"),
+        ({"url": f"{BASE}/voice/../staff/"}, "only calls this helpline"),
+        ({"url": f"{BASE}/voice/incoming", "callSid": "CA1"}, "callSid must be"),
+        ({"url": f"{BASE}/voice/incoming", "inputs": {"From": "+447700900123"}}, "inputs may"),
+        ({"url": f"{BASE}/voice/incoming", "method": "DELETE"}, "method must be"),
+        ({"url": f"{BASE}/voice/whisper", "leg": "answerer", "to": "nurse"}, "to must be"),
+    ],
+)
+def test_the_bridge_refuses_anything_but_a_call_to_this_helpline(
+    dev_app: Flask, body: dict[str, Any], why: str
+) -> None:
+    answer = bridge(dev_app.test_client(), {"callSid": new_sid(), **body})
+    assert answer.status_code == 400
+    assert why in answer.get_data(as_text=True)
+
+
+def test_the_bridge_needs_the_pages_csrf_token(dev_app: Flask) -> None:
+    client = dev_app.test_client()
+    client.get("/phone", base_url=BASE)
+    body = {"url": f"{BASE}/voice/incoming", "callSid": new_sid()}
+    assert bridge(client, body, token="forged").status_code == 400
+
+
+def test_the_whisper_is_asked_for_as_the_answering_call(dev_app: Flask) -> None:
+    """The person a transfer rings is a child call: its own CallSid, the caller's as parent."""
+    client = dev_app.test_client()
+    sid = new_sid()
+    start = bridge(client, {"url": f"{BASE}/voice/incoming", "callSid": sid, "first": True}).json
+    action = ET.fromstring(start["twiml"]).find("Gather").attrib["action"]  # type: ignore[union-attr]
+    body = {"url": BASE + action, "callSid": sid, "inputs": {"Digits": "0"}}
+    dial = ET.fromstring(bridge(client, body).json["twiml"]).find("Dial")
+    assert dial is not None
+    number = dial.find("Number")
+    assert number is not None and number.text == ENV["NURSE_LINE_NUMBER"]
+    whisper_body = {
+        "url": BASE + number.attrib["url"],
+        "callSid": sid,
+        "leg": "answerer",
+        "to": number.text,
+        "dialCallSid": new_sid(),
+    }
+    whisper = bridge(client, whisper_body).json
+    assert whisper["status"] == 200
+    assert "To take the call, press 1" in whisper["twiml"]
+
+
+def test_captions_come_with_each_recording(
+    make_app: Callable[..., Flask], rendered: Path, tmp_path: Path
+) -> None:
+    """With rendered audio, the bridge gives the written words of every <Play>."""
+    app = create_app(
+        {
+            **ENV,
+            "PROMPT_AUDIO": "auto",
+            "AUDIO_DIR": str(rendered),
+            "DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite3",
+        },
+        development=True,
+    )
+    answer = bridge(
+        app.test_client(), {"url": f"{BASE}/voice/incoming", "callSid": new_sid(), "first": True}
+    ).json
+    played = [p.text for p in ET.fromstring(answer["twiml"]).iter("Play")]
+    assert played, answer["twiml"]
+    prompts = app.extensions["ivr"].prompts
+    assert answer["captions"] == {url: app.extensions["ivr"].audio.caption(url) for url in played}
+    assert answer["captions"][played[0]] == prompts["welcome.hello"].text
+
+
+def test_without_javascript_the_call_is_shown_as_text(dev_app: Flask) -> None:
+    """The form's fallback: the keys are pressed on the server and the whole call is listed."""
+    client = dev_app.test_client()
+    page = client.get("/phone/transcript?start=&keys=2+1+.+0&dial=busy").get_data(as_text=True)
+    lines = [
+        " ".join(re.sub(r"<[^>]+>", "", line).split())
+        for line in re.findall(r"<li class=.*?</li>", page, re.S)
+    ]
+    assert lines[0].startswith("Helpline: Welcome to the second opinion information line.")
+    pressed = [line for line in lines if line.startswith("You press:")]
+    assert pressed == ["You press: 2", "You press: 1", "You press: 0"]
+    assert "(silence)" in lines
+    assert "Transfer: Now ringing the nurse line (busy)." in lines
+    assert lines[-1] == "You hang up: the keys to press ran out."
+    # The form keeps what was asked, so the page can be changed and sent again.
+    assert 'value="2 1 . 0"' in page
+    assert 'value="busy" checked' in page
+
+
+def test_without_javascript_a_start_code_starts_there(dev_app: Flask) -> None:
+    page = dev_app.test_client().get("/phone/transcript?start=21&keys=1").get_data(as_text=True)
+    assert "Question 1. Are you unsure about your diagnosis?" in page
+    assert "Question 2." in page
+    assert '<option value="21" selected>' in page
+
+
+def test_a_practice_call_is_journalled_like_any_other(dev_app: Flask) -> None:
+    """The webhooks, not the page, keep the journal: a call from the phone is in it."""
+    client = dev_app.test_client()
+    sid = new_sid()
+    bridge(client, {"url": f"{BASE}/voice/incoming", "callSid": sid, "first": True})
+    body = {
+        "url": f"{BASE}/voice/status",
+        "callSid": sid,
+        "inputs": {"CallStatus": "completed", "CallDuration": "12"},
+    }
+    assert bridge(client, body).json["status"] == 200
+    store = dev_app.extensions["ivr"].store
+    store.flush()
+    [call] = recent_calls(store.engine, 10)
+    assert (call.call_sid, call.status, call.duration_seconds) == (sid, "completed", 12)
