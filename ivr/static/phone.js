@@ -572,7 +572,7 @@
     if (button) press(button.dataset.key);
   });
   document.addEventListener("keydown", (event) => {
-    const typing = event.target.closest("input, select, textarea");
+    const typing = event.target instanceof Element && event.target.closest("input, select, textarea");
     if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
     if (/^[0-9*#]$/.test(event.key)) {
       event.preventDefault();
