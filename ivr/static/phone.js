@@ -11,6 +11,7 @@
   const ui = {
     form: $("call-form"), call: $("call"), start: $("start"), keys: $("keys"),
     phone: $("phone"), keypad: $("keypad"), status: $("status"), countdown: $("countdown"),
+    now: $("now"),
     skip: $("skip"), speaker: $("speaker"), transcript: $("transcript"),
     speech: $("speech-form"), words: $("words"), listen: $("listen"), share: $("share"),
     copy: $("copy"),
@@ -51,6 +52,8 @@
     }
     item.append(text);
     ui.transcript.append(item);
+    // The words playing now, by the keypad: on a small screen the transcript is far below.
+    if (kind === "heard" || kind === "transfer") ui.now.textContent = text;
     item.scrollIntoView({ block: "nearest" });
     return item;
   }
@@ -288,7 +291,7 @@
         if (gather.settled || this.ended) return;
         if (token === "." || token === "") gather.silence();
         else if (/^[0-9*#]+$/.test(token)) for (const key of token) this.press(key);
-        else this.say_words(token);
+        else this.sayWords(token);
       }, 0);
     }
 
@@ -377,7 +380,7 @@
       else setStatus("Nothing is listening for keys just now.");
     }
 
-    say_words(text) {
+    sayWords(text) {
       addLine("pressed", "You say:", `"${text}"`);
       if (this.gather && !this.gather.settled) this.gather.speech(text);
       else setStatus("Nothing is listening just now.");
@@ -542,6 +545,7 @@
     const code = ui.start.value;
     const path = code ? `/voice/entry/${encodeURIComponent(code)}` : "/voice/incoming";
     ui.transcript.replaceChildren();
+    ui.now.textContent = "";
     const current = new Call(path, scriptTokens(ui.keys.value), code);
     call = current;
     ui.call.textContent = "Hang up";
@@ -562,10 +566,13 @@
     else setStatus("Press Call the helpline first.");
   }
 
-  ui.form.addEventListener("submit", (event) => {
-    event.preventDefault();
+  ui.call.addEventListener("click", () => {
     if (call) call.hangUp();
     else placeCall();
+  });
+  ui.form.addEventListener("submit", (event) => {
+    event.preventDefault(); // Enter in a call option places the call, as the button does
+    if (!call) placeCall();
   });
   ui.keypad.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-key]");
@@ -584,7 +591,7 @@
     event.preventDefault();
     const text = normalise(ui.words.value);
     if (!text) return;
-    if (call) call.say_words(text);
+    if (call) call.sayWords(text);
     else setStatus("Press Call the helpline first.");
     ui.words.value = "";
   });
@@ -604,7 +611,7 @@
       recognition.lang = "en-GB";
       recognition.onresult = (event) => {
         const text = normalise(event.results[0][0].transcript);
-        if (text && call) call.say_words(text);
+        if (text && call) call.sayWords(text);
       };
       recognition.onerror = (event) => setStatus(`Speech was not recognised (${event.error}).`);
       setStatus("Listening: speak now.");
