@@ -274,3 +274,24 @@ def test_with_javascript_off_the_call_is_shown_as_text(server: str, browser: Any
     page.goto(f"{server}/phone/transcript?keys=2+1+1")
     no_violations(page, "phone-transcript")
     page.close()
+
+
+def test_without_recordings_the_browser_speaks_each_say(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With PROMPT_AUDIO=say the TwiML has <Say>: the page speaks it (or, with no voice, waits as
+    long as speaking takes) and goes on, so the call flows as it would on Twilio's voice."""
+    folder = tmp_path_factory.mktemp("say")
+    env = {**ENV, "DATABASE_URL": f"sqlite:///{folder}/say.sqlite3", "PROMPT_AUDIO": "say"}
+    with served(create_app(env, development=True)) as base:
+        page = browser.new_page()
+        page.goto(f"{base}/phone")
+        page.get_by_role("button", name="Call the helpline").click()
+        # The welcome's parts follow one another with no key pressed.
+        wait_to_hear(page, "For urgent medical help", 0, timeout=30_000)
+        assert page.evaluate("document.getElementById('speaker').currentSrc") == ""
+        press(page, "2", "To go through the five reasons")
+        page.get_by_role("button", name="Hang up").click()
+        page.wait_for_function("document.getElementById('status').textContent === 'Call ended.'")
+        assert lines(page)[-2:] == ["You hang up.", "Call ended."]
+        page.close()

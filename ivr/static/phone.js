@@ -87,9 +87,12 @@
 
   function speak(prompt, text, rate) {
     const synth = window.speechSynthesis;
-    const fallback = setTimeout(() => prompt.stop(), estimateMs(text, rate) * (synth ? 1.6 : 1) + 500);
-    prompt.done.then(() => clearTimeout(fallback));
-    if (!synth || synth.getVoices().length === 0) return;
+    const speaking = Boolean(synth && synth.getVoices().length);
+    // Speaking ends with its own event; the timer only stops a voice that never finishes.
+    const limit = estimateMs(text, rate) * (speaking ? 1.6 : 1) + 500;
+    const timer = setTimeout(() => prompt.stop(), limit);
+    prompt.done.then(() => clearTimeout(timer));
+    if (!speaking) return;
     const utterance = new SpeechSynthesisUtterance(text);
     utterance.lang = "en-GB";
     utterance.rate = rate;
@@ -269,6 +272,7 @@
     // <Gather>: play its prompts while listening; a key stops them (barge-in). When they end,
     // wait `timeout` seconds (the countdown); silence falls through to the next verb.
     async listen(verb, answer) {
+      if (this.ended) return null;
       this.redirects = 0;
       const gather = new Listening(this, verb, answer);
       this.gather = gather;
@@ -619,6 +623,8 @@
     });
   }
 
+  // Browsers load their voices on first asking: ask now, so the first <Say> has one.
+  if (window.speechSynthesis) window.speechSynthesis.getVoices();
   ui.phone.hidden = false;
   document.documentElement.classList.add("js");
 })();
