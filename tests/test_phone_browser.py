@@ -148,12 +148,18 @@ def test_a_call_by_keyboard_through_the_walk_through_silence_pace_and_the_nurse_
         ".some(l => l.textContent === '(silence)')",
         timeout=(GATHER_TIMEOUT + 3) * 1000,
     )
-    silence_at = len(watch.bridge)
-    page.wait_for_function(
-        f"document.querySelectorAll('[data-request=\"{silence_at + 1}\"]').length"
-    )
-    after_silence = watch.bridge[silence_at].request.post_data_json
-    assert after_silence["inputs"] == {}  # the Redirect after the Gather: no Digits, no speech
+    # The helpline speaks again, from the request the Redirect after the Gather made.
+    number = page.wait_for_function(
+        """() => {
+          const items = [...document.querySelectorAll('#transcript li')];
+          const silence = items.findLastIndex((l) => l.textContent === '(silence)');
+          const next = items.slice(silence + 1).find((l) => l.classList.contains('heard'));
+          return next ? Number(next.dataset.request) : 0;
+        }"""
+    ).json_value()
+    page.wait_for_timeout(200)  # the response event reaches Python just after the page has it
+    after_silence = watch.bridge[number - 1].request.post_data_json
+    assert after_silence["inputs"] == {}  # no Digits, no speech: the Gather timed out
 
     # Pace: 9 switches to the slow recordings for the rest of the call.
     normal = {r.file for (_, pace), r in audio.recordings.items() if pace == "normal"}
@@ -189,7 +195,15 @@ def test_a_call_by_keyboard_through_the_walk_through_silence_pace_and_the_nurse_
     no_violations(page, "phone-after-a-call")
 
     # Every caption is what a webhook answered, in order; a key may cut a document short.
+    last = page.locator("[data-request]").evaluate_all(
+        "items => Math.max(...items.map((i) => Number(i.dataset.request)))"
+    )
+    for _ in range(50):  # response events reach Python just after the page has them
+        if len(watch.bridge) >= last:
+            break
+        page.wait_for_timeout(100)
     answers = watch.answers()
+    assert len(answers) >= last
     assert all(a["status"] == 200 for a in answers)
     for number, answer in enumerate(answers, start=1):
         shown = page.locator(f"li.heard[data-request='{number}']").all_text_contents()
