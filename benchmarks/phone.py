@@ -48,6 +48,8 @@ CHROMIUM = "/usr/bin/chromium"
 class Quiet(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # one line a request would bury the figures
+
+
 TIME_PRESS = """async (key) => {
   const list = document.getElementById('transcript');
   const before = list.querySelectorAll('li.heard').length;

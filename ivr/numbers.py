@@ -8,6 +8,9 @@ import hashlib
 import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken
 
+# The number the practice phones call from: Ofcom's range for drama, so never a real caller.
+PRACTICE_CALLER = "+441632960001"
+
 # What Twilio sends as From when the caller withholds their number.
 WITHHELD = frozenset(
     {

@@ -20,6 +20,8 @@ import requests
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
+from ivr.numbers import PRACTICE_CALLER
+
 #: The phone's dial outcomes, and the DialCallStatus Twilio reports for each.
 DIAL_OUTCOMES = {
     "answered": "completed",
@@ -29,7 +31,7 @@ DIAL_OUTCOMES = {
     "no-answer": "no-answer",
     "failed": "failed",
 }
-DEFAULT_CALLER = "+441632960001"
+DEFAULT_CALLER = PRACTICE_CALLER
 DEFAULT_CALLED = "+441632960000"
 INPUT_PROMPT = "Keys, words, or Enter for silence (q hangs up): "
 _KEYS = frozenset("0123456789*#")

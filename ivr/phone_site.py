@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import (
     Blueprint,
     Flask,
+    Response,
     abort,
     current_app,
     jsonify,
@@ -85,9 +86,23 @@ def staff_or_development() -> ResponseReturnValue | None:
 
 
 @bp.after_request
-def private(response: ResponseReturnValue) -> ResponseReturnValue:
-    response.headers["Cache-Control"] = "no-store"  # type: ignore[union-attr]
+def private(response: Response) -> Response:
+    """Never cached; and the page may load its own script, styles and audio, nothing else."""
+    response.headers["Cache-Control"] = "no-store"
+    audio = helpline().settings.audio_base_url
+    media = "'self'" + (f" {_origin(audio)}" if audio else "")
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        f"media-src {media}; img-src data:; form-action 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _entry_points(found: Helpline) -> list[tuple[str, str]]:

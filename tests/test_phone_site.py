@@ -64,6 +64,8 @@ def test_development_opens_the_phone_and_slash_leads_to_it(dev_app: Flask) -> No
     assert '<button type="button" data-key="*" aria-label="star">*</button>' in page
     assert '<button type="button" data-key="#" aria-label="hash">#</button>' in page
     assert 'role="log" aria-live="polite"' in page
+    policy = client.get("/phone").headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "default-src 'none'" in policy
     # Every entry code can be a starting point.
     assert '<option value="21">21: Walk-through 1: unsure about diagnosis?</option>' in page
 

@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ivr.cli import main
-from ivr.phone import Phone
+from ivr.numbers import PRACTICE_CALLER
+from ivr.phone import DEFAULT_CALLER, Phone
 from tests.conftest import CALLER, ENV, TOKEN
 
 BASE = "https://localhost"  # the session cookie is Secure outside development
@@ -168,6 +169,34 @@ def test_recent_calls_show_the_path_and_transfers_never_the_number(site: Flask) 
     assert "Questions to ask, 1 to 4" in page
     assert "Put the caller through to a nurse: " in page
     assert CALLER not in page and CALLER[3:] not in page
+
+
+def test_practice_calls_are_listed_as_such(site: Flask) -> None:
+    """A call from the practice phone is among recent calls, marked; a real call is not."""
+    assert DEFAULT_CALLER == PRACTICE_CALLER  # the phone practises unless told another number
+    Phone(site, auth_token=TOKEN).call(["1"])
+    Phone(site, auth_token=TOKEN, caller=CALLER).call(["2"])
+    site.extensions["ivr"].store.flush()
+    page = _signed_in(site).get("/staff/calls", base_url=BASE).get_data(as_text=True)
+    rows = re.findall(r"<tr>\s*<td>(.*?)</td>", page, re.DOTALL)
+    assert len(rows) == 2
+    assert [row.endswith(", practice call") for row in rows] == [False, True]  # newest first
+    assert page.count("practice call") == 1
+
+
+def test_the_dashboard_leaves_practice_calls_out_and_says_how_many(site: Flask) -> None:
+    """Two practice calls and one real one: the charts count one, and the page says two left."""
+    for keys in (["2", "3", "0"], ["0"]):
+        Phone(site, auth_token=TOKEN, dial_outcome="busy").call(keys)
+    Phone(site, auth_token=TOKEN, caller=CALLER).call(["1", "1"])
+    site.extensions["ivr"].store.flush()
+    page = _signed_in(site).get("/staff/dashboard", base_url=BASE).get_data(as_text=True)
+    per_day = re.search(r'<desc id="per-day-desc">(.*?)</desc>', page, re.DOTALL)
+    assert per_day is not None and per_day.group(1).strip().endswith(": 1.")
+    assert "<td>Main menu</td><td>1</td>" in page
+    left_out = "Calls from the practice phone are left out of these figures: 2 in these 14 days."
+    assert left_out in page
+    assert "Nobody has been put through yet." in page  # only the practice calls were
 
 
 def test_the_dashboard_draws_charts_from_200_calls(site: Flask) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select, text
@@ -30,9 +31,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
+from ivr.numbers import PRACTICE_CALLER
 from ivr.store import Store, StoreUnavailable, head_revision
-from ivr.store.database import sqlalchemy_url
-from ivr.store.schema import Base, Call
+from ivr.store.database import alembic_config, sqlalchemy_url
+from ivr.store.schema import Base, Call, UTCDateTime
+from ivr.store.stats import figures, recent_calls
 
 SECRET = "test-store-secret"
 CALLER = "+447700900123"
@@ -157,6 +160,25 @@ def journal_a_call(store: Store, sid: str = "CA01", caller: str | None = CALLER)
     store.call_ended(sid, "completed", 95)
 
 
+def journal_a_practice_call(store: Store, sid: str = "CA-PRACTICE") -> None:
+    """A call from the practice phones, along another path than `journal_a_call`'s."""
+    store.call_started(sid, PRACTICE_CALLER)
+    store.call_step(sid, "new-call", "", "main", "ask")
+    store.call_step(sid, "main", "2", "help", "ask")
+    store.call_step(sid, "help", "0", "nurse", "transfer")
+    store.transfer_ended(sid, "nurse", "completed")
+    store.call_ended(sid, "completed", 40)
+
+
+def migrate(store: Store, revision: str, *, down: bool = False) -> None:
+    """Take the database to one revision, as an older release would have left it."""
+    from alembic import command
+
+    with store.engine.begin() as connection:
+        move = command.downgrade if down else command.upgrade
+        move(alembic_config(connection), revision)
+
+
 # --- schema ----------------------------------------------------------------------------------
 
 
@@ -190,6 +212,30 @@ def test_upgrades_started_together_do_not_race(database_url: str) -> None:
     assert failures == []
     assert {store.current_revision() for store in stores} == {head_revision()}
     for store in stores:
+        store.close()
+
+
+def test_calls_journalled_before_practice_calls_were_marked_count_as_real(
+    database_url: str,
+) -> None:
+    """Upgrading from 0002 keeps the calls and marks them real; downgrading drops the mark."""
+    store = Store(database_url, SECRET)
+    try:
+        migrate(store, "0002")
+        # The calls table as 0002 made it, without the practice column.
+        old_calls = sa.table("calls", sa.column("call_sid"), sa.column("started_at", UTCDateTime))
+        with store.engine.begin() as connection:
+            connection.execute(
+                sa.insert(old_calls).values(call_sid="CA-OLD", started_at=store.clock())
+            )
+        store.upgrade()
+        [call] = rows(store, "calls")
+        assert (call["call_sid"], bool(call["practice"])) == ("CA-OLD", False)
+        assert figures(store.engine).practice_calls_left_out == 0
+        migrate(store, "0002", down=True)
+        assert "practice" not in {c["name"] for c in inspect(store.engine).get_columns("calls")}
+        assert [r["call_sid"] for r in rows(store, "calls")] == ["CA-OLD"]
+    finally:
         store.close()
 
 
@@ -279,6 +325,23 @@ def test_withheld_numbers_and_long_values_do_not_break_the_journal(store: Store)
     assert rows(store, "calls")[0]["caller_hash"] is None
 
 
+def test_a_call_from_the_practice_phones_is_marked_practice(store: Store) -> None:
+    """The practice number marks its call; any other caller, or none, is a real call."""
+    journal_a_call(store, "CA-REAL", CALLER)
+    journal_a_practice_call(store, "CA-PRACTICE")
+    journal_a_call(store, "CA-WITHHELD", "anonymous")
+    store.call_step("CA-NO-START", "main", "1", "info", "ask")  # its start was lost
+    assert store.flush(10)
+    marked = {row["call_sid"]: bool(row["practice"]) for row in rows(store, "calls")}
+    assert marked == {
+        "CA-REAL": False,
+        "CA-PRACTICE": True,
+        "CA-WITHHELD": False,
+        "CA-NO-START": False,
+    }
+    assert where_found(store, PRACTICE_CALLER.removeprefix("+")) == []
+
+
 def test_many_calls_are_written_in_batches(store: Store) -> None:
     """A burst of calls from several threads is written completely."""
 
@@ -295,6 +358,46 @@ def test_many_calls_are_written_in_batches(store: Store) -> None:
     assert store.journal_stats()["written"] == 200 * 7
     assert count(store, "calls") == 200
     assert count(store, "call_events") == 200 * 4
+
+
+# --- staff figures ---------------------------------------------------------------------------
+
+
+def test_figures_leave_practice_calls_their_steps_and_transfers_out(
+    store: Store, clock: Clock
+) -> None:
+    """Only the real call is counted, everywhere; the practice call is counted as left out."""
+    journal_a_call(store, "CA-REAL", CALLER)
+    journal_a_practice_call(store)
+    assert store.flush(10)
+    shown = figures(store.engine, now=clock.now)
+    assert sum(n for _, n in shown.calls_per_day) == 1
+    assert shown.calls_per_day[-1] == ("2026-11-27", 1)
+    assert shown.parts_heard == [("info", 1), ("main", 1), ("nurse_busy", 1)]
+    assert shown.drop_off == [("nurse_busy", 1)]
+    assert shown.transfer_outcomes == [("busy", 1)]
+    assert shown.seconds_to_person == [0.0]
+    assert shown.practice_calls_left_out == 1
+    # Practice calls from before the period shown are not counted as left out of it either.
+    later = figures(store.engine, now=clock.now + dt.timedelta(days=20))
+    assert later.practice_calls_left_out == 0
+
+
+def test_recent_calls_list_practice_calls_marked(store: Store, clock: Clock) -> None:
+    """Staff still see practice calls among recent calls, with their path, marked as practice."""
+    journal_a_call(store, "CA-REAL", CALLER)
+    clock.advance(minutes=1)
+    journal_a_practice_call(store)
+    assert store.flush(10)
+    practice, real = recent_calls(store.engine)
+    assert (practice.call_sid, practice.practice, real.call_sid, real.practice) == (
+        "CA-PRACTICE",
+        True,
+        "CA-REAL",
+        False,
+    )
+    assert practice.path == ["main", "help", "nurse"]
+    assert practice.transfers == [("nurse", "completed")]
 
 
 # --- numbers ---------------------------------------------------------------------------------

@@ -159,12 +159,14 @@ def test_db_revision_writes_the_next_migration(
     monkeypatch.setattr("ivr.store.database.MIGRATIONS", copy)
     monkeypatch.setattr("ivr.store_cli.MIGRATIONS", copy)
     assert run("db", "upgrade").exit_code == 0
+    newest = head_revision()
+    following = f"{int(newest) + 1:04d}"
     written = run("db", "revision", "add a column", "--empty")
     assert written.exit_code == 0, written.output
-    [new] = copy.glob("versions/0002_*.py")
+    [new] = copy.glob(f"versions/{following}_*.py")
     source = new.read_text()
-    assert "revision: str = '0002'" in source or 'revision = "0002"' in source, source
-    assert "'0001'" in source or '"0001"' in source
+    assert f"revision: str = '{following}'" in source, source
+    assert f"down_revision: Union[str, Sequence[str], None] = '{newest}'" in source, source
 
 
 @pytest.mark.parametrize(

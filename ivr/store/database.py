@@ -41,6 +41,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ivr.config import E164
+from ivr.numbers import PRACTICE_CALLER
 from ivr.store.journal import Ended, Event, Journal, Started, Step, TransferEnded, describe
 from ivr.store.schema import (
     LISTENING_TO,
@@ -239,8 +240,12 @@ class Store:
     # --- the journal: best-effort, never raises, never waits --------------------------------
 
     def call_started(self, call_sid: str, caller: str | None) -> None:
-        """A call came in; the caller's number is kept only as its hash (None if withheld)."""
-        self._put(lambda at: Started(call_sid, at, self._caller_hash(caller)))
+        """A call came in; the caller's number is kept only as its hash (None if withheld).
+
+        A call from the practice phones is marked as practice, so staff figures leave it out.
+        """
+        practice = _is_practice(caller)
+        self._put(lambda at: Started(call_sid, at, self._caller_hash(caller), practice))
 
     def _caller_hash(self, caller: str | None) -> str | None:
         # Withheld numbers come as "anonymous" or the like: there is no one to hash.
@@ -551,6 +556,11 @@ def _after_fork(ref: weakref.ref[Store]) -> None:
     store = ref()
     if store is not None:
         store._after_fork()
+
+
+def _is_practice(caller: str | None) -> bool:
+    """Whether a call comes from the practice phones: told by the number, before it is hashed."""
+    return caller is not None and caller.strip() == PRACTICE_CALLER
 
 
 def _token_hash(token: str) -> str:

@@ -31,6 +31,7 @@ class Started(NamedTuple):
     call_sid: str
     at: dt.datetime
     caller_hash: str | None
+    practice: bool  # from the practice phones: left out of staff figures
 
 
 class Step(NamedTuple):
@@ -226,9 +227,11 @@ class Journal:
             sid = event.call_sid[:SID]
             row = calls.setdefault(sid, {"call_sid": sid, "started_at": event.at})
             row.setdefault("caller_hash", None)
+            row.setdefault("practice", False)
             match event:
                 case Started():
                     row["caller_hash"] = row["caller_hash"] or event.caller_hash
+                    row["practice"] = row["practice"] or event.practice
                 case Step():
                     steps.append(
                         {

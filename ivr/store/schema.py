@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -83,6 +84,8 @@ class Call(Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str | None] = mapped_column(String(STATUS))
     duration_seconds: Mapped[int | None]
+    # A call from the practice phones (ivr.numbers.PRACTICE_CALLER): listed, never counted.
+    practice: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
 
 
 class CallEvent(Base):

@@ -1,4 +1,8 @@
-"""What callers needed, from the journal: the figures behind the staff dashboard."""
+"""What callers needed, from the journal: the figures behind the staff dashboard.
+
+Calls from the practice phones are listed among recent calls, marked, but never counted in the
+figures: a morning of practice must not look like a morning of callers.
+"""
 
 from __future__ import annotations
 
@@ -22,24 +26,31 @@ class RecentCall:
     status: str | None
     path: list[str]
     transfers: list[tuple[str, str]]
+    practice: bool
 
 
 @dataclass(frozen=True)
 class Figures:
-    """Counts for the dashboard's charts, each a list of (label, count) most first."""
+    """Counts for the dashboard's charts, each a list of (label, count) most first.
+
+    Only real calls are counted; `practice_calls_left_out` says how many practice calls were not.
+    """
 
     calls_per_day: list[tuple[str, int]]
     parts_heard: list[tuple[str, int]]
     drop_off: list[tuple[str, int]]
     transfer_outcomes: list[tuple[str, int]]
     seconds_to_person: list[float]
+    practice_calls_left_out: int
 
 
 def recent_calls(engine: Engine, limit: int = 50) -> list[RecentCall]:
     """The latest calls, newest first, with the nodes they went through."""
     with engine.connect() as connection:
         calls = connection.execute(
-            select(Call.call_sid, Call.started_at, Call.duration_seconds, Call.status)
+            select(
+                Call.call_sid, Call.started_at, Call.duration_seconds, Call.status, Call.practice
+            )
             .order_by(Call.started_at.desc())
             .limit(limit)
         ).all()
@@ -70,6 +81,7 @@ def recent_calls(engine: Engine, limit: int = 50) -> list[RecentCall]:
             c.status,
             paths[c.call_sid],
             transfers[c.call_sid],
+            bool(c.practice),
         )
         for c in calls
     ]
@@ -79,18 +91,28 @@ def figures(engine: Engine, days: int = 14, now: dt.datetime | None = None) -> F
     """Calls per day, parts heard, where callers hang up, transfers, and time to a person."""
     now = now or dt.datetime.now(dt.UTC)
     since = now - dt.timedelta(days=days)
+    # Every count is of real calls: steps and transfers are joined to their call to tell.
+    real = Call.practice.is_(False)
     with engine.connect() as connection:
-        started = connection.scalars(select(Call.started_at).where(Call.started_at >= since)).all()
+        started = connection.scalars(
+            select(Call.started_at).where(Call.started_at >= since, real)
+        ).all()
+        practice_calls = connection.scalar(
+            select(func.count())
+            .select_from(Call)
+            .where(Call.started_at >= since, Call.practice.is_(True))
+        )
         heard = connection.execute(
             select(CallEvent.to_node, func.count())
-            .where(CallEvent.kind == "ask", CallEvent.at >= since)
+            .join(Call, Call.call_sid == CallEvent.call_sid)
+            .where(CallEvent.kind == "ask", CallEvent.at >= since, real)
             .group_by(CallEvent.to_node)
         ).all()
         # Where each ended call was last: the menu it hung up in.
         last = (
             select(func.max(CallEvent.id).label("id"))
             .join(Call, Call.call_sid == CallEvent.call_sid)
-            .where(Call.ended_at.is_not(None), Call.started_at >= since)
+            .where(Call.ended_at.is_not(None), Call.started_at >= since, real)
             .group_by(CallEvent.call_sid)
             .subquery()
         )
@@ -101,7 +123,8 @@ def figures(engine: Engine, days: int = 14, now: dt.datetime | None = None) -> F
         ).all()
         outcomes = connection.execute(
             select(Transfer.outcome, func.count())
-            .where(Transfer.at >= since)
+            .join(Call, Call.call_sid == Transfer.call_sid)
+            .where(Transfer.at >= since, real)
             .group_by(Transfer.outcome)
         ).all()
         first_transfer = (
@@ -112,7 +135,7 @@ def figures(engine: Engine, days: int = 14, now: dt.datetime | None = None) -> F
         waits = connection.execute(
             select(Call.started_at, first_transfer.c.at)
             .join(first_transfer, first_transfer.c.call_sid == Call.call_sid)
-            .where(Call.started_at >= since)
+            .where(Call.started_at >= since, real)
         ).all()
     per_day = Counter(moment.astimezone(dt.UTC).date().isoformat() for moment in started)
     days_shown = [(now - dt.timedelta(days=n)).date().isoformat() for n in range(days - 1, -1, -1)]
@@ -124,6 +147,7 @@ def figures(engine: Engine, days: int = 14, now: dt.datetime | None = None) -> F
         seconds_to_person=sorted(
             (_aware(w.at) - _aware(w.started_at)).total_seconds() for w in waits
         ),
+        practice_calls_left_out=practice_calls or 0,
     )
 
 
