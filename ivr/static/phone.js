@@ -24,7 +24,6 @@
 
   let call = null; // the call in progress, if any
 
-  const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
   const words = (text) => text.split(/\s+/).filter(Boolean).length;
   const normalise = (text) => text.replace(/\s+/g, " ").trim();
   const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
@@ -54,7 +53,10 @@
     ui.transcript.append(item);
     // The words playing now, by the keypad: on a small screen the transcript is far below.
     if (kind === "heard" || kind === "transfer") ui.now.textContent = text;
-    item.scrollIntoView({ block: "nearest" });
+    // Keep the newest line in sight where the transcript scrolls on its own (wide screens),
+    // without pulling a small screen's page away from the keypad.
+    const log = ui.transcript.parentElement;
+    log.scrollTop = log.scrollHeight;
     return item;
   }
 
@@ -163,7 +165,9 @@
       });
       this.first = false;
       if (!response.ok) {
-        const text = normalise((await response.text()).replace(/<[^>]*>/g, " "));
+        const body = await response.text();
+        let text = normalise(body.replace(/<[^>]*>/g, " "));
+        try { text = JSON.parse(body).error || text; } catch { /* an HTML error page */ }
         throw new Error(`the bridge answered HTTP ${response.status}: ${text.slice(0, 200)}`);
       }
       return response.json();
@@ -245,7 +249,9 @@
     }
 
     play(verb, answer) {
-      const src = new URL(normalise(verb.textContent), answer.url).href;
+      // A relative recording is on this server, which the page may reach by another name than
+      // the public address Twilio would use (a tunnel, a proxy): fetch it from here.
+      const src = new URL(normalise(verb.textContent), location.href).href;
       const caption = answer.captions[normalise(verb.textContent)] || "(a recording)";
       return this.perform((prompt) => {
         const line = addLine("heard", "Helpline:", caption, answer.number);
