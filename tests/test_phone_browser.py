@@ -335,3 +335,40 @@ def test_the_page_works_under_its_own_content_security_policy(server: str, brows
     page.locator("#transcript li", has_text="Call ended.").wait_for()
     assert refused == []
     page.close()
+
+
+def test_a_voicemail_is_not_put_through_and_the_caller_hears_why(server: str, browser: Any) -> None:
+    """Answered but not taken: the whisper plays on to its goodbye and the call is not bridged."""
+    page = browser.new_page(bypass_csp=True)
+    page.goto(f"{server}/phone?keys=0&dial=declined")
+    page.get_by_role("button", name="Call the helpline").click()
+    wait_to_hear(page, "Sorry, no nurse is free to take your call just now.", 0, timeout=30_000)
+    [whisper] = lines(page, "whisper")
+    assert whisper.endswith(
+        "To take the call, press 1. "
+        "The call was not taken. The caller will hear other choices. Goodbye."
+    )
+    assert "Transfer: The nurse line answered but did not take the call." in lines(page, "transfer")
+    page.get_by_role("button", name="Hang up").click()
+    page.close()
+
+
+def test_a_call_back_to_a_keyed_number_is_booked(
+    server: str, browser: Any, helpline: Flask
+) -> None:
+    """Keys that end with # (a phone number) are sent together, and read back digit by digit."""
+    page = browser.new_page(bypass_csp=True)
+    watch = Watch(page)
+    page.goto(f"{server}/phone?keys=0+1+2+02079460123%23+1&dial=no-answer")
+    page.get_by_role("button", name="Call the helpline").click()
+    wait_to_hear(page, "Thank you. Your call back is booked.", 0, timeout=45_000)
+    sent = [r.request.post_data_json["inputs"].get("Digits") for r in watch.bridge]
+    assert "02079460123" in sent  # one request with the whole number, without the #
+    digits = [r for r in lines(page, "pressed") if r.startswith("You press:")]
+    assert digits[-1] == "You press: 1"
+    assert "".join(d.removeprefix("You press: ") for d in digits[3:-1]) == "02079460123hash"
+    page.get_by_role("button", name="Hang up").click()
+    page.close()
+    store = helpline.extensions["ivr"].store
+    booked = [c for c in store.open_callbacks() if c.number == "+442079460123"]
+    assert len(booked) == 1

@@ -345,37 +345,35 @@
     }
 
     // The person a transfer rings hears the whisper, and presses 1 to take the call (or not).
+    // What the person answering hears from one verb: a <Say>'s words, a <Play>'s caption.
+    heardIn(verb, answer) {
+      const text = normalise(verb.textContent);
+      if (verb.nodeName === "Say") return [text];
+      if (verb.nodeName === "Play") return [answer.captions[text] || "(a recording)"];
+      if (verb.nodeName === "Gather") return Array.from(verb.children).flatMap((v) => this.heardIn(v, answer));
+      return [];
+    }
+
+    // The person a transfer rings hears the whisper, and presses 1 to take the call (or not:
+    // then its Gather times out and the whisper's document goes on, usually to a <Hangup>).
     async whisper(url, number, name, dialCallSid, accept) {
       const extra = { leg: "answerer", to: number, dialCallSid };
+      const show = (heard, answer) => {
+        if (heard.length) addLine("whisper", `Whisper to ${name}:`, heard.join(" "), answer.number);
+      };
       let answer = await this.fetch({ url, method: "POST", inputs: {} }, extra);
       for (let turn = 0; turn < 5 && answer; turn++) {
         const heard = [];
-        let gather = null;
+        let pressed = null;
         for (const verb of answer.root.children) {
-          const parts = verb.nodeName === "Gather" ? Array.from(verb.children) : [verb];
-          for (const part of parts) {
-            const text = normalise(part.textContent);
-            if (part.nodeName === "Say") heard.push(text);
-            if (part.nodeName === "Play") heard.push(answer.captions[text] || "(a recording)");
-          }
-          if (verb.nodeName === "Gather") { gather = verb; break; }
-          if (verb.nodeName === "Hangup") {
-            addLine("whisper", `Whisper to ${name}:`, heard.join(" "), answer.number);
-            return false;
-          }
+          heard.push(...this.heardIn(verb, answer));
+          if (verb.nodeName === "Hangup") { show(heard, answer); return false; }
+          if (verb.nodeName === "Gather" && accept) { pressed = verb; break; }
         }
-        addLine("whisper", `Whisper to ${name}:`, heard.join(" "), answer.number);
-        if (!gather) return true; // the whisper ran out without hanging up: put through
-        if (!accept) {
-          // Nobody presses: the Gather falls through to the rest of the whisper's document.
-          const after = Array.from(answer.root.children);
-          const rest = after.slice(after.indexOf(gather) + 1);
-          const said = rest.filter((v) => v.nodeName === "Say").map((v) => normalise(v.textContent));
-          if (said.length) addLine("whisper", `Whisper to ${name}:`, said.join(" "), answer.number);
-          return !rest.some((v) => v.nodeName === "Hangup");
-        }
+        show(heard, answer);
+        if (!pressed) return true; // the whisper ran out without hanging up: put through
         addLine("transfer", "Transfer:", `${capital(name)} presses 1 to take the call.`);
-        const action = new URL(gather.getAttribute("action") || url, answer.url).href;
+        const action = new URL(pressed.getAttribute("action") || url, answer.url).href;
         answer = await this.fetch({ url: action, method: "POST", inputs: { Digits: "1" } }, extra);
         if (answer && answer.root.children.length === 0) return true;
       }
