@@ -33,7 +33,7 @@ from ivr.model import (
     SummaryNode,
     TransferNode,
 )
-from ivr.numbers import Sealer, spoken_digits, uk_number
+from ivr.numbers import Sealer, is_practice_caller, spoken_digits, uk_number
 from ivr.services import Service
 from ivr.state import CallState, Decoded, query_decoder
 
@@ -69,6 +69,11 @@ class Caller:
     sid: str = ""
     number: str | None = None
 
+    @property
+    def practice(self) -> bool:
+        """A call from the practice phones: what it books is marked, so nobody rings it."""
+        return is_practice_caller(self.number)
+
 
 NOBODY = Caller()
 
@@ -77,14 +82,20 @@ class CallbackBook(Protocol):
     """Where callback requests are kept (ivr.store.Store); raises when it cannot confirm one."""
 
     def book_callback(
-        self, call_sid: str, number: str, listening_to: str, reasons: list[str]
+        self,
+        call_sid: str,
+        number: str,
+        listening_to: str,
+        reasons: list[str],
+        *,
+        practice: bool = False,
     ) -> Booked: ...
 
 
 class Booked(Protocol):
     @property
     def created(self) -> bool:
-        """False when a request for the same number was already open."""
+        """False when a request for the same number (and kind, practice or real) was open."""
         ...
 
 
@@ -495,7 +506,9 @@ class Engine:
         try:
             if self.callbacks is None:
                 raise RuntimeError("no database is set up for callbacks")
-            booking = self.callbacks.book_callback(caller.sid, number, listening_to, reasons)
+            booking = self.callbacks.book_callback(
+                caller.sid, number, listening_to, reasons, practice=caller.practice
+            )
         except Exception:  # any failure: the caller hears it was not booked, never silence
             return self.visit(state.moved_to(node.failed, remember=False), caller=caller)
         said = "callback.booked" if booking.created else "callback.already"

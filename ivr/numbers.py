@@ -28,6 +28,11 @@ WITHHELD = frozenset(
 )
 
 
+def is_practice_caller(caller: str | None) -> bool:
+    """Whether a call comes from the practice phones, told by the number Twilio gives as From."""
+    return caller is not None and caller.strip() == PRACTICE_CALLER
+
+
 def uk_number(raw: str | None) -> str | None:
     """The number in E.164 form if it is a valid UK number (as keyed, 07700 900123, or as
     Twilio sends it, +447700900123); None for withheld, foreign or impossible numbers."""

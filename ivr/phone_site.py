@@ -12,10 +12,13 @@ Open in development mode (`ivr serve`); otherwise for signed-in staff only.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 import xml.etree.ElementTree as ET
 from typing import NamedTuple
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import (
     Blueprint,
@@ -31,6 +34,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from ivr.phone import (
     DEFAULT_CALLED,
@@ -67,22 +71,56 @@ OUTCOMES = {
     "busy": "Busy",
     "no-answer": "No answer",
 }
-_SID = re.compile(r"CA[0-9a-f]{32}")
+#: The failed outcome: the call to the person could not be placed at all.
+OUTCOMES["failed"] = "Failed: the call could not be made"
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+#: Twilio's own parameters: a webhook URL's query string may not set them (the bridge does).
+TWILIO_NAMES = INPUTS | {
+    "CallSid",
+    "AccountSid",
+    "From",
+    "To",
+    "Caller",
+    "Called",
+    "Direction",
+    "ApiVersion",
+    "ParentCallSid",
+}
+_SID = re.compile(r"CA([0-9a-f]{16})([0-9a-f]{16})")
 _NUMBER = re.compile(r"\+[0-9]{6,15}")
 _CODE = re.compile(r"[0-9]{1,3}")
 _MAX_SCRIPT = 200  # tokens in a shared call: plenty for any real path, and bounded
 
 
+def _open_here() -> bool:
+    """A development server is open to anyone who reaches it by its own name: loopback or its
+    public address. Any other Host (another machine on the network, or a DNS-rebinding page
+    pretending to be this server) needs a signed-in member of staff, as in production."""
+    if not helpline().settings.development:
+        return False
+    host = urlsplit("//" + request.host).hostname or ""
+    public = urlsplit(_public_base()).hostname if helpline().settings.public_base_url else None
+    return host in LOOPBACK or host == public
+
+
 @bp.before_request
 def staff_or_development() -> ResponseReturnValue | None:
     """Anyone may practise on a development server; elsewhere only signed-in staff."""
-    if helpline().settings.development or session.get("staff"):
-        if request.endpoint == "phone_site.bridge":
+    if _open_here() or session.get("staff"):
+        if request.method == "POST":
             csrf.protect()  # after the sign-in check, so a lapsed session hears why (401)
         return None
-    if request.endpoint == "phone_site.bridge":
+    if request.method == "POST":
         return jsonify(error="Sign in to the staff site to use the phone."), 401
     return redirect(url_for("staff.sign_in", next=request.full_path.rstrip("?")))
+
+
+@bp.errorhandler(400)
+def refused(error: HTTPException) -> ResponseReturnValue:
+    """The page's requests are JSON, and so are their refusals: it shows `error` in the call."""
+    if request.is_json or request.endpoint == "phone_site.sid":
+        return jsonify(error=error.description), 400
+    return error
 
 
 @bp.after_request
@@ -122,14 +160,15 @@ def _dialled_names(found: Helpline) -> dict[str, str]:
 
 
 def _call_options() -> tuple[str, str, str]:
-    """The start code, key script and dial outcome a shared link asks for (checked)."""
-    start = request.args.get("start", "").strip()
+    """The start code, key script and dial outcome asked for (a shared link, or the form)."""
+    values = request.values
+    start = values.get("start", "").strip()
     if start and not _CODE.fullmatch(start):
         start = ""
-    dial = request.args.get("dial", "answered")
+    dial = values.get("dial", "answered")
     if dial not in OUTCOMES:
         dial = "answered"
-    return start, request.args.get("keys", "").strip()[:1000], dial
+    return start, values.get("keys", "").strip()[:1000], dial
 
 
 class Line(NamedTuple):
@@ -152,7 +191,11 @@ def _page(lines: list[Line]) -> str:
         keys=keys,
         dial=dial,
         lines=lines,
-        config={"bridge": url_for("phone_site.bridge"), "names": _dialled_names(found)},
+        config={
+            "bridge": url_for("phone_site.bridge"),
+            "sid": url_for("phone_site.sid"),
+            "names": _dialled_names(found),
+        },
     )
 
 
@@ -173,14 +216,38 @@ def _target(url: str) -> str:
     own = {"", request.host, urlsplit(_public_base()).netloc}
     if parts.netloc not in own or not parts.path.startswith("/voice/") or ".." in parts.path:
         abort(400, "The phone only calls this helpline's /voice/ webhooks.")
+    # A GET carries Twilio's parameters in the query string, where the first of a name wins:
+    # one already in the URL would stand in for the bridge's own (the caller's number, say).
+    clashes = sorted(set(parse_qs(parts.query, keep_blank_values=True)) & TWILIO_NAMES)
+    if clashes:
+        abort(400, f"The URL may not set Twilio's parameters: {', '.join(clashes)}.")
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _sid_tag(random_part: str) -> str:
+    key = helpline().settings.secret_key.encode()
+    return hmac.new(key, random_part.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _practice_sid(value: object, name: str) -> str:
+    """A CallSid minted by `sid` for the practice phone: never a real call's, so a practice call
+    cannot add to a real call's journal."""
+    found = _SID.fullmatch(str(value))
+    if found is None or not hmac.compare_digest(found.group(2), _sid_tag(found.group(1))):
+        abort(400, f"{name} must be a practice CallSid from /phone/sid.")
+    return found.group(0)
+
+
+@bp.post("/sid")
+def sid() -> ResponseReturnValue:
+    """A new CallSid for the practice phone, in Twilio's form, carrying a tag only we can make."""
+    random_part = secrets.token_hex(8)
+    return jsonify(sid=f"CA{random_part}{_sid_tag(random_part)}")
 
 
 def _twilio_params(body: dict[str, object]) -> dict[str, str]:
     """Twilio's parameters for one request from the practice phone."""
-    call_sid = str(body.get("callSid", ""))
-    if not _SID.fullmatch(call_sid):
-        abort(400, "callSid must be CA and 32 hex digits.")
+    call_sid = _practice_sid(body.get("callSid"), "callSid")
     inputs = body.get("inputs") or {}
     if not isinstance(inputs, dict) or not set(inputs) <= INPUTS:
         abort(400, f"inputs may only hold {sorted(INPUTS)}.")
@@ -200,9 +267,7 @@ def _twilio_params(body: dict[str, object]) -> dict[str, str]:
         dialled = str(body.get("to", ""))
         if not _NUMBER.fullmatch(dialled):
             abort(400, "to must be the number dialled, in E.164.")
-        dial_sid = str(body.get("dialCallSid", ""))
-        if not _SID.fullmatch(dial_sid):
-            abort(400, "dialCallSid must be CA and 32 hex digits.")
+        dial_sid = _practice_sid(body.get("dialCallSid"), "dialCallSid")
         params |= {
             "CallSid": dial_sid,
             "ParentCallSid": call_sid,
@@ -212,6 +277,8 @@ def _twilio_params(body: dict[str, object]) -> dict[str, str]:
             "Called": dialled,
             "Direction": "outbound-dial",
         }
+    if "DialCallSid" in inputs:
+        _practice_sid(inputs["DialCallSid"], "DialCallSid")
     return params | {str(k): str(v)[:500] for k, v in inputs.items()}
 
 
@@ -259,7 +326,7 @@ def bridge() -> ResponseReturnValue:
     answer = {
         "status": response.status_code,
         "contentType": response.content_type or "",
-        "url": url,
+        "url": _public_base() + target,  # as requested, before a GET's parameters
         "twiml": twiml,
         "captions": _captions(twiml, found),
     }
@@ -295,7 +362,7 @@ def _line(event: Event, names: dict[str, str]) -> Line | None:
     return None
 
 
-@bp.get("/transcript")
+@bp.post("/transcript")
 def transcript() -> ResponseReturnValue:
     """A whole call run on the server from a key script: the phone with JavaScript off."""
     found = helpline()
@@ -320,4 +387,4 @@ def transcript() -> ResponseReturnValue:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    csrf.exempt(bridge)  # checked in staff_or_development instead, after sign-in
+    csrf.exempt(bp)  # checked in staff_or_development instead, after sign-in

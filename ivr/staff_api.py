@@ -33,7 +33,7 @@ def _error(status: int, message: str) -> Response:
 
 
 def callback_json(callback: CallbackRequest) -> dict[str, Any]:
-    """A request as the API shows it; times in ISO 8601, UTC."""
+    """A request as the API shows it; times in ISO 8601, UTC; practice ones are not to be rung."""
     return {
         "id": callback.id,
         "number": callback.number,
@@ -41,6 +41,7 @@ def callback_json(callback: CallbackRequest) -> dict[str, Any]:
         "listening_to": callback.listening_to,
         "reasons": callback.reasons,
         "call_sid": callback.call_sid,
+        "practice": callback.practice,
     }
 
 

@@ -77,10 +77,21 @@ def sign_in() -> ResponseReturnValue:
     session["staff"] = name.strip()
     session.permanent = True
     target = request.args.get("next", "")
-    # Only a path on this site: never send staff elsewhere after signing in.
-    if not target.startswith("/staff/") or urlparse(target).netloc:
-        target = url_for("staff.queue")
-    return redirect(target)
+    return redirect(target if _safe_next(target) else url_for("staff.queue"))
+
+
+def _safe_next(target: str) -> bool:
+    """Whether `next` is a staff page or the practice phone (with a shared link's options).
+
+    Only a path on this site: never send staff elsewhere after signing in. Browsers read a
+    backslash as a slash, so "/\\evil.example" would leave the site too.
+    """
+    if "\\" in target or "//" in target:
+        return False
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc:
+        return False
+    return target.startswith(("/staff/", "/phone?", "/phone/")) or target == "/phone"
 
 
 @bp.post("/sign-out")
@@ -91,13 +102,18 @@ def sign_out() -> ResponseReturnValue:
 
 @bp.get("/")
 def queue() -> ResponseReturnValue:
-    """Open callback requests, oldest first, with what the caller needed."""
+    """Open callback requests, oldest first, with what the caller needed.
+
+    Requests booked from the practice phones are listed apart, so that nobody rings them.
+    """
     now = dt.datetime.now(dt.UTC)
     try:
-        callbacks = _store().open_callbacks()
+        found = _store().open_callbacks()
     except StoreUnavailable:
-        return render_template("staff/queue.html", callbacks=None, now=now), 503
-    return render_template("staff/queue.html", callbacks=callbacks, now=now)
+        return render_template("staff/queue.html", callbacks=None, practice=[], now=now), 503
+    callbacks = [c for c in found if not c.practice]
+    practice = [c for c in found if c.practice]
+    return render_template("staff/queue.html", callbacks=callbacks, practice=practice, now=now)
 
 
 @bp.post("/callbacks/<int:callback_id>/done")
@@ -120,7 +136,8 @@ def dashboard() -> ResponseReturnValue:
     store = _store()
     now = dt.datetime.now(dt.UTC)
     shown = figures(store.engine, now=now)
-    waiting = store.open_callbacks()
+    # Like the figures, the count of call backs waiting leaves practice ones out.
+    waiting = [c for c in store.open_callbacks() if not c.practice]
     named = {
         "parts_heard": [(_title(node), n) for node, n in shown.parts_heard[:10]],
         "drop_off": [(_title(node), n) for node, n in shown.drop_off[:10]],

@@ -14,7 +14,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from ivr.config import ConfigError, Settings, load_settings
-from ivr.store import Store, StoreUnavailable, head_revision
+from ivr.store import CallbackRequest, Store, StoreUnavailable, head_revision
 from ivr.store.database import MIGRATIONS, alembic_config, sqlalchemy_url
 
 # Commands wait longer than a webhook may: nobody is on the phone.
@@ -126,7 +126,7 @@ def callbacks(done_id: int | None) -> None:
         (
             str(r.id),
             age(now - r.created_at),
-            r.number,
+            _number_to_ring(r),
             r.listening_to,
             "; ".join(r.reasons) or "-",
         )
@@ -143,6 +143,11 @@ def callbacks(done_id: int | None) -> None:
     for row in rows:
         click.echo(line(row))
     click.echo(f"\n{len(rows)} open, oldest first. Mark one done: ivr callbacks --done ID")
+
+
+def _number_to_ring(request: CallbackRequest) -> str:
+    """The number, marked beside it when the request came from the practice phones."""
+    return f"{request.number} (practice: do not ring)" if request.practice else request.number
 
 
 @click.command()

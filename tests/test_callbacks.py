@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from ivr.cli import main
 from ivr.content import Content
+from ivr.numbers import PRACTICE_CALLER
 from ivr.phone import Phone, Transcript
 from ivr.store import Store
 from tests.conftest import CALLER, ENV, TOKEN
@@ -110,6 +111,37 @@ def test_asking_again_does_not_pile_up(app: Flask) -> None:
     again = call(app, ["0", "1", "1"])
     assert said(app, "callback.already")[0] in again.heard()
     assert len(store_of(app).open_callbacks()) == 1
+
+
+def test_a_call_back_from_the_practice_phone_is_marked_practice(app: Flask) -> None:
+    """Booked from the practice phones' number: stored, and marked so that nobody rings it.
+
+    The practice number is not one to call back, so the tester keys one, as with a withheld
+    number; the caller hears the same as from any phone.
+    """
+    transcript = call(app, ["0", "1", "02079460958#", "1"], caller=PRACTICE_CALLER)
+    assert said(app, "callback.booked")[0] in transcript.heard()
+    [request] = store_of(app).open_callbacks()
+    assert (request.number, request.practice) == (KEYED, True)
+
+
+def test_a_call_back_from_a_real_caller_is_not_practice(app: Flask) -> None:
+    call(app, ["0", "1", "1"])
+    [request] = store_of(app).open_callbacks()
+    assert (request.number, request.practice) == (CALLER, False)
+
+
+def test_practice_and_real_call_backs_are_never_duplicates_of_each_other(app: Flask) -> None:
+    """The same number, from the practice phone and from a real caller: two requests, each
+    booked; asking again from either phone finds its own kind's request open."""
+    practice_script = ["0", "1", "02079460958#", "1"]
+    real_script = ["0", "1", "2", "02079460958#", "1"]
+    assert said(app, "callback.booked")[0] in call(app, practice_script, PRACTICE_CALLER).heard()
+    assert said(app, "callback.booked")[0] in call(app, real_script).heard()
+    assert said(app, "callback.already")[0] in call(app, practice_script, PRACTICE_CALLER).heard()
+    assert said(app, "callback.already")[0] in call(app, real_script).heard()
+    requests = store_of(app).open_callbacks()
+    assert [(r.number, r.practice) for r in requests] == [(KEYED, True), (KEYED, False)]
 
 
 def test_numbers_never_travel_in_urls_or_twiml(app: Flask) -> None:

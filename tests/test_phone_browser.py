@@ -282,14 +282,17 @@ def test_with_javascript_off_the_call_is_shown_as_text(server: str, browser: Any
     assert page.locator("noscript p").first.inner_text().startswith("This phone needs JavaScript")
     page.get_by_label("Keys to press for you").fill("2 1 1")
     page.get_by_role("button", name="Show the call as text").click()
-    page.wait_for_url("**/phone/transcript?*")
+    page.wait_for_url("**/phone/transcript")
     assert lines(page, "pressed") == ["You press: 2", "You press: 1", "You press: 1"]
     assert any("Question 2." in line for line in lines(page, "heard"))
     # Each recording can be played from the page.
     assert page.locator("#transcript audio[controls]").count() == len(lines(page, "heard"))
     context.close()
     page = browser.new_page(bypass_csp=True)
-    page.goto(f"{server}/phone/transcript?keys=2+1+1")
+    page.goto(f"{server}/phone?keys=2+1+1")
+    page.evaluate("document.getElementById('call-form').submit()")  # the form as without JS
+    page.wait_for_url("**/phone/transcript")
+    assert lines(page, "pressed") == ["You press: 2", "You press: 1", "You press: 1"]
     no_violations(page, "phone-transcript")
     page.close()
 
@@ -372,3 +375,24 @@ def test_a_call_back_to_a_keyed_number_is_booked(
     store = helpline.extensions["ivr"].store
     booked = [c for c in store.open_callbacks() if c.number == "+442079460123"]
     assert len(booked) == 1
+
+
+def test_hanging_up_while_the_nurse_hears_the_whisper_ends_the_call_there(
+    server: str, browser: Any
+) -> None:
+    """A double click on Call places one call; hanging up mid-transfer leaves nothing after."""
+    page = browser.new_page(bypass_csp=True)
+    watch = Watch(page)
+    page.goto(f"{server}/phone?keys=0&dial=answered")
+    page.get_by_role("button", name="Call the helpline").dblclick()
+    page.locator("#transcript li.transfer", has_text="Now ringing the nurse line.").wait_for()
+    assert page.locator("#call").text_content() == "Hang up"  # the second click did not hang up
+    page.get_by_role("button", name="Hang up").click()
+    page.wait_for_function("document.getElementById('status').textContent === 'Call ended.'")
+    page.wait_for_timeout(3000)  # longer than the ring: nothing of the call may follow
+    assert lines(page)[-2:] == ["You hang up.", "Call ended."]
+    assert not any("You are through" in line for line in lines(page, "transfer"))
+    posted = [r.request.post_data_json["url"] for r in watch.bridge]
+    assert posted[-1].endswith("/voice/status")
+    assert not any("/voice/whisper" in url for url in posted)
+    page.close()

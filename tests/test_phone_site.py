@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -22,8 +21,13 @@ SAME_SITE = {"Referer": f"{BASE}/phone"}
 PASSWORD = "a long enough password"
 
 
-def new_sid() -> str:
-    return "CA" + secrets.token_hex(16)
+def new_sid(client: FlaskClient) -> str:
+    """A practice CallSid, as the page gets one."""
+    token = csrf_of(client.get("/phone", base_url=BASE).get_data(as_text=True))
+    answer = client.post("/phone/sid", base_url=BASE, headers={**SAME_SITE, "X-CSRFToken": token})
+    assert answer.status_code == 200
+    sid: str = answer.json["sid"]
+    return sid
 
 
 @pytest.fixture
@@ -49,6 +53,16 @@ def bridge(client: FlaskClient, body: dict[str, Any], token: str | None = None) 
         json=body,
         headers={**SAME_SITE, "X-CSRFToken": token},
     )
+
+
+def transcript(client: FlaskClient, form: dict[str, str]) -> str:
+    """Send the page's form as a browser with JavaScript off does; the page that comes back."""
+    token = csrf_of(client.get("/phone", base_url=BASE).get_data(as_text=True))
+    answer = client.post(
+        "/phone/transcript", base_url=BASE, headers=SAME_SITE, data={**form, "csrf_token": token}
+    )
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
 
 
 def test_development_opens_the_phone_and_slash_leads_to_it(dev_app: Flask) -> None:
@@ -83,7 +97,7 @@ def test_outside_development_only_signed_in_staff_may_call(
     refused = client.post("/phone/bridge", base_url=BASE, json={}, headers=SAME_SITE)
     assert refused.status_code == 401
     assert refused.json == {"error": "Sign in to the staff site to use the phone."}
-    assert client.get("/phone/transcript?keys=1", base_url=BASE).status_code == 302
+    assert client.post("/phone/transcript", base_url=BASE, data={"keys": "1"}).status_code == 401
 
     form = client.get("/staff/sign-in", base_url=BASE).get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
@@ -97,7 +111,9 @@ def test_outside_development_only_signed_in_staff_may_call(
     page = client.get("/phone", base_url=BASE)
     assert page.status_code == 200
     assert "Back to the staff site" in page.get_data(as_text=True)
-    answer = bridge(client, {"url": f"{BASE}/voice/incoming", "callSid": new_sid(), "first": 1})
+    answer = bridge(
+        client, {"url": f"{BASE}/voice/incoming", "callSid": new_sid(client), "first": 1}
+    )
     assert answer.status_code == 200
     assert answer.json["status"] == 200
 
@@ -105,7 +121,7 @@ def test_outside_development_only_signed_in_staff_may_call(
 def test_the_bridge_signs_requests_so_the_webhooks_accept_them(dev_app: Flask) -> None:
     """With an auth token set the webhooks check signatures: the bridge's requests pass."""
     client = dev_app.test_client()
-    sid = new_sid()
+    sid = new_sid(client)
     first = bridge(client, {"url": f"{BASE}/voice/incoming", "callSid": sid, "first": True})
     assert first.status_code == 200
     answer = first.json
@@ -135,7 +151,7 @@ def test_the_bridge_signs_for_the_public_address(tmp_path: Path) -> None:
     }
     client = create_app(env, development=True).test_client()
     url = "https://helpline.example.org/voice/incoming"
-    answer = bridge(client, {"url": url, "callSid": new_sid(), "first": True}).json
+    answer = bridge(client, {"url": url, "callSid": new_sid(client), "first": True}).json
     assert answer["status"] == 200
     assert answer["url"] == url
 
@@ -150,12 +166,25 @@ def test_the_bridge_signs_for_the_public_address(tmp_path: Path) -> None:
         ({"url": f"{BASE}/voice/incoming", "inputs": {"From": "+447700900123"}}, "inputs may"),
         ({"url": f"{BASE}/voice/incoming", "method": "DELETE"}, "method must be"),
         ({"url": f"{BASE}/voice/whisper", "leg": "answerer", "to": "nurse"}, "to must be"),
+        # A real call's SID, or any made up: a practice call may not write to a real call.
+        ({"url": f"{BASE}/voice/incoming", "callSid": "CA" + "5" * 32}, "practice CallSid"),
+        (
+            {"url": f"{BASE}/voice/dial", "inputs": {"DialCallSid": "CA" + "6" * 32}},
+            "DialCallSid must be a practice CallSid",
+        ),
+        # Twilio's parameters in a GET's query string would win over the bridge's own.
+        (
+            {"url": f"{BASE}/voice/step?n=main&From=%2B442079460999", "method": "GET"},
+            "may not set Twilio's parameters: From",
+        ),
+        ({"url": f"{BASE}/voice/incoming?CallSid=CA1&Digits=1"}, "CallSid, Digits"),
     ],
 )
 def test_the_bridge_refuses_anything_but_a_call_to_this_helpline(
     dev_app: Flask, body: dict[str, Any], why: str
 ) -> None:
-    answer = bridge(dev_app.test_client(), {"callSid": new_sid(), **body})
+    client = dev_app.test_client()
+    answer = bridge(client, {"callSid": new_sid(client), **body})
     assert answer.status_code == 400
     assert why in answer.get_data(as_text=True)
 
@@ -163,14 +192,36 @@ def test_the_bridge_refuses_anything_but_a_call_to_this_helpline(
 def test_the_bridge_needs_the_pages_csrf_token(dev_app: Flask) -> None:
     client = dev_app.test_client()
     client.get("/phone", base_url=BASE)
-    body = {"url": f"{BASE}/voice/incoming", "callSid": new_sid()}
-    assert bridge(client, body, token="forged").status_code == 400
+    body = {"url": f"{BASE}/voice/incoming", "callSid": new_sid(client)}
+    refused = bridge(client, body, token="forged")
+    assert refused.status_code == 400
+    assert "CSRF" in refused.get_data(as_text=True)
+
+
+def test_the_call_as_text_is_a_form_with_its_csrf_token(dev_app: Flask) -> None:
+    """Running a call can book a call back: never from a link or another site's form."""
+    client = dev_app.test_client()
+    assert client.get("/phone/transcript?keys=0+1", base_url=BASE).status_code == 405
+    client.get("/phone", base_url=BASE)
+    refused = client.post("/phone/transcript", base_url=BASE, headers=SAME_SITE, data={})
+    assert refused.status_code == 400
+
+
+def test_a_development_server_reached_by_another_name_needs_a_sign_in(dev_app: Flask) -> None:
+    """Open on loopback; from another machine (or a DNS-rebinding page) staff sign in."""
+    client = dev_app.test_client()
+    assert client.get("/phone", base_url="http://127.0.0.1:5000").status_code == 200
+    elsewhere = client.get("/phone", base_url="http://192.168.1.20:5000")
+    assert elsewhere.status_code == 302
+    assert "/staff/sign-in" in elsewhere.headers["Location"]
+    answer = client.post("/phone/sid", base_url="http://attacker.example:5000", json={})
+    assert answer.status_code == 401
 
 
 def test_the_whisper_is_asked_for_as_the_answering_call(dev_app: Flask) -> None:
     """The person a transfer rings is a child call: its own CallSid, the caller's as parent."""
     client = dev_app.test_client()
-    sid = new_sid()
+    sid = new_sid(client)
     start = bridge(client, {"url": f"{BASE}/voice/incoming", "callSid": sid, "first": True}).json
     action = ET.fromstring(start["twiml"]).find("Gather").attrib["action"]  # type: ignore[union-attr]
     body = {"url": BASE + action, "callSid": sid, "inputs": {"Digits": "0"}}
@@ -183,7 +234,7 @@ def test_the_whisper_is_asked_for_as_the_answering_call(dev_app: Flask) -> None:
         "callSid": sid,
         "leg": "answerer",
         "to": number.text,
-        "dialCallSid": new_sid(),
+        "dialCallSid": new_sid(client),
     }
     whisper = bridge(client, whisper_body).json
     assert whisper["status"] == 200
@@ -203,9 +254,9 @@ def test_captions_come_with_each_recording(
         },
         development=True,
     )
-    answer = bridge(
-        app.test_client(), {"url": f"{BASE}/voice/incoming", "callSid": new_sid(), "first": True}
-    ).json
+    client = app.test_client()
+    body = {"url": f"{BASE}/voice/incoming", "callSid": new_sid(client), "first": True}
+    answer = bridge(client, body).json
     played = [p.text for p in ET.fromstring(answer["twiml"]).iter("Play")]
     assert played, answer["twiml"]
     prompts = app.extensions["ivr"].prompts
@@ -216,7 +267,7 @@ def test_captions_come_with_each_recording(
 def test_without_javascript_the_call_is_shown_as_text(dev_app: Flask) -> None:
     """The form's fallback: the keys are pressed on the server and the whole call is listed."""
     client = dev_app.test_client()
-    page = client.get("/phone/transcript?start=&keys=2+1+.+0&dial=busy").get_data(as_text=True)
+    page = transcript(client, {"start": "", "keys": "2 1 . 0", "dial": "busy"})
     lines = [
         " ".join(re.sub(r"<[^>]+>", "", line).split())
         for line in re.findall(r"<li class=.*?</li>", page, re.S)
@@ -233,7 +284,7 @@ def test_without_javascript_the_call_is_shown_as_text(dev_app: Flask) -> None:
 
 
 def test_without_javascript_a_start_code_starts_there(dev_app: Flask) -> None:
-    page = dev_app.test_client().get("/phone/transcript?start=21&keys=1").get_data(as_text=True)
+    page = transcript(dev_app.test_client(), {"start": "21", "keys": "1"})
     assert "Question 1. Are you unsure about your diagnosis?" in page
     assert "Question 2." in page
     assert '<option value="21" selected>' in page
@@ -242,7 +293,7 @@ def test_without_javascript_a_start_code_starts_there(dev_app: Flask) -> None:
 def test_a_practice_call_is_journalled_like_any_other(dev_app: Flask) -> None:
     """The webhooks, not the page, keep the journal: a call from the phone is in it."""
     client = dev_app.test_client()
-    sid = new_sid()
+    sid = new_sid(client)
     bridge(client, {"url": f"{BASE}/voice/incoming", "callSid": sid, "first": True})
     body = {
         "url": f"{BASE}/voice/status",

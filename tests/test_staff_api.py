@@ -92,7 +92,21 @@ def test_the_list_is_json_oldest_first(
         "listening_to": "info.second_opinion",
         "reasons": ["nurse line closed"],
         "call_sid": "CA01",
+        "practice": False,
     }
+
+
+def test_practice_requests_are_marked_in_the_list(
+    api: FlaskClient, store: Store, token: str
+) -> None:
+    """A request booked from the practice phones says so, beside a real one for the same number."""
+    store.book_callback("CA01", CALLER, "info", [])
+    store.book_callback("CA02", CALLER, "info", [], practice=True)
+    listed = api.get("/staff/api/callbacks", headers=bearer(token)).get_json()
+    assert [(c["call_sid"], c["number"], c["practice"]) for c in listed] == [
+        ("CA01", CALLER, False),
+        ("CA02", CALLER, True),
+    ]
 
 
 def test_marking_done_removes_it_from_the_list(api: FlaskClient, store: Store, token: str) -> None:

@@ -20,6 +20,8 @@ BASE = "https://localhost"  # the session cookie is Secure outside development
 # Over https, Flask-WTF also checks that a form came from this site, as browsers say it did.
 SAME_SITE = {"Referer": f"{BASE}/staff/"}
 PASSWORD = "a long enough password"
+PRACTICE_HEADING = "Practice call backs (from the practice phones): do not ring"
+PRACTICED = "+442079460958"  # the number keyed on the practice phone to be called back
 
 
 @pytest.fixture
@@ -76,6 +78,46 @@ def test_sign_in_then_see_the_queue_and_mark_one_done(site: Flask) -> None:
     assert response.status_code == 302
     assert site.extensions["ivr"].store.open_callbacks() == []
     assert "Nobody is waiting" in client.get("/staff/", base_url=BASE).get_data(as_text=True)
+
+
+def test_practice_call_backs_are_listed_apart_as_not_to_be_rung(site: Flask) -> None:
+    """A real request is in the queue as ever; one from the practice phone is in a section of
+    its own that says not to ring it, and can be marked done like any other."""
+    Phone(site, auth_token=TOKEN, caller=CALLER, dial_outcome="busy").call(
+        ["2", "1", "1", "0", "1", "1"]
+    )
+    # The practice number is not one to ring back: the tester keys one in.
+    Phone(site, auth_token=TOKEN, dial_outcome="busy").call(["0", "1", "02079460958#", "1"])
+    client = _signed_in(site)
+    page = client.get("/staff/", base_url=BASE).get_data(as_text=True)
+    real, _, practice = page.partition(PRACTICE_HEADING)
+    assert practice, page
+    assert "1 waiting, oldest first." in real
+    assert CALLER in real and PRACTICED not in real
+    assert PRACTICED in practice and CALLER not in practice
+    assert f"Mark the practice call back to {PRACTICED} done" in practice
+    store = site.extensions["ivr"].store
+    [booked] = [c for c in store.open_callbacks() if c.practice]
+    response = client.post(
+        f"/staff/callbacks/{booked.id}/done",
+        base_url=BASE,
+        headers=SAME_SITE,
+        data={"csrf_token": csrf_of(page)},
+    )
+    assert response.status_code == 302
+    after = client.get("/staff/", base_url=BASE).get_data(as_text=True)
+    assert PRACTICE_HEADING not in after and CALLER in after
+
+
+def test_with_only_practice_call_backs_nobody_real_is_waiting(site: Flask) -> None:
+    """The queue and the dashboard say nobody is waiting; the practice one is still listed."""
+    Phone(site, auth_token=TOKEN, dial_outcome="busy").call(["0", "1", "02079460958#", "1"])
+    client = _signed_in(site)
+    page = client.get("/staff/", base_url=BASE).get_data(as_text=True)
+    assert "Nobody is waiting for a call back." in page
+    assert PRACTICE_HEADING in page and PRACTICED in page
+    dashboard = client.get("/staff/dashboard", base_url=BASE).get_data(as_text=True)
+    assert "Nobody is waiting for a call back." in dashboard
 
 
 def test_the_session_cookie_is_secure(site: Flask) -> None:
@@ -140,6 +182,44 @@ def test_after_sign_in_only_a_staff_page_is_a_destination(site: Flask) -> None:
         data={"name": "sam", "password": PASSWORD, "csrf_token": csrf_of(page)},
     )
     assert response.headers["Location"] == "/staff/"
+
+
+def _sign_in_to(client: FlaskClient, target: str) -> str:
+    """Sign in from a link with `next` set to `target`; where staff are sent after."""
+    page = client.get("/staff/sign-in", base_url=BASE).get_data(as_text=True)
+    response = client.post(
+        "/staff/sign-in",
+        base_url=BASE,
+        headers=SAME_SITE,
+        query_string={"next": target},
+        data={"name": "sam", "password": PASSWORD, "csrf_token": csrf_of(page)},
+    )
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+@pytest.mark.parametrize("target", ["/phone?start=21&keys=1", "/phone", "/phone/", "/staff/calls"])
+def test_after_sign_in_a_link_to_the_practice_phone_is_followed(site: Flask, target: str) -> None:
+    """A shared practice phone link keeps its options through signing in."""
+    assert _sign_in_to(site.test_client(), target) == target
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/phone",
+        "https://evil.example/phone",
+        "/phonebook",
+        "/\\evil.example",
+        "/phone?next=//evil.example",
+        "/staff/\\evil.example",
+        "javascript:alert(1)",
+        "",
+    ],
+)
+def test_after_sign_in_any_other_next_leads_to_the_queue(site: Flask, target: str) -> None:
+    """Off the site, or a page that is neither a staff page nor the practice phone: the queue."""
+    assert _sign_in_to(site.test_client(), target) == "/staff/"
 
 
 def test_ivr_staff_add_makes_an_account(tmp_path: object) -> None:

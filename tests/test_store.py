@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
 from ivr.numbers import PRACTICE_CALLER
-from ivr.store import Store, StoreUnavailable, head_revision
+from ivr.store import Booking, Store, StoreUnavailable, head_revision
 from ivr.store.database import alembic_config, sqlalchemy_url
 from ivr.store.schema import Base, Call, UTCDateTime
 from ivr.store.stats import figures, recent_calls
@@ -235,6 +235,52 @@ def test_calls_journalled_before_practice_calls_were_marked_count_as_real(
         migrate(store, "0002", down=True)
         assert "practice" not in {c["name"] for c in inspect(store.engine).get_columns("calls")}
         assert [r["call_sid"] for r in rows(store, "calls")] == ["CA-OLD"]
+    finally:
+        store.close()
+
+
+def open_callback_as_0002(store: Store, call_sid: str) -> None:
+    """An open request for CALLER, written in the columns of the callbacks table 0002 made."""
+    old_callbacks = sa.table(
+        "callbacks",
+        *(sa.column(name) for name in ("call_sid", "number", "number_hash", "listening_to")),
+        sa.column("created_at", UTCDateTime),
+        sa.column("reasons", sa.JSON),
+    )
+    row = {
+        "call_sid": call_sid,
+        "number": CALLER,
+        "number_hash": store.hash_number(CALLER),
+        "listening_to": "info",
+        "created_at": store.clock(),
+        "reasons": [],
+    }
+    with store.engine.begin() as connection:
+        connection.execute(sa.insert(old_callbacks).values(row))
+
+
+def test_call_backs_booked_before_practice_ones_were_marked_count_as_real(
+    database_url: str,
+) -> None:
+    """Upgrading from 0002 keeps open requests as real ones; downgrading deletes practice ones
+    (an older release would list them to be rung) and brings back one request per number."""
+    store = Store(database_url, SECRET)
+    try:
+        migrate(store, "0002")
+        open_callback_as_0002(store, "CA-OLD")
+        store.upgrade()
+        [old] = store.open_callbacks()
+        assert (old.number, old.practice) == (CALLER, False)
+        assert store.book_callback("CA-PRACTICE", CALLER, "info", [], practice=True).created
+        migrate(store, "0002", down=True)
+        assert "practice" not in {c["name"] for c in inspect(store.engine).get_columns("callbacks")}
+        assert [(r["call_sid"], r["number"]) for r in rows(store, "callbacks")] == [
+            ("CA-OLD", CALLER)
+        ]
+        with pytest.raises(IntegrityError):  # one open request per number again
+            open_callback_as_0002(store, "CA-TWICE")
+        store.upgrade()
+        assert [c.practice for c in store.open_callbacks()] == [False]
     finally:
         store.close()
 
@@ -466,6 +512,7 @@ def test_a_booking_is_listed_with_what_the_caller_was_hearing(store: Store, cloc
     assert found.listening_to == "info.second_opinion"
     assert found.reasons == ["closed", "busy"]
     assert found.call_sid == "CA01"
+    assert found.practice is False
 
 
 def test_asking_again_while_a_request_is_open_does_not_pile_up(store: Store) -> None:
@@ -477,6 +524,21 @@ def test_asking_again_while_a_request_is_open_does_not_pile_up(store: Store) -> 
     assert store.mark_done(first.id)
     later = store.book_callback("CA03", CALLER, "help", ["busy"])
     assert later.created and later.id != first.id
+
+
+def test_practice_and_real_requests_for_one_number_are_kept_apart(store: Store) -> None:
+    """A request from the practice phones is never taken for a real one, nor a real one for it."""
+    real = store.book_callback("CA01", CALLER, "info", [])
+    practice = store.book_callback("CA02", CALLER, "info", [], practice=True)
+    assert practice.created and practice.id != real.id
+    assert store.book_callback("CA03", CALLER, "help", [], practice=True) == Booking(
+        practice.id, created=False
+    )
+    assert store.book_callback("CA04", CALLER, "help", []) == Booking(real.id, created=False)
+    listed = store.open_callbacks()
+    assert [(c.id, c.practice) for c in listed] == [(real.id, False), (practice.id, True)]
+    assert store.mark_done(practice.id)
+    assert store.book_callback("CA05", CALLER, "help", [], practice=True).created
 
 
 def test_requests_at_the_same_moment_from_many_workers_make_one(store: Store) -> None:

@@ -97,6 +97,19 @@ def test_callbacks_lists_the_open_requests_oldest_first(run: Run, database_url: 
     assert "2 open, oldest first" in listed.output
 
 
+def test_callbacks_marks_practice_requests_not_to_be_rung(run: Run, database_url: str) -> None:
+    """Beside the number of a request from the practice phones; a real one is as ever."""
+    assert run("db", "upgrade").exit_code == 0
+    with store_at(database_url) as store:
+        store.book_callback("CA01", CALLER, "info", [])
+        store.book_callback("CA02", OTHER, "help", [], practice=True)
+    lines = run("callbacks").output.splitlines()
+    assert lines[1].split()[:4] == ["1", "0m", CALLER, "info"]
+    assert "practice" not in lines[1]
+    assert lines[2].split()[:3] == ["2", "0m", OTHER]
+    assert f"{OTHER} (practice: do not ring)" in lines[2]
+
+
 def test_callbacks_done_marks_one_and_deletes_its_number(run: Run, database_url: str) -> None:
     assert run("db", "upgrade").exit_code == 0
     booking = book(database_url, CALLER)

@@ -17,7 +17,10 @@
     copy: $("copy"),
   };
   const KEY_NAMES = { "*": "star", "#": "hash" };
-  const DIAL_STATUS = { answered: "completed", declined: "completed", busy: "busy", "no-answer": "no-answer" };
+  // The DialCallStatus Twilio reports for each outcome the tester can choose (as ivr/phone.py).
+  const DIAL_STATUS = {
+    answered: "completed", declined: "completed", busy: "busy", "no-answer": "no-answer", failed: "failed",
+  };
   const MAX_REQUESTS = 500;
   const MAX_REDIRECTS = 20;
   const RING_SECONDS = 2; // a short ring: the tester chose the outcome already
@@ -28,9 +31,25 @@
   const normalise = (text) => text.replace(/\s+/g, " ").trim();
   const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
-  function newSid() {
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    return "CA" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  // POST to the phone's own server, with the page's CSRF token; the JSON answer.
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) {
+      const text = await response.text();
+      let reason = normalise(text.replace(/<[^>]*>/g, " "));
+      try { reason = JSON.parse(text).error || reason; } catch { /* an HTML error page */ }
+      throw new Error(`the phone's server answered HTTP ${response.status}: ${reason.slice(0, 200)}`);
+    }
+    return response.json();
+  }
+
+  // CallSids come from the server, which marks them as practice calls' own.
+  async function newSid() {
+    return (await post(config.sid, {})).sid;
   }
 
   function setStatus(text) {
@@ -111,9 +130,18 @@
     const fallback = () => {
       if (!prompt.stopped) setTimeout(() => prompt.stop(), estimateMs(caption, 1));
     };
+    let stalled = null;
     speaker.onended = () => prompt.stop();
     speaker.onerror = fallback;
-    prompt.onStop = () => { speaker.onended = null; speaker.onerror = null; speaker.pause(); };
+    // A recording that stops arriving must not hold the call for ever: allow its length and a bit.
+    speaker.onloadedmetadata = () => {
+      stalled = setTimeout(() => prompt.stop(), (speaker.duration + 5) * 1000);
+    };
+    prompt.onStop = () => {
+      clearTimeout(stalled);
+      speaker.onended = speaker.onerror = speaker.onloadedmetadata = null;
+      speaker.pause();
+    };
     speaker.src = src;
     speaker.play().catch(fallback); // autoplay refused or no audio device: time it instead
   }
@@ -122,7 +150,8 @@
 
   class Call {
     constructor(startPath, script, startCode) {
-      this.sid = newSid();
+      this.sid = null;
+      this.closed = false;
       this.startCode = startCode;
       this.script = script; // tokens to press for the tester (a shared call), in order
       this.inputs = []; // what the tester gave each Gather, for the share link
@@ -139,38 +168,38 @@
     async run() {
       let next = { url: this.startUrl, method: "POST", inputs: {} };
       try {
+        this.sid = await newSid();
         while (next && !this.ended) {
           const answer = await this.fetch(next);
+          if (this.ended) break; // hung up while the helpline was answering
           if (!answer) { await this.end("error"); break; }
           next = await this.document(answer);
         }
       } catch (error) {
-        this.problem(`The phone stopped: ${error.message}`);
-        await this.end("error");
+        if (!this.ended) {
+          this.problem(`The phone stopped: ${error.message}`);
+          await this.end("error");
+        }
       }
+    }
+
+    // A line in the transcript, unless this call is over (a late answer must not reach the
+    // transcript of the next call).
+    line(kind, who, text, request) {
+      return this.closed ? null : addLine(kind, who, text, request);
     }
 
     problem(text) {
-      addLine("problem", "Problem:", text);
+      this.line("problem", "Problem:", text);
     }
 
     async bridge(next, extra = {}) {
-      const response = await fetch(config.bridge, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-        body: JSON.stringify({
-          url: next.url, method: next.method, inputs: next.inputs,
-          callSid: this.sid, first: this.first, ...extra,
-        }),
-      });
+      const first = this.first;
       this.first = false;
-      if (!response.ok) {
-        const body = await response.text();
-        let text = normalise(body.replace(/<[^>]*>/g, " "));
-        try { text = JSON.parse(body).error || text; } catch { /* an HTML error page */ }
-        throw new Error(`the bridge answered HTTP ${response.status}: ${text.slice(0, 200)}`);
-      }
-      return response.json();
+      return post(config.bridge, {
+        url: next.url, method: next.method, inputs: next.inputs,
+        callSid: this.sid, first, ...extra,
+      });
     }
 
     // Ask for TwiML; null (after saying why) when Twilio could not have used the answer.
@@ -186,9 +215,15 @@
         this.problem(`${next.url} answered HTTP ${answer.status}, ${type || "no Content-Type"}`);
         return null;
       }
-      const root = new DOMParser().parseFromString(answer.twiml, "text/xml").documentElement;
+      const parsed = new DOMParser().parseFromString(answer.twiml, "text/xml");
+      const broken = parsed.getElementsByTagName("parsererror").length > 0;
+      if (broken || !answer.twiml.startsWith("<?xml")) {
+        this.problem(`${next.url} answered TwiML that does not parse`);
+        return null;
+      }
+      const root = parsed.documentElement;
       if (root.nodeName !== "Response") {
-        this.problem(`${next.url} did not answer TwiML`);
+        this.problem(`${next.url} answered <${root.nodeName}>, not <Response>`);
         return null;
       }
       return { root, url: answer.url, captions: answer.captions, number };
@@ -213,12 +248,13 @@
         case "Redirect": return this.redirect(verb, answer);
         case "Dial": return this.dial(verb, answer);
         case "Hangup":
-          addLine("note", "", "The helpline hangs up.");
+          this.line("note", "", "The helpline hangs up.");
           await this.end("hangup");
           return null;
         case "Reject":
-          addLine("note", "", "The helpline rejects the call.");
-          await this.end("reject");
+          this.line("note", "", "The helpline rejects the call.");
+          // Twilio reports a rejected call as busy, or as not answered.
+          await this.end("reject", verb.getAttribute("reason") === "busy" ? "busy" : "no-answer");
           return null;
         default:
           this.problem(`Twilio cannot run <${verb.nodeName}>: "an application error has occurred".`);
@@ -242,7 +278,7 @@
       const prosody = verb.querySelector("prosody");
       const rate = prosody ? parseFloat(prosody.getAttribute("rate")) / 100 || 1 : 1;
       return this.perform((prompt) => {
-        addLine("heard", "Helpline:", text, answer.number);
+        this.line("heard", "Helpline:", text, answer.number);
         setStatus("The helpline is speaking.");
         speak(prompt, text, rate);
       });
@@ -254,7 +290,7 @@
       const src = new URL(normalise(verb.textContent), location.href).href;
       const caption = answer.captions[normalise(verb.textContent)] || "(a recording)";
       return this.perform((prompt) => {
-        const line = addLine("heard", "Helpline:", caption, answer.number);
+        const line = this.line("heard", "Helpline:", caption, answer.number);
         line.dataset.audio = src;
         setStatus("The helpline is speaking.");
         playAudio(prompt, src, caption);
@@ -271,7 +307,12 @@
         this.problem(`more than ${MAX_REDIRECTS} Redirects without a Gather`);
         return this.end("error").then(() => null);
       }
-      const url = new URL(normalise(verb.textContent), answer.url).href;
+      const target = normalise(verb.textContent);
+      if (!target) {
+        this.problem("<Redirect> without a URL");
+        return this.end("error").then(() => null);
+      }
+      const url = new URL(target, answer.url).href;
       return { url, method: (verb.getAttribute("method") || "POST").toUpperCase(), inputs: {} };
     }
 
@@ -310,30 +351,42 @@
       const number = numbers[0] || normalise(verb.textContent);
       const name = config.names[number] || number;
       const whisper = Array.from(verb.children).find((c) => c.getAttribute("url"));
+      if (!number) {
+        this.problem("<Dial> without a number");
+        await this.end("error");
+        return null;
+      }
       const outcome = dialOutcome();
-      addLine("transfer", "Transfer:", `Now ringing ${name}.`, answer.number);
+      this.line("transfer", "Transfer:", `Now ringing ${name}.`, answer.number);
       setStatus(`Ringing ${name}.`);
       await this.perform((prompt) => { setTimeout(() => prompt.stop(), RING_SECONDS * 1000); });
       if (this.ended) return null;
-      const dialCallSid = newSid();
+      const dialCallSid = await newSid();
       const inputs = { DialCallStatus: DIAL_STATUS[outcome], DialCallSid: dialCallSid };
       let bridged = false;
       if (outcome === "answered" || outcome === "declined") {
         bridged = true;
         if (whisper) {
           const url = new URL(whisper.getAttribute("url"), answer.url).href;
-          bridged = await this.whisper(url, number, name, dialCallSid, outcome === "answered");
+          const method = whisper.getAttribute("method");
+          bridged = await this.whisper(url, method, number, name, dialCallSid, outcome === "answered");
+          if (this.ended) return null; // hung up while the nurse heard the whisper
         }
         inputs.DialBridged = bridged ? "true" : "false";
         if (bridged) {
           inputs.DialCallDuration = "60";
-          addLine("transfer", "Transfer:",
+          this.line("transfer", "Transfer:",
             `You are through to ${name}. Nobody is really there: the call goes on as if you talked, then they hung up.`);
         } else {
-          addLine("transfer", "Transfer:", `${capital(name)} answered but did not take the call.`);
+          this.line("transfer", "Transfer:", `${capital(name)} answered but did not take the call.`);
         }
       } else {
-        addLine("transfer", "Transfer:", outcome === "busy" ? `${capital(name)} is busy.` : `Nobody at ${name} answered.`);
+        const said = {
+          busy: `${capital(name)} is busy.`,
+          "no-answer": `Nobody at ${name} answered.`,
+          failed: `The call to ${name} could not be made.`,
+        };
+        this.line("transfer", "Transfer:", said[outcome]);
       }
       const action = verb.getAttribute("action");
       if (action) {
@@ -356,13 +409,14 @@
 
     // The person a transfer rings hears the whisper, and presses 1 to take the call (or not:
     // then its Gather times out and the whisper's document goes on, usually to a <Hangup>).
-    async whisper(url, number, name, dialCallSid, accept) {
+    async whisper(url, whisperMethod, number, name, dialCallSid, accept) {
       const extra = { leg: "answerer", to: number, dialCallSid };
       const show = (heard, answer) => {
-        if (heard.length) addLine("whisper", `Whisper to ${name}:`, heard.join(" "), answer.number);
+        if (heard.length) this.line("whisper", `Whisper to ${name}:`, heard.join(" "), answer.number);
       };
-      let answer = await this.fetch({ url, method: "POST", inputs: {} }, extra);
-      for (let turn = 0; turn < 5 && answer; turn++) {
+      const method = (whisperMethod || "POST").toUpperCase();
+      let answer = await this.fetch({ url, method, inputs: {} }, extra);
+      for (let turn = 0; turn < 5 && answer && !this.ended; turn++) {
         const heard = [];
         let pressed = null;
         for (const verb of answer.root.children) {
@@ -372,9 +426,10 @@
         }
         show(heard, answer);
         if (!pressed) return true; // the whisper ran out without hanging up: put through
-        addLine("transfer", "Transfer:", `${capital(name)} presses 1 to take the call.`);
+        this.line("transfer", "Transfer:", `${capital(name)} presses 1 to take the call.`);
         const action = new URL(pressed.getAttribute("action") || url, answer.url).href;
-        answer = await this.fetch({ url: action, method: "POST", inputs: { Digits: "1" } }, extra);
+        const method = (pressed.getAttribute("method") || "POST").toUpperCase();
+        answer = await this.fetch({ url: action, method, inputs: { Digits: "1" } }, extra);
         if (answer && answer.root.children.length === 0) return true;
       }
       return false;
@@ -383,13 +438,13 @@
     // --- what the tester does ---------------------------------------------------------------
 
     press(key) {
-      addLine("pressed", "You press:", KEY_NAMES[key] || key);
+      this.line("pressed", "You press:", KEY_NAMES[key] || key);
       if (this.gather && !this.gather.settled) this.gather.key(key);
       else setStatus("Nothing is listening for keys just now.");
     }
 
     sayWords(text) {
-      addLine("pressed", "You say:", `"${text}"`);
+      this.line("pressed", "You say:", `"${text}"`);
       if (this.gather && !this.gather.settled) this.gather.speech(text);
       else setStatus("Nothing is listening just now.");
     }
@@ -405,26 +460,28 @@
 
     async hangUp() {
       if (this.ended) return;
-      addLine("note", "", "You hang up.");
+      this.line("note", "", "You hang up.");
       await this.end("caller-hung-up");
     }
 
-    async end(how) {
+    async end(how, callStatus = "completed") {
       if (this.ended) return;
       this.ended = true;
       if (this.prompt) this.prompt.stop();
       if (this.gather) this.gather.settle(null);
       const seconds = Math.round((Date.now() - this.began) / 1000);
-      addLine("note", "", "Call ended.");
+      this.line("note", "", "Call ended.");
+      this.closed = true; // nothing more of this call reaches the transcript
       finished(this, how);
+      if (!this.sid) return; // hung up before the call was placed
       try {
         // Twilio tells the helpline the call is over, as the last request of every call.
         await this.bridge({
           url: new URL("/voice/status", this.startUrl).href, method: "POST",
-          inputs: { CallStatus: "completed", CallDuration: String(seconds) },
+          inputs: { CallStatus: callStatus, CallDuration: String(seconds) },
         });
       } catch (error) {
-        this.problem(`The status callback failed: ${error.message}`);
+        if (call === null) addLine("problem", "Problem:", `The status callback failed: ${error.message}`);
       }
     }
   }
@@ -434,7 +491,7 @@
     constructor(call, verb, answer) {
       this.call = call;
       this.modes = (verb.getAttribute("input") || "dtmf").split(/\s+/);
-      this.timeout = parseFloat(verb.getAttribute("timeout") || "5");
+      this.timeout = parseFloat(verb.getAttribute("timeout")) || 5; // Twilio's default
       this.numDigits = parseInt(verb.getAttribute("numDigits") || "0", 10);
       const finish = verb.getAttribute("finishOnKey");
       this.finishOnKey = finish === null ? "#" : finish;
@@ -458,7 +515,6 @@
 
     submit(inputs, token) {
       this.call.remember(token);
-      setStatus("Sending to the helpline.");
       this.settle({ url: this.action, method: this.method, inputs });
     }
 
@@ -488,7 +544,7 @@
     silence() {
       if (this.settled) return;
       if (this.digits) { this.submit({ Digits: this.digits }, this.digits); return; }
-      addLine("note", "", "(silence)");
+      this.call.line("note", "", "(silence)");
       this.call.remember(".");
       this.settle(this.emptyAction ? { url: this.action, method: this.method, inputs: {} } : null);
     }
@@ -500,7 +556,8 @@
         ui.countdown.textContent = `Waiting for you: ${Math.ceil(left)} s`;
         ui.countdown.hidden = false;
       };
-      setStatus("Waiting for you to press a key or say something.");
+      // Said once, for a screen reader; the countdown beside it changes each second, silently.
+      setStatus(`Waiting ${this.timeout} seconds for you to press a key or say something.`);
       show();
       this.timer = setInterval(() => {
         left -= 1;
@@ -574,7 +631,9 @@
     else setStatus("Press Call the helpline first.");
   }
 
-  ui.call.addEventListener("click", () => {
+  ui.call.addEventListener("click", (event) => {
+    // The second click of a double click would hang up the call it has just placed.
+    if (event.detail > 1) return;
     if (call) call.hangUp();
     else placeCall();
   });
@@ -587,8 +646,10 @@
     if (button) press(button.dataset.key);
   });
   document.addEventListener("keydown", (event) => {
-    const typing = event.target instanceof Element && event.target.closest("input, select, textarea");
-    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    // Digits typed into a text box or a list belong there; on buttons and radios they are keys.
+    const typing = event.target instanceof Element
+      && event.target.closest("input:not([type=radio]):not([type=checkbox]), select, textarea");
+    if (typing || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
     if (/^[0-9*#]$/.test(event.key)) {
       event.preventDefault();
       press(event.key);
@@ -622,6 +683,9 @@
         if (text && call) call.sayWords(text);
       };
       recognition.onerror = (event) => setStatus(`Speech was not recognised (${event.error}).`);
+      recognition.onend = () => {
+        if (ui.status.textContent === "Listening: speak now.") setStatus("Nothing was heard.");
+      };
       setStatus("Listening: speak now.");
       recognition.start();
     });

@@ -41,7 +41,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ivr.config import E164
-from ivr.numbers import PRACTICE_CALLER
+from ivr.numbers import is_practice_caller
 from ivr.store.journal import Ended, Event, Journal, Started, Step, TransferEnded, describe
 from ivr.store.schema import (
     LISTENING_TO,
@@ -100,6 +100,7 @@ class CallbackRequest:
     listening_to: str
     reasons: list[str]
     call_sid: str
+    practice: bool  # booked on a call from the practice phones: never to be rung
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ class Store:
 
         A call from the practice phones is marked as practice, so staff figures leave it out.
         """
-        practice = _is_practice(caller)
+        practice = is_practice_caller(caller)
         self._put(lambda at: Started(call_sid, at, self._caller_hash(caller), practice))
 
     def _caller_hash(self, caller: str | None) -> str | None:
@@ -288,9 +289,18 @@ class Store:
     # --- callback requests: synchronous, bounded ---------------------------------------------
 
     def book_callback(
-        self, call_sid: str, number: str, listening_to: str, reasons: list[str]
+        self,
+        call_sid: str,
+        number: str,
+        listening_to: str,
+        reasons: list[str],
+        *,
+        practice: bool = False,
     ) -> Booking:
-        """Store a request to call `number` back, unless one is open for it already.
+        """Store a request to call `number` back, unless one of the same kind is open for it.
+
+        `practice` marks a request booked on a call from the practice phones: staff see it apart,
+        and it is never taken for a real request for the same number, nor a real one for it.
 
         Raises StoreUnavailable, within `write_timeout` seconds, when the write cannot be
         confirmed: the caller must then be told their request was not taken. (If the database
@@ -309,11 +319,14 @@ class Store:
             "created_at": self.clock(),
             "listening_to": listening_to[:LISTENING_TO],
             "reasons": [str(reason) for reason in reasons],
+            "practice": practice,
         }
         return self._bounded("booking a callback", lambda deadline: self._book(row, deadline))
 
     def _book(self, row: dict[str, Any], deadline: float) -> Booking:
-        find = select(Callback.id).where(Callback.number == row["number"])
+        find = select(Callback.id).where(
+            Callback.number == row["number"], Callback.practice.is_(row["practice"])
+        )
         with self._database("booking a callback"), self.engine.connect() as connection:
             found = connection.scalar(find)
             if found is not None:
@@ -324,7 +337,7 @@ class Store:
                     raise StoreUnavailable("booking a callback: too late, not committed")
                 connection.commit()
             except IntegrityError:
-                # Another worker booked the same number just now: theirs is the open request.
+                # Another worker booked the same number (and kind) just now: theirs is the open one.
                 connection.rollback()
                 found = connection.scalar(find)
                 if found is None:
@@ -351,6 +364,7 @@ class Store:
                 listening_to=row.listening_to,
                 reasons=list(row.reasons or []),
                 call_sid=row.call_sid,
+                practice=row.practice,
             )
             for row in rows
         ]
@@ -556,11 +570,6 @@ def _after_fork(ref: weakref.ref[Store]) -> None:
     store = ref()
     if store is not None:
         store._after_fork()
-
-
-def _is_practice(caller: str | None) -> bool:
-    """Whether a call comes from the practice phones: told by the number, before it is hashed."""
-    return caller is not None and caller.strip() == PRACTICE_CALLER
 
 
 def _token_hash(token: str) -> str:

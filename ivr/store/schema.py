@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     TypeDecorator,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -126,18 +127,22 @@ class Callback(Base):
         # The database itself refuses a done request that still holds a number.
         CheckConstraint("number IS NULL OR done_at IS NULL", name="done_has_no_number"),
         CheckConstraint("number IS NOT NULL OR done_at IS NOT NULL", name="open_has_number"),
+        # One open request per number and kind (done ones hold NULL, which never collides): a
+        # practice request is never taken for a real one. The clear number rather than its
+        # hash, so a changed SECRET_KEY cannot let requests pile up.
+        UniqueConstraint("number", "practice", name="uq_callbacks_number_practice"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(SID))
-    # Unique: one open request per number (done ones hold NULL, which never collides). The
-    # clear number rather than its hash, so a changed SECRET_KEY cannot let requests pile up.
-    number: Mapped[str | None] = mapped_column(String(NUMBER), unique=True)
+    number: Mapped[str | None] = mapped_column(String(NUMBER))
     number_hash: Mapped[str] = mapped_column(String(HASH), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     listening_to: Mapped[str] = mapped_column(String(LISTENING_TO))
     reasons: Mapped[list[str]] = mapped_column(JSON)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Booked on a call from the practice phones: shown apart, and never to be rung.
+    practice: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
 
 
 class ApiToken(Base):
