@@ -8,15 +8,19 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 from ivr import create_app
 from ivr.config import Settings, load_settings
@@ -127,10 +131,38 @@ def signed_post(
     return response.status_code, response.mimetype, response.get_data(as_text=True)
 
 
+class _Closing:
+    """A response body that is closed when it is let go, if nobody closed it before."""
+
+    def __init__(self, body: Iterable[bytes]) -> None:
+        self.body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.body)
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def _close_dropped_downloads(app: Flask) -> WSGIApplication:
+    """Werkzeug's development server skips close() when a browser drops a download midway (an
+    <audio> element given a new recording), leaving the file open; close it when let go."""
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return _Closing(app(environ, start_response))
+
+    return wsgi
+
+
 @contextmanager
 def served(app: Flask) -> Iterator[str]:
     """The app served over HTTP on loopback (threaded, as a browser needs); yields its address."""
-    http = make_server("127.0.0.1", 0, app, threaded=True)
+    http = make_server("127.0.0.1", 0, _close_dropped_downloads(app), threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     try:
