@@ -271,6 +271,17 @@ def test_on_a_phone_sized_screen_the_keys_are_large_and_nothing_scrolls_sideways
         "buttons => buttons.map(b => b.getBoundingClientRect().toJSON())"
     ):
         assert box["width"] >= 44 and box["height"] >= 44
+    # In a call, the words playing now sit just above the keypad, and nothing widens the page.
+    page.get_by_role("button", name="Call the helpline").click()
+    wait_to_hear(page, "Welcome to the", 0)
+    now = page.locator("#now")
+    assert now.text_content() == lines(page, "heard")[-1].removeprefix("Helpline: ")
+    assert now.bounding_box()["y"] < page.locator("#keypad").bounding_box()["y"]
+    page.keyboard.press("0")
+    page.locator("#transcript li.transfer", has_text="Now ringing").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    no_violations(page, "phone-small-screen-in-a-call")
+    page.get_by_role("button", name="Hang up").click()
     page.close()
 
 
