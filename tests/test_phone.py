@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +11,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
 from ivr.phone import Phone, Transcript, parse_keys
+from tests.conftest import served
 
 TOKEN = "stand-in-auth-token"
 XML = '<?xml version="1.0" encoding="UTF-8"?>'
@@ -375,15 +375,8 @@ def test_a_string_script_is_parsed() -> None:
 @pytest.fixture
 def server() -> Iterator[str]:
     """The stand-in helpline, signed requests required, served over HTTP on a free port."""
-    httpd = make_server("127.0.0.1", 0, make_app(TOKEN), threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    with served(make_app(TOKEN)) as base:
+        yield base
 
 
 def test_over_http(server: str) -> None:
