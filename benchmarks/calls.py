@@ -47,6 +47,7 @@ from ivr import create_app
 from ivr.phone import Phone, parse_keys
 from ivr.store import Store
 from ivr.store.database import sqlalchemy_url
+from ivr.store_cli import shown_url
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
@@ -201,7 +202,7 @@ def main() -> None:
         store = app.extensions.get("ivr_store")
         if not isinstance(store, Store):
             raise SystemExit("the app keeps no store in app.extensions['ivr_store']")
-        shown = make_url(sqlalchemy_url(database)).render_as_string(hide_password=True)
+        shown = shown_url(database)
         print(f"Calls benchmark, {time.strftime('%Y-%m-%d %H:%M')}")
         print(f"  Python {platform.python_version()} on {platform.platform()}")
         print(f"  {str(server).split(' on ')[0]} at {shown}")

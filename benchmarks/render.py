@@ -65,7 +65,7 @@ def main() -> None:
         owner = next(pid for (pid, _), r in library.recordings.items() if r.file == largest.name)
         print(f"  largest file: {largest.stat().st_size / 1024:.0f} KiB ({owner})")
         for pace in settings.paces.values():
-            mine = {pid: r for (pid, name), r in library.recordings.items() if name == pace.name}
+            mine = library.at_pace(pace.name)
             rates = sorted(words_per_minute(r.words, r.seconds) for r in mine.values())
             total = sum(r.seconds for r in mine.values())
             overall = words_per_minute(sum(r.words for r in mine.values()), total)

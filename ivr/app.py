@@ -117,7 +117,6 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
     app.extensions["ivr"] = Helpline(
         settings,
         engine,
-        content.prompts,
         cached_renderer(voice),
         Fallback(settings, content.prompts),
         validator,

@@ -155,6 +155,10 @@ class AudioLibrary:
                 self.captions[entry["file"]] = prompt.text
         self.recordings = found
 
+    def at_pace(self, name: str) -> dict[str, Recording]:
+        """The recordings at one pace, by prompt id."""
+        return {pid: r for (pid, pace), r in self.recordings.items() if pace == name}
+
     def url(self, prompt_id: str, pace: str) -> str | None:
         """Where Twilio can fetch a prompt's audio, if it was rendered."""
         found = self.recordings.get((prompt_id, pace))

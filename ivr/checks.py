@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from ivr.model import (
     BACK_WORDS,
+    LANGUAGE,
     OPERATOR_WORDS,
     REPEAT_WORDS,
     SYSTEM_PROMPTS,
@@ -290,7 +291,7 @@ def _check_prompt_use(flow: Flow, prompts: PromptBook, problems: ProblemList) ->
                     "prompts",
                     0,
                     f"missing prompt {prompt_id} (said {why})",
-                    f"add it to prompts/en-GB/{prompt_id.split('.')[0]}.yaml",
+                    f"add it to prompts/{LANGUAGE}/{prompt_id.split('.')[0]}.yaml",
                 )
             )
     for prompt in prompts.prompts.values():

@@ -127,17 +127,12 @@ def prompts() -> None:
 @click.option("--strict", is_flag=True, help="Exit 1 if any prompt could not be rendered.")
 def render_command(workers: int, timeout: float, strict: bool) -> None:
     """Render every prompt at both paces with pyttsx3; unchanged ones are reused."""
-    from ivr.render import render_prompts
+    from ivr.render import plan, render_prompts
 
     settings, content = _load()
-    total = len(
-        {
-            (p.spoken, pace.engine_rate)
-            for p in content.prompts.prompts.values()
-            if not p.dynamic
-            for pace in settings.paces.values()
-        }
-    )
+    # One job per file to render; the engine only names the files, so any name counts the same.
+    jobs = plan(content.prompts, settings.paces, settings.tts_voice, "", settings.audio_dir)
+    total = len(jobs)
     with click.progressbar(length=total, label="Rendering prompts", file=sys.stderr) as bar:
         summary = render_prompts(
             content.prompts,

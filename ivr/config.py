@@ -24,6 +24,9 @@ DEFAULT_PACES = {
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'instance' / 'helpline.sqlite3'}"
+DEFAULT_AUDIO_DIR = PROJECT_ROOT / "instance" / "audio"
+_HTTP_URL = re.compile(r"^https?://[^/\s]+(/\S*)?$")
 
 
 class ConfigError(Exception):
@@ -53,11 +56,11 @@ class Settings:
     development: bool
     log_level: str = "INFO"
     prompt_audio: str = "auto"
-    audio_dir: Path = PROJECT_ROOT / "instance" / "audio"
+    audio_dir: Path = DEFAULT_AUDIO_DIR
     audio_base_url: str | None = None
     tts_voice: str = "auto"
     paces: Mapping[str, Pace] = field(default_factory=lambda: dict(DEFAULT_PACES))
-    database_url: str = f"sqlite:///{PROJECT_ROOT / 'instance' / 'helpline.sqlite3'}"
+    database_url: str = DEFAULT_DATABASE_URL
     twilio_account_sid: str | None = None
     twilio_api_base_url: str | None = None  # Twilio's own unless set (a stand-in, for tests)
     retention_days: int = 90
@@ -88,7 +91,7 @@ def _database_url(raw: str, problems: list[str]) -> str:
     named, so both postgres:// and postgresql:// become postgresql+psycopg://.
     """
     if not raw:
-        return f"sqlite:///{PROJECT_ROOT / 'instance' / 'helpline.sqlite3'}"
+        return DEFAULT_DATABASE_URL
     for prefix in ("postgres://", "postgresql://"):
         if raw.startswith(prefix):
             return "postgresql+psycopg://" + raw.removeprefix(prefix)
@@ -98,7 +101,7 @@ def _database_url(raw: str, problems: list[str]) -> str:
         "DATABASE_URL must be postgresql://user:password@host:port/db (or "
         "postgres://..., as hosting platforms give it) or sqlite:///path/to/file"
     )
-    return f"sqlite:///{PROJECT_ROOT / 'instance' / 'helpline.sqlite3'}"
+    return DEFAULT_DATABASE_URL
 
 
 def _percent(env: Mapping[str, str], name: str, default: str, problems: list[str]) -> str:
@@ -157,7 +160,7 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
     except HoursError as error:
         problems.append(str(error))
     base = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or None
-    if base is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", base):
+    if base is not None and not _HTTP_URL.match(base):
         problems.append(
             f"PUBLIC_BASE_URL={base!r} must be the address Twilio calls, such as "
             "https://helpline.example.org"
@@ -180,7 +183,7 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         )
         prompt_audio = "auto"
     audio_base = env.get("AUDIO_BASE_URL", "").strip().rstrip("/") or None
-    if audio_base is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", audio_base):
+    if audio_base is not None and not _HTTP_URL.match(audio_base):
         problems.append(
             f"AUDIO_BASE_URL={audio_base!r} must be where the audio files are "
             "served, such as https://cdn.example.org/helpline-audio"
@@ -226,7 +229,7 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         development=development,
         log_level=log_level,
         prompt_audio=prompt_audio,
-        audio_dir=Path(env.get("AUDIO_DIR", "").strip() or PROJECT_ROOT / "instance" / "audio"),
+        audio_dir=Path(env.get("AUDIO_DIR", "").strip() or DEFAULT_AUDIO_DIR),
         audio_base_url=audio_base,
         tts_voice=env.get("TTS_VOICE", "").strip() or "auto",
         paces=paces,

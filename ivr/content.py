@@ -10,9 +10,9 @@ from pathlib import Path
 from ivr.checks import check_flow, check_readability, check_review_date, check_transfers
 from ivr.flows import load_flow
 from ivr.hours import Hours, spoken_hours
-from ivr.model import Flow, PromptBook
+from ivr.model import LANGUAGE, Flow, PromptBook
 from ivr.problems import Problem, ProblemList
-from ivr.prompts import HOURS_FILE, LANGUAGE, check_vocabulary, fill_prompts, load_raw_prompts
+from ivr.prompts import HOURS_FILE, check_vocabulary, fill_prompts, load_raw_prompts
 from ivr.services import Service, check_services, load_services, prompt_values
 
 

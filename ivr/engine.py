@@ -237,14 +237,14 @@ class Engine:
         if status == ANSWERED and bridged:
             return Goodbye(("system.after_call",), state)
         target = node.unavailable if isinstance(node, TransferNode) else self.flow.start
-        return self.visit(replace(state.moved_to(target, remember=False), silences=state.silences))
+        return self.visit(state.moved_to(target, remember=False, silences=state.silences))
 
     def whisper(self, decoded: Decoded) -> Screen:
         """For the nurse: where the caller was in the guidance, and the reasons they said yes to."""
         state = decoded.state
         was = self.flow.nodes.get(state.history[-1]) if state.history else None
         part = was.title if was is not None else self.flow.nodes[self.flow.start].title
-        labels = [n.label for n in self.questions if n.records in state.yes]
+        labels = self._reasons(state)
         prompts = ["whisper.intro", "whisper.part"]
         if labels:
             prompts.append("whisper.reasons")
@@ -379,8 +379,7 @@ class Engine:
 
     def put_through(self, state: CallState, *first: str) -> Step:
         """Go to the nurse line, keeping the counts so that a long silence still ends."""
-        moved = state.moved_to(self.flow.operator)
-        return self.visit(replace(moved, silences=state.silences), first)
+        return self.visit(state.moved_to(self.flow.operator, silences=state.silences), first)
 
     # -------------------------------------------------------------- what a node plays
 
@@ -406,7 +405,7 @@ class Engine:
                 number, hours = service.number, service.hours or ALWAYS
             if number and hours.is_open(self.clock()):
                 return Transfer((*first, *node.say), state, number, node.to == NURSE_LINE)
-            closed = replace(state.moved_to(node.closed, remember=False), silences=state.silences)
+            closed = state.moved_to(node.closed, remember=False, silences=state.silences)
             return self.visit(closed, first)
         prompts = self.prompts_for(node, state, replay)
         return Ask((*first, *prompts), state, self.hints[node.id])
@@ -424,12 +423,20 @@ class Engine:
 
     # -------------------------------------------------------------- callbacks
 
+    def _reasons(self, state: CallState) -> list[str]:
+        """The labels of the questions the caller said yes to, in the order of the flow."""
+        return [n.label for n in self.questions if n.records in state.yes]
+
+    def _keyed_number(self, state: CallState) -> str | None:
+        """The number the caller keyed in, unsealed from the state; None if it will not open."""
+        return self.sealer.open(state.sealed) if self.sealer else None
+
     def callback_ask(
         self, state: CallState, node: CallbackNode, first: tuple[str, ...], caller: Caller
     ) -> Step:
         """The question a callback node is at: confirm the caller's number, key one, or check it."""
         if state.phase == "check":
-            number = self.sealer.open(state.sealed) if self.sealer else None
+            number = self._keyed_number(state)
             if number is not None:
                 prompts = (
                     *first,
@@ -469,7 +476,7 @@ class Engine:
                 return self.book(state, node, own, caller)
             return self.visit(replace(state, phase="enter", wrong=0), caller=caller)
         if state.phase == "check" and key in (YES_KEY, NO_KEY, BACK_KEY):
-            number = self.sealer.open(state.sealed) if self.sealer else None
+            number = self._keyed_number(state)
             if key == YES_KEY and number is not None:
                 return self.book(state, node, number, caller)
             # * (or 2) corrects the number: key it again.
@@ -502,7 +509,7 @@ class Engine:
             ),
             self.flow.nodes[self.flow.start].title,
         )
-        reasons = [n.label for n in self.questions if n.records in state.yes]
+        reasons = self._reasons(state)
         try:
             if self.callbacks is None:
                 raise RuntimeError("no database is set up for callbacks")

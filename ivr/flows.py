@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -41,35 +40,38 @@ def _options(raw: Mapping[str, Any]) -> tuple[Option, ...]:
     )
 
 
-def _common(node_id: str, raw: LocatedDict) -> dict[str, Any]:
+def _common(node_id: str, raw: LocatedDict, line: int) -> dict[str, Any]:
+    """The fields every kind of node has; `line` is where the node's id is written."""
     return {
         "id": node_id,
         "title": raw["title"],
         "say": _ids(raw["say"]),
         "file": raw.file,
-        "line": raw.line,
+        "line": line,
         "code": str(raw.get("code", "")),
     }
 
 
-_BUILDERS: Mapping[str, Callable[[str, LocatedDict], Node]] = {
-    "menu": lambda i, r: MenuNode(**_common(i, r), options=_options(r["options"])),
-    "info": lambda i, r: InfoNode(
-        **_common(i, r), options=_options(r["options"]), choices=_ids(r["choices"])
+_BUILDERS: Mapping[str, Callable[[str, LocatedDict, int], Node]] = {
+    "menu": lambda i, r, n: MenuNode(**_common(i, r, n), options=_options(r["options"])),
+    "info": lambda i, r, n: InfoNode(
+        **_common(i, r, n), options=_options(r["options"]), choices=_ids(r["choices"])
     ),
-    "question": lambda i, r: QuestionNode(
-        **_common(i, r), records=r["records"], label=r["label"], yes=r["yes"], no=r["no"]
+    "question": lambda i, r, n: QuestionNode(
+        **_common(i, r, n), records=r["records"], label=r["label"], yes=r["yes"], no=r["no"]
     ),
-    "summary": lambda i, r: SummaryNode(
-        **_common(i, r),
+    "summary": lambda i, r, n: SummaryNode(
+        **_common(i, r, n),
         options=_options(r["options"]),
         answers=tuple(r["answers"].items()),
         none=r["none"],
         then=_ids(r["then"]),
     ),
-    "callback": lambda i, r: CallbackNode(**_common(i, r), booked=r["booked"], failed=r["failed"]),
-    "transfer": lambda i, r: TransferNode(
-        **_common(i, r), to=r["to"], closed=r["closed"], unavailable=r["unavailable"]
+    "callback": lambda i, r, n: CallbackNode(
+        **_common(i, r, n), booked=r["booked"], failed=r["failed"]
+    ),
+    "transfer": lambda i, r, n: TransferNode(
+        **_common(i, r, n), to=r["to"], closed=r["closed"], unavailable=r["unavailable"]
     ),
 }
 assert set(_BUILDERS) == set(NODE_KINDS)
@@ -183,7 +185,7 @@ def _add_node(
         problems.add(problem)
     if found:
         return False
-    nodes[node_id] = replace(_BUILDERS[kind](node_id, raw), line=line)
+    nodes[node_id] = _BUILDERS[kind](node_id, raw, line)
     return True
 
 

@@ -16,6 +16,9 @@ PACE_KEY = "9"  # no menu has more than 4 options, so 9 is free everywhere
 YES_KEY = "1"
 NO_KEY = "2"
 
+# The language of the prompts: their folder under prompts/, and <Say> and <Gather> language.
+LANGUAGE = "en-GB"
+
 
 @dataclass(frozen=True, slots=True)
 class Prompt:

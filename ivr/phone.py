@@ -12,6 +12,7 @@ import secrets
 import shlex
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import urlencode, urljoin
@@ -54,18 +55,63 @@ _LINES = {
 }
 
 
-def twilio_headers(auth_token: str | None, url: str, form: Mapping[str, str]) -> dict[str, str]:
-    """The headers Twilio sends with a webhook request: signed when there is an auth token."""
+def twilio_params(
+    call_sid: str, account_sid: str, caller: str, called: str, *, ringing: bool
+) -> dict[str, str]:
+    """The parameters Twilio sends with every request about an inbound call."""
+    return {
+        "CallSid": call_sid,
+        "AccountSid": account_sid,
+        "From": caller,
+        "To": called,
+        "Caller": caller,
+        "Called": called,
+        "CallStatus": "ringing" if ringing else "in-progress",
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+    }
+
+
+def answering_params(
+    params: Mapping[str, str], dial_sid: str, number: str, caller_id: str
+) -> dict[str, str]:
+    """The parameters of the call a <Dial> makes to `number`: a child of the call in `params`."""
+    return dict(params) | {
+        "CallSid": dial_sid,
+        "ParentCallSid": params["CallSid"],
+        "From": caller_id,
+        "To": number,
+        "Caller": caller_id,
+        "Called": number,
+        "Direction": "outbound-dial",
+        "CallStatus": "in-progress",
+    }
+
+
+def signed_request(
+    auth_token: str | None, method: str, url: str, params: Mapping[str, str]
+) -> tuple[str, dict[str, str], dict[str, str]]:
+    """What Twilio sends: (url, form, headers). A GET carries the parameters in its query
+    string, and is signed so; the signature is left out when there is no auth token."""
+    form = dict(params)
+    if method == "GET":
+        url += ("&" if "?" in url else "?") + urlencode(form)
+        form = {}
     headers = {"User-Agent": "TwilioProxy/1.1"}
     if auth_token:
-        signature = RequestValidator(auth_token).compute_signature(url, dict(form))
-        headers["X-Twilio-Signature"] = str(signature)
-    return headers
+        headers["X-Twilio-Signature"] = str(
+            RequestValidator(auth_token).compute_signature(url, form)
+        )
+    return url, form, headers
 
 
 def parse_keys(text: str) -> list[str]:
-    """Split a script such as `2 1 . "talk to a nurse" 0` into input tokens."""
-    return shlex.split(text)
+    """Split a script such as `2 1 . "talk to a nurse" 0` into input tokens (an unclosed
+    quote cannot be split as shell words: then the words are taken as they are)."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
 
 
 @dataclass(frozen=True)
@@ -272,14 +318,14 @@ class _Call:
         self.transcript = Transcript(call_sid=self.sid)
         self.outcomes = list(phone.dial_outcomes)
         self.ended = False
-        self.answered = False  # the first request is made while the call is still ringing
         self.redirects = 0  # Redirects since the last Gather: many in a row is a loop
         self.seconds = 0.0  # a rough call length for the status callback
         self.client = phone.app.test_client() if phone.app else None
         self.session: requests.Session | None = None
 
     def run(self, start_url: str) -> Transcript:
-        with requests.Session() as self.session:
+        # In-process calls go through the app's test client: no HTTP session to open.
+        with nullcontext() if self.client else requests.Session() as self.session:
             step: _Next | None = _Next(start_url, "POST", {})
             while step is not None and not self.ended:
                 root = self._fetch(step.method, step.url, self._params(step.extra))
@@ -304,6 +350,11 @@ class _Call:
     def _error(self, text: str, url: str = "", attrs: dict[str, str] | None = None) -> None:
         self._emit("error", text, url, attrs)
 
+    def _fail(self, text: str, url: str) -> None:
+        """Twilio could not go on ("an application error has occurred"): the call ends."""
+        self._error(text, url)
+        self._end("error")
+
     def _end(self, how: str, call_status: str = "completed") -> None:
         """End the call, then post the status callback as Twilio does once a call is over."""
         self.ended = True
@@ -319,27 +370,17 @@ class _Call:
     # --- transport -----------------------------------------------------------------------
 
     def _params(self, extra: dict[str, str]) -> dict[str, str]:
-        params = {
-            "CallSid": self.sid,
-            "AccountSid": self.phone.account_sid,
-            "From": self.phone.caller,
-            "To": self.phone.called,
-            "Caller": self.phone.caller,
-            "Called": self.phone.called,
-            "CallStatus": "in-progress" if self.answered else "ringing",
-            "Direction": "inbound",
-            "ApiVersion": "2010-04-01",
-        }
-        self.answered = True
-        return params | extra
+        # The first request is made while the call is still ringing.
+        ringing = not self.transcript.requests
+        phone = self.phone
+        return (
+            twilio_params(self.sid, phone.account_sid, phone.caller, phone.called, ringing=ringing)
+            | extra
+        )
 
     def _send(self, method: str, url: str, params: dict[str, str]) -> tuple[int, str, str]:
         """Make one request as Twilio would; answer (status, content type, body)."""
-        form = params
-        if method == "GET":  # Twilio puts GET parameters in the query string, and signs that
-            url += ("&" if "?" in url else "?") + urlencode(params)
-            form = {}
-        headers = twilio_headers(self.phone.auth_token, url, form)
+        url, form, headers = signed_request(self.phone.auth_token, method, url, params)
         if self.client is not None:
             # Errors raised inside an in-process app propagate: their traceback helps more.
             response = self.client.open(url, method=method, data=form, headers=headers)
@@ -432,17 +473,14 @@ class _Call:
                 self._emit("reject", url=url, attrs=attrs)
                 self._end("reject", "busy" if attrs.get("reason") == "busy" else "no-answer")
             case _:
-                # Twilio answers a verb it cannot run with "an application error has occurred".
-                self._error(f"unsupported verb <{verb.tag}>", url)
-                self._end("error")
+                self._fail(f"unsupported verb <{verb.tag}>", url)
         return None
 
     def _gather(self, gather: ET.Element, url: str) -> _Next | None:
         self.redirects = 0
         for child in gather:
             if child.tag not in ("Say", "Play", "Pause"):
-                self._error(f"<{child.tag}> cannot be nested in <Gather>", url)
-                self._end("error")
+                self._fail(f"<{child.tag}> cannot be nested in <Gather>", url)
                 return None
             self._verb(child, url)
         attrs = dict(gather.attrib)
@@ -482,13 +520,11 @@ class _Call:
     def _redirect(self, verb: ET.Element, url: str) -> _Next | None:
         target = (verb.text or "").strip()
         if not target:
-            self._error("<Redirect> without a URL", url)
-            self._end("error")
+            self._fail("<Redirect> without a URL", url)
             return None
         self.redirects += 1
         if self.redirects > self.phone.max_redirects:
-            self._error(f"more than {self.phone.max_redirects} Redirects without a Gather", url)
-            self._end("error")
+            self._fail(f"more than {self.phone.max_redirects} Redirects without a Gather", url)
             return None
         destination = urljoin(url, target)
         self._emit("redirect", target, destination)
@@ -500,8 +536,7 @@ class _Call:
         numbers = [_normalise(c.text or "") for c in dial] or [_normalise(dial.text or "")]
         whispers = [urljoin(url, c.attrib["url"]) for c in dial if c.get("url")]
         if not any(numbers):
-            self._error("<Dial> without a number", url)
-            self._end("error")
+            self._fail("<Dial> without a number", url)
             return None
         attrs = dict(dial.attrib) | {"outcome": outcome, "whisper": " ".join(whispers)}
         self._emit("dial", ", ".join(numbers), url, attrs)
@@ -531,7 +566,6 @@ class _Call:
         if outcome == "answered":
             # The caller talked to a person, then put the phone down: the call is over.
             self._end("dial-answered")
-            return None
         return None
 
     def _whisper(
@@ -542,15 +576,9 @@ class _Call:
         A <Gather> in the whisper is answered with 1 when `accept`, else with silence (a person
         who does not press, or a voicemail); a <Hangup> there means the call is not bridged.
         """
-        params = self._params({})
-        params |= {
-            "CallSid": dial_sid,
-            "ParentCallSid": self.sid,
-            "From": caller_id or self.phone.called,
-            "To": number,
-            "Direction": "outbound-dial",
-            "CallStatus": "in-progress",
-        }
+        params = answering_params(
+            self._params({}), dial_sid, number, caller_id or self.phone.called
+        )
         document: ET.Element | None = self._fetch("POST", url, params)
         for _ in range(5):  # a whisper is a short exchange; stop any loop
             if document is None:

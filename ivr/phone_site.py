@@ -17,8 +17,9 @@ import hmac
 import re
 import secrets
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from flask import (
     Blueprint,
@@ -42,8 +43,10 @@ from ivr.phone import (
     DIAL_OUTCOMES,
     Event,
     Phone,
+    answering_params,
     parse_keys,
-    twilio_headers,
+    signed_request,
+    twilio_params,
 )
 from ivr.staff_site import csrf
 from ivr.voice import Helpline, helpline
@@ -70,9 +73,8 @@ OUTCOMES = {
     "declined": "Answered, not taken (voicemail)",
     "busy": "Busy",
     "no-answer": "No answer",
+    "failed": "Failed: the call could not be made",
 }
-#: The failed outcome: the call to the person could not be placed at all.
-OUTCOMES["failed"] = "Failed: the call could not be made"
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 #: Twilio's own parameters: a webhook URL's query string may not set them (the bridge does).
 TWILIO_NAMES = INPUTS | {
@@ -92,6 +94,42 @@ _CODE = re.compile(r"[0-9]{1,3}")
 _MAX_SCRIPT = 200  # tokens in a shared call: plenty for any real path, and bounded
 
 
+@dataclass(frozen=True)
+class PhonePage:
+    """What the page shows that never changes while the app runs: worked out once."""
+
+    entry_points: list[tuple[str, str]]  # (code, title) of every part a call can start at
+    names: dict[str, str]  # who each number a transfer rings belongs to ("the nurse line")
+    public_host: str | None  # PUBLIC_BASE_URL's host name, where one is set
+    security_policy: str  # the page may load its own script, styles and audio, nothing else
+
+
+def _setup(found: Helpline) -> PhonePage:
+    assert found.engine is not None and found.content is not None
+    settings = found.settings
+    names = {s.number: s.name for s in found.content.services.values() if s.number}
+    if settings.nurse_line_number:
+        names[settings.nurse_line_number] = "the nurse line"
+    media = "'self'" + (f" {_origin(settings.audio_base_url)}" if settings.audio_base_url else "")
+    return PhonePage(
+        entry_points=[(code, node.title) for code, node in sorted(found.engine.by_code.items())],
+        names=names,
+        public_host=urlsplit(settings.public_base_url).hostname
+        if settings.public_base_url
+        else None,
+        security_policy=(
+            f"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+            f"media-src {media}; img-src data:; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'"
+        ),
+    )
+
+
+def _phone_page() -> PhonePage:
+    found: PhonePage = current_app.extensions["phone_site"]
+    return found
+
+
 def _open_here() -> bool:
     """A development server is open to anyone who reaches it by its own name: loopback or its
     public address. Any other Host (another machine on the network, or a DNS-rebinding page
@@ -99,8 +137,7 @@ def _open_here() -> bool:
     if not helpline().settings.development:
         return False
     host = urlsplit("//" + request.host).hostname or ""
-    public = urlsplit(_public_base()).hostname if helpline().settings.public_base_url else None
-    return host in LOOPBACK or host == public
+    return host in LOOPBACK or host == _phone_page().public_host
 
 
 @bp.before_request
@@ -127,13 +164,7 @@ def refused(error: HTTPException) -> ResponseReturnValue:
 def private(response: Response) -> Response:
     """Never cached; and the page may load its own script, styles and audio, nothing else."""
     response.headers["Cache-Control"] = "no-store"
-    audio = helpline().settings.audio_base_url
-    media = "'self'" + (f" {_origin(audio)}" if audio else "")
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        f"media-src {media}; img-src data:; form-action 'self'; base-uri 'none'; "
-        "frame-ancestors 'none'"
-    )
+    response.headers["Content-Security-Policy"] = _phone_page().security_policy
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -141,22 +172,6 @@ def private(response: Response) -> Response:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def _entry_points(found: Helpline) -> list[tuple[str, str]]:
-    """(code, title) of every part a call can start at, in code order."""
-    assert found.content is not None
-    nodes = sorted((n for n in found.content.flow.nodes.values() if n.code), key=lambda n: n.code)
-    return [(node.code, node.title) for node in nodes if node.code]
-
-
-def _dialled_names(found: Helpline) -> dict[str, str]:
-    """Who each number a transfer rings belongs to, so the page can say "ringing the nurse line"."""
-    assert found.content is not None
-    names = {s.number: s.name for s in found.content.services.values() if s.number}
-    if found.settings.nurse_line_number:
-        names[found.settings.nurse_line_number] = "the nurse line"
-    return names
 
 
 def _call_options() -> tuple[str, str, str]:
@@ -180,12 +195,11 @@ class Line(NamedTuple):
     audio: str = ""
 
 
-def _page(lines: list[Line]) -> str:
-    found = helpline()
-    start, keys, dial = _call_options()
+def _page(start: str, keys: str, dial: str, lines: list[Line]) -> str:
+    setup = _phone_page()
     return render_template(
         "phone.html",
-        entry_points=_entry_points(found),
+        entry_points=setup.entry_points,
         outcomes=OUTCOMES,
         start=start,
         keys=keys,
@@ -194,7 +208,8 @@ def _page(lines: list[Line]) -> str:
         config={
             "bridge": url_for("phone_site.bridge"),
             "sid": url_for("phone_site.sid"),
-            "names": _dialled_names(found),
+            "names": setup.names,
+            "dialStatus": DIAL_OUTCOMES,  # the DialCallStatus Twilio reports for each outcome
         },
     )
 
@@ -202,7 +217,7 @@ def _page(lines: list[Line]) -> str:
 @bp.get("")
 def page() -> ResponseReturnValue:
     """The phone: keypad, call button, and the transcript of the call."""
-    return _page([])
+    return _page(*_call_options(), [])
 
 
 def _public_base() -> str:
@@ -251,32 +266,16 @@ def _twilio_params(body: dict[str, object]) -> dict[str, str]:
     inputs = body.get("inputs") or {}
     if not isinstance(inputs, dict) or not set(inputs) <= INPUTS:
         abort(400, f"inputs may only hold {sorted(INPUTS)}.")
-    params = {
-        "CallSid": call_sid,
-        "AccountSid": "AC" + "0" * 32,
-        "From": DEFAULT_CALLER,
-        "To": DEFAULT_CALLED,
-        "Caller": DEFAULT_CALLER,
-        "Called": DEFAULT_CALLED,
-        "CallStatus": "ringing" if body.get("first") else "in-progress",
-        "Direction": "inbound",
-        "ApiVersion": "2010-04-01",
-    }
+    account_sid = "AC" + "0" * 32
+    ringing = bool(body.get("first"))
+    params = twilio_params(call_sid, account_sid, DEFAULT_CALLER, DEFAULT_CALLED, ringing=ringing)
     if body.get("leg") == "answerer":
         # The person a transfer rings: their own call, a child of the caller's.
         dialled = str(body.get("to", ""))
         if not _NUMBER.fullmatch(dialled):
             abort(400, "to must be the number dialled, in E.164.")
         dial_sid = _practice_sid(body.get("dialCallSid"), "dialCallSid")
-        params |= {
-            "CallSid": dial_sid,
-            "ParentCallSid": call_sid,
-            "From": DEFAULT_CALLED,
-            "To": dialled,
-            "Caller": DEFAULT_CALLED,
-            "Called": dialled,
-            "Direction": "outbound-dial",
-        }
+        params = answering_params(params, dial_sid, dialled, DEFAULT_CALLED)
     if "DialCallSid" in inputs:
         _practice_sid(inputs["DialCallSid"], "DialCallSid")
     return params | {str(k): str(v)[:500] for k, v in inputs.items()}
@@ -311,22 +310,15 @@ def bridge() -> ResponseReturnValue:
     target = _target(str(body.get("url", "")))
     params = _twilio_params(body)
     found = helpline()
-    url, form = _public_base() + target, params
-    if method == "GET":  # Twilio puts GET parameters in the query string, and signs that
-        url += ("&" if "?" in url else "?") + urlencode(params)
-        form = {}
+    requested = _public_base() + target
+    url, form, headers = signed_request(found.settings.twilio_auth_token, method, requested, params)
     client = current_app.test_client()  # a WSGI client: the helpline's own views, in-process
-    response = client.open(
-        url,
-        method=method,
-        data=form,
-        headers=twilio_headers(found.settings.twilio_auth_token, url, form),
-    )
+    response = client.open(url, method=method, data=form, headers=headers)
     twiml = response.get_data(as_text=True)
     answer = {
         "status": response.status_code,
         "contentType": response.content_type or "",
-        "url": _public_base() + target,  # as requested, before a GET's parameters
+        "url": requested,  # as requested, before a GET's parameters
         "twiml": twiml,
         "captions": _captions(twiml, found),
     }
@@ -367,24 +359,22 @@ def transcript() -> ResponseReturnValue:
     """A whole call run on the server from a key script: the phone with JavaScript off."""
     found = helpline()
     start, keys, dial = _call_options()
-    try:
-        script = parse_keys(keys)[:_MAX_SCRIPT]
-    except ValueError:  # an unclosed quote: take the words as they are
-        script = keys.split()[:_MAX_SCRIPT]
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     phone = Phone(
         app,
         found.settings.twilio_auth_token,
-        dial_outcome=dial if dial in DIAL_OUTCOMES else "answered",
+        dial_outcome=dial,
         captions=found.audio.caption if found.audio else None,
         base_url=_public_base(),
     )
     path = f"/voice/entry/{start}" if start else "/voice/incoming"
-    call = phone.call(script, path=path)
-    names = _dialled_names(found)
-    return _page([line for e in call.events if (line := _line(e, names)) is not None])
+    call = phone.call(parse_keys(keys)[:_MAX_SCRIPT], path=path)
+    names = _phone_page().names
+    shown = [line for e in call.events if (line := _line(e, names)) is not None]
+    return _page(start, keys, dial, shown)
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["phone_site"] = _setup(app.extensions["ivr"])
     app.register_blueprint(bp)
     csrf.exempt(bp)  # checked in staff_or_development instead, after sign-in

@@ -9,12 +9,11 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ivr.hours import HOURS_PROMPTS
-from ivr.model import Prompt, PromptBook
+from ivr.model import LANGUAGE, Prompt, PromptBook
 from ivr.problems import Problem, ProblemList
 from ivr.schemas import schema, schema_problems
 from ivr.yamlsource import LocatedDict, load_yaml
 
-LANGUAGE = "en-GB"
 # Placeholders filled during a call, not at start-up: the part of the helpline the caller was
 # in and their reasons, for the nurse's whisper.
 DURING_CALL = ("part", "reasons")

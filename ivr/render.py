@@ -114,9 +114,7 @@ def _verified(job: Job) -> float:
     return seconds
 
 
-def _out_of_pace(
-    jobs: list[Job], seconds: Mapping[str, float], paces: Mapping[str, Pace]
-) -> list[Job]:
+def _out_of_pace(jobs: list[Job], seconds: Mapping[str, float]) -> list[Job]:
     """Texts whose slower rendering is not clearly longer: a rate that did not take (the
     engine applies rate changes asynchronously, and a lost one was seen here once)."""
     by_text: dict[str, list[Job]] = {}
@@ -230,7 +228,7 @@ def render_prompts(
             progress(1)
 
     def drop_out_of_pace() -> list[Job]:
-        wrong = _out_of_pace(jobs, seconds, paces)
+        wrong = _out_of_pace(jobs, seconds)
         for job in wrong:
             errors[job.key] = "its length does not match its rate (the rate did not take)"
             seconds.pop(job.key, None)

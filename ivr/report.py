@@ -94,7 +94,7 @@ def audio_summary(content: Content, settings: Settings) -> tuple[list[str], list
     lines = ["", f"Rendered audio ({settings.audio_dir}):"]
     failures: list[str] = []
     for pace in settings.paces.values():
-        found = {pid: r for (pid, name), r in library.recordings.items() if name == pace.name}
+        found = library.at_pace(pace.name)
         missing = len(prompts) - len(found)
         if not found:
             lines.append(
@@ -118,7 +118,7 @@ def audio_summary(content: Content, settings: Settings) -> tuple[list[str], list
                 f"limit of {pace.max_words_per_minute} (fix: lower the engine rate, "
                 f"TTS_{'SLOW_' if pace.name == 'slow' else ''}RATE)"
             )
-    normal = {pid: r for (pid, name), r in library.recordings.items() if name == "normal"}
+    normal = library.at_pace("normal")
     longest = sorted(normal.items(), key=lambda item: -item[1].seconds)[:5]
     if longest:
         lines.append("  The 5 longest prompts (normal pace):")

@@ -11,7 +11,7 @@ import datetime as dt
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.config import Settings
-from ivr.model import PromptBook
+from ivr.model import LANGUAGE, PromptBook
 
 FALLBACK_PATH = "/voice/fallback"
 
@@ -27,7 +27,7 @@ def _say(
     response: VoiceResponse, prompts: PromptBook | None, prompt_id: str, settings: Settings
 ) -> None:
     text = prompts[prompt_id].spoken if prompts and prompt_id in prompts else LAST_RESORT
-    response.say(text, voice=settings.say_voice, language="en-GB")
+    response.say(text, voice=settings.say_voice, language=LANGUAGE)
 
 
 class Fallback:

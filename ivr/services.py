@@ -11,7 +11,7 @@ from types import MappingProxyType
 import phonenumbers
 
 from ivr.hours import Hours, HoursError, parse_hours, spoken_hours
-from ivr.numbers import spoken_digits
+from ivr.numbers import spoken_digits, uk_number
 from ivr.problems import Problem, ProblemList
 from ivr.yamlsource import LocatedDict, load_yaml
 
@@ -83,7 +83,9 @@ def _service(
     for key in set(entry) - _FIELDS:
         bad(f"`{key}` is not a field", f"use only {', '.join(sorted(_FIELDS))}", entry.line_of(key))
     number = entry.get("number")
-    if number is not None and not (isinstance(number, str) and _is_uk(number)):
+    if number is not None and not (
+        isinstance(number, str) and number.startswith("+44") and uk_number(number) is not None
+    ):
         bad(
             f"number {number!r} is not a UK number in E.164 form",
             "write it as +44 and the number without its first 0, e.g. +448009172127",
@@ -108,14 +110,6 @@ def _service(
             )
     spoken = str(entry.get("spoken_number") or "")
     return Service(service_id, entry["name"], number, spoken, hours, checked, file, line)
-
-
-def _is_uk(number: str) -> bool:
-    try:
-        parsed = phonenumbers.parse(number, "GB")
-    except phonenumbers.NumberParseException:
-        return False
-    return number.startswith("+44") and phonenumbers.is_valid_number(parsed)
 
 
 def prompt_values(

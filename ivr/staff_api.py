@@ -21,7 +21,8 @@ CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")
 bp = Blueprint("staff_api", __name__, url_prefix="/staff/api")
 
 
-def _store() -> Store:
+def store() -> Store:
+    """The app's store (app.extensions["ivr_store"], set by init_app), for the API and site."""
     found: Store = current_app.extensions["ivr_store"]
     return found
 
@@ -49,7 +50,7 @@ def callback_json(callback: CallbackRequest) -> dict[str, Any]:
 def check_token() -> Response | None:
     """Only a staff token gets through; anything else is a 401 that says what is wanted."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip() and _store().check_token(token.strip()):
+    if scheme.lower() == "bearer" and token.strip() and store().check_token(token.strip()):
         return None
     response = _error(401, "a staff token is needed: Authorization: Bearer <token>")
     response.headers["WWW-Authenticate"] = 'Bearer realm="staff"'
@@ -73,13 +74,13 @@ def unavailable(error: StoreUnavailable) -> Response:
 @bp.get("/callbacks")
 def callbacks() -> Response:
     """Open callback requests, oldest first."""
-    return jsonify([callback_json(c) for c in _store().open_callbacks()])
+    return jsonify([callback_json(c) for c in store().open_callbacks()])
 
 
 @bp.post("/callbacks/<int:callback_id>/done")
 def done(callback_id: int) -> Response:
     """Mark a request done: its number is deleted."""
-    if not _store().mark_done(callback_id):
+    if not store().mark_done(callback_id):
         return _error(404, f"no open callback request {callback_id}")
     return jsonify({"id": callback_id, "done": True})
 

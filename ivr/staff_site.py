@@ -25,18 +25,16 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
+from ivr import staff_api
 from ivr.report import call_map, dot, mermaid
-from ivr.store import Store, StoreUnavailable
+from ivr.store import StoreUnavailable
 from ivr.store.stats import figures, median, recent_calls
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 csrf = CSRFProtect()
 OPEN_PAGES = {"staff.sign_in"}
-
-
-def _store() -> Store:
-    found: Store = current_app.extensions["ivr_store"]
-    return found
+# Where the flow page keeps its drawing, in app.extensions.
+FLOW_PICTURE = "ivr_flow_picture"
 
 
 @bp.before_request
@@ -60,7 +58,7 @@ def sign_in() -> ResponseReturnValue:
         return render_template("staff/sign_in.html", error=None)
     name = request.form.get("name", "")
     try:
-        outcome = _store().sign_in(name, request.form.get("password", ""))
+        outcome = staff_api.store().sign_in(name, request.form.get("password", ""))
     except StoreUnavailable:
         return render_template(
             "staff/sign_in.html", error="The database is not answering. Try again in a minute."
@@ -108,7 +106,7 @@ def queue() -> ResponseReturnValue:
     """
     now = dt.datetime.now(dt.UTC)
     try:
-        found = _store().open_callbacks()
+        found = staff_api.store().open_callbacks()
     except StoreUnavailable:
         return render_template("staff/queue.html", callbacks=None, practice=[], now=now), 503
     callbacks = [c for c in found if not c.practice]
@@ -119,21 +117,21 @@ def queue() -> ResponseReturnValue:
 @bp.post("/callbacks/<int:callback_id>/done")
 def done(callback_id: int) -> ResponseReturnValue:
     """Mark a request done: its number is deleted."""
-    _store().mark_done(callback_id)
+    staff_api.store().mark_done(callback_id)
     return redirect(url_for("staff.queue"))
 
 
 @bp.get("/calls")
 def calls() -> ResponseReturnValue:
     """The latest calls: when, how long, the parts they went through, and transfers."""
-    found = recent_calls(_store().engine)
+    found = recent_calls(staff_api.store().engine)
     return render_template("staff/calls.html", calls=found)
 
 
 @bp.get("/dashboard")
 def dashboard() -> ResponseReturnValue:
     """What callers needed, in charts with the figures beside them."""
-    store = _store()
+    store = staff_api.store()
     now = dt.datetime.now(dt.UTC)
     shown = figures(store.engine, now=now)
     # Like the figures, the count of call backs waiting leaves practice ones out.
@@ -155,6 +153,19 @@ def dashboard() -> ResponseReturnValue:
 @bp.get("/flow")
 def flow() -> ResponseReturnValue:
     """The call flow as a picture: Graphviz's SVG where dot is installed, and the Mermaid text."""
+    svg, mermaid_text, tree = _flow_picture()
+    return render_template("staff/flow.html", svg=svg, mermaid=mermaid_text, tree=tree)
+
+
+def _flow_picture() -> tuple[str | None, str, str]:
+    """The flow's (SVG, Mermaid text, tree of keys), drawn on the first request and kept.
+
+    The content does not change while the process runs. A drawing without its SVG (no dot,
+    or dot failed) is not kept, so that the next request tries dot again.
+    """
+    kept: tuple[str | None, str, str] | None = current_app.extensions.get(FLOW_PICTURE)
+    if kept is not None:
+        return kept
     content = current_app.extensions["ivr"].content
     svg = None
     if shutil.which("dot"):
@@ -168,12 +179,10 @@ def flow() -> ResponseReturnValue:
         )
         # Inline SVG: drop the XML prologue and doctype, keep the drawing.
         svg = done.stdout[done.stdout.find("<svg") :] if done.returncode == 0 else None
-    return render_template(
-        "staff/flow.html",
-        svg=svg,
-        mermaid="\n".join(mermaid(content)),
-        tree="\n".join(call_map(content)),
-    )
+    picture = (svg, "\n".join(mermaid(content)), "\n".join(call_map(content)))
+    if svg is not None:
+        current_app.extensions[FLOW_PICTURE] = picture
+    return picture
 
 
 def _title(node_id: str) -> str:

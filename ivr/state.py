@@ -29,10 +29,13 @@ class CallState:
     phase: str = ""
     sealed: str = ""
 
-    def moved_to(self, node: str, remember: bool = True) -> CallState:
-        """The state after moving on to another node: counts start again."""
+    def moved_to(self, node: str, remember: bool = True, *, silences: int = 0) -> CallState:
+        """The state after moving on to another node: counts start again, unless `silences`
+        carries the silence count over."""
         history = (*self.history, self.node)[-MAX_HISTORY:] if remember else self.history
-        return replace(self, node=node, history=history, silences=0, wrong=0, phase="", sealed="")
+        return replace(
+            self, node=node, history=history, silences=silences, wrong=0, phase="", sealed=""
+        )
 
     def to_query(self) -> dict[str, str]:
         """Short URL parameters; empty values are left out."""

@@ -10,9 +10,8 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.audio import AudioLibrary, Pace
 from ivr.engine import Ask, Connect, Goodbye, Screen, Step, Transfer
-from ivr.model import PromptBook
+from ivr.model import LANGUAGE, PromptBook
 
-LANGUAGE = "en-GB"
 STEP_PATH = "/voice/step"
 DIAL_PATH = "/voice/dial"
 WHISPER_PATH = "/voice/whisper"

@@ -16,7 +16,6 @@ from ivr.audio import AudioLibrary
 from ivr.config import Settings
 from ivr.content import Content
 from ivr.engine import Caller, Engine, Step
-from ivr.model import PromptBook
 from ivr.safety import Fallback
 from ivr.signature import TwilioParams, is_signed
 from ivr.store import Store
@@ -32,7 +31,6 @@ class Helpline:
 
     settings: Settings
     engine: Engine | None
-    prompts: PromptBook | None
     render: Callable[[Step], str] | None
     fallback: Fallback
     validator: RequestValidator | None

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 from flask import Flask
@@ -36,6 +36,7 @@ _SCRATCH = tempfile.mkdtemp(prefix="ivr-tests-")
 atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
 TEST_DATABASE = Path(_SCRATCH) / "helpline.sqlite3"
 CHROMIUM = "/usr/bin/chromium"
+IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 SCREENSHOTS = Path(os.environ["IVR_SCREENSHOTS"]) if os.environ.get("IVR_SCREENSHOTS") else None
 TOKEN = "test-auth-token-0123456789abcdef"
 CALLER = "+442079460123"  # a valid UK number in Ofcom's range for drama
@@ -54,9 +55,8 @@ ENV = {
 
 
 @pytest.fixture(scope="session")
-def content() -> Content:
+def content(settings: Settings) -> Content:
     """The project's real flow and prompts, loaded once."""
-    settings = load_settings(ENV)
     return load_content(ROOT, settings.service_name, settings.nurse_line_hours)
 
 
@@ -159,6 +159,14 @@ def _close_dropped_downloads(app: Flask) -> WSGIApplication:
     return wsgi
 
 
+def missing(what: str) -> NoReturn:
+    """A tool a test needs is not here: skip on a developer's machine, fail under CI (where
+    .ci/run installs everything, so a skip would hide a broken install step)."""
+    if IN_CI:
+        pytest.fail(what)
+    pytest.skip(what)
+
+
 @contextmanager
 def served(app: Flask) -> Iterator[str]:
     """The app served over HTTP on loopback (threaded, as a browser needs); yields its address."""
@@ -177,10 +185,7 @@ def served(app: Flask) -> Iterator[str]:
 def browser() -> Iterator[object]:
     """Debian's Chromium, driven by Playwright."""
     if not Path(CHROMIUM).exists():
-        message = "Chromium is not installed at /usr/bin/chromium (.ci/run installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("Chromium is not installed at /usr/bin/chromium (.ci/run installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -18,7 +18,7 @@ from ivr.content import Content
 from ivr.numbers import PRACTICE_CALLER
 from ivr.phone import Phone, Transcript
 from ivr.store import Store
-from tests.conftest import CALLER, ENV, TOKEN
+from tests.conftest import CALLER, ENV, TOKEN, missing
 from tests.test_store import database_url, postgres_database  # noqa: F401 (fixtures)
 
 KEYED = "+442079460958"  # 020 7946 0958, keyed by the caller
@@ -46,7 +46,7 @@ def call(app: Flask, script: list[str], caller: str = CALLER) -> Transcript:
 
 
 def said(app: Flask, *prompt_ids: str) -> list[str]:
-    prompts = app.extensions["ivr"].prompts
+    prompts = app.extensions["ivr"].content.prompts
     return [prompts[p].spoken for p in prompt_ids]
 
 
@@ -200,7 +200,7 @@ def test_postgresql_stopped_mid_call(app: Flask, database_url: str) -> None:  # 
     """With PostgreSQL stopped during a call, the call goes on and the caller is told the
     request was not booked; once it is back, the next request is stored."""
     if shutil.which("pg_ctlcluster") is None or os.geteuid() != 0:
-        pytest.skip("stopping PostgreSQL needs pg_ctlcluster and root")
+        missing("stopping PostgreSQL needs pg_ctlcluster and root")
     version, name = _cluster(database_url)
     first = Phone(app, auth_token=TOKEN, caller=CALLER)
     subprocess.run(["pg_ctlcluster", version, name, "stop", "-m", "fast"], check=True)

@@ -80,7 +80,7 @@ def test_every_prompt_of_the_guidance_can_be_heard(
         app: Flask, script: list[str], dial_outcome: str = "answered", path: str = "/voice/incoming"
     ) -> None:
         # Prompts with {nurse_hours} read differently per app, so match each app's own.
-        book = app.extensions["ivr"].prompts
+        book = app.extensions["ivr"].content.prompts
         phone = Phone(app, auth_token=TOKEN, dial_outcome=dial_outcome, caller=CALLER)
         transcript = phone.call(script, path=path)
         assert_clean(transcript)
@@ -113,7 +113,7 @@ def test_every_prompt_of_the_guidance_can_be_heard(
     listen(closed_app, ["0", "1", "2", "02079460958#", "*", "123#", "01614960585#", "1"])
     heard.update(
         prompt_ids_heard(
-            closed_app.extensions["ivr"].prompts,
+            closed_app.extensions["ivr"].content.prompts,
             Phone(closed_app, auth_token=TOKEN, caller="anonymous").call(["0", "1"]),
         )
     )
@@ -212,7 +212,7 @@ def test_only_a_long_silence_ends_the_call_with_a_goodbye(
     assert transcript.ended_by == "hangup"
     assert len(transcript.of_kind("silence")) == 5
     goodbye = transcript.heard()[-1]
-    assert goodbye == app.extensions["ivr"].prompts["system.goodbye"].spoken
+    assert goodbye == app.extensions["ivr"].content.prompts["system.goodbye"].spoken
     assert content.prompts["system.goodbye"].spoken != goodbye  # the hours are said as set
 
 

@@ -24,7 +24,7 @@ CALL = "CA" + "2" * 32
 
 
 def entry_said(app: Flask, part: str) -> str:
-    text: str = app.extensions["ivr"].prompts["system.entry"].spoken
+    text: str = app.extensions["ivr"].content.prompts["system.entry"].spoken
     return text.replace("{part}", part)
 
 
@@ -38,7 +38,7 @@ def test_star_and_a_code_at_the_main_menu_send_the_caller_to_that_part(
     heard = transcript.heard()
     assert entry_said(app, questions.title) in heard
     after = heard[heard.index(entry_said(app, questions.title)) + 1]
-    assert after == app.extensions["ivr"].prompts[questions.say[0]].spoken
+    assert after == app.extensions["ivr"].content.prompts[questions.say[0]].spoken
     assert len(transcript.of_kind("dial")) == 1  # every key works there: 0 reaches a nurse
 
 
@@ -60,7 +60,7 @@ def test_entry_url_for_systems_that_set_a_url(app: Flask, content: Content) -> N
 def test_an_unknown_code_says_so_and_plays_the_main_menu(app: Flask) -> None:
     """A code nobody has: an apology, then the main menu; never an error."""
     transcript = Phone(app, auth_token=TOKEN).call([], path="/voice/entry/99")
-    prompts = app.extensions["ivr"].prompts
+    prompts = app.extensions["ivr"].content.prompts
     assert transcript.errors() == []
     assert transcript.heard()[0] == prompts["system.entry_unknown"].spoken
 

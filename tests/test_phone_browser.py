@@ -85,6 +85,12 @@ def press(page: Any, key: str, then_hear: str) -> None:
     wait_to_hear(page, then_hear, before)
 
 
+def played_files(page: Any) -> list[str]:
+    """The file name of every recording the transcript says was played, in order."""
+    urls = page.locator("li[data-audio]").evaluate_all("items => items.map(i => i.dataset.audio)")
+    return [Path(urlsplit(url).path).name for url in urls]
+
+
 def expected_captions(answer: dict[str, Any]) -> list[str]:
     """What a caller hears from one TwiML answer, in order: <Say>'s words, <Play>'s captions."""
     root = ET.fromstring(answer["twiml"])
@@ -168,21 +174,11 @@ def test_a_call_by_keyboard_through_the_walk_through_silence_pace_and_the_nurse_
     # Pace: 9 switches to the slow recordings for the rest of the call.
     normal = {r.file for (_, pace), r in audio.recordings.items() if pace == "normal"}
     slow = {r.file for (_, pace), r in audio.recordings.items() if pace == "slow"}
-    played = [
-        Path(urlsplit(a).path).name
-        for a in page.locator("li[data-audio]").evaluate_all(
-            "items => items.map(i => i.dataset.audio)"
-        )
-    ]
+    played = played_files(page)
     assert played and set(played) <= normal
     press(page, "9", "I will speak more slowly from now on.")
     press(page, "2", "Here are five common ones")
-    played_after = [
-        Path(urlsplit(a).path).name
-        for a in page.locator("li[data-audio]").evaluate_all(
-            "items => items.map(i => i.dataset.audio)"
-        )
-    ][len(played) :]
+    played_after = played_files(page)[len(played) :]
     assert played_after and set(played_after) <= slow
 
     # The nurse line: ringing, the whisper, the nurse takes the call.

@@ -23,7 +23,7 @@ PASSWORD = "a long enough password"
 
 def new_sid(client: FlaskClient) -> str:
     """A practice CallSid, as the page gets one."""
-    token = csrf_of(client.get("/phone", base_url=BASE).get_data(as_text=True))
+    token = page_token(client)
     answer = client.post("/phone/sid", base_url=BASE, headers={**SAME_SITE, "X-CSRFToken": token})
     assert answer.status_code == 200
     sid: str = answer.json["sid"]
@@ -43,10 +43,15 @@ def csrf_of(page: str) -> str:
     return found.group(1)
 
 
+def page_token(client: FlaskClient) -> str:
+    """The CSRF token of the phone page, as its script sends it."""
+    return csrf_of(client.get("/phone", base_url=BASE).get_data(as_text=True))
+
+
 def bridge(client: FlaskClient, body: dict[str, Any], token: str | None = None) -> Any:
     """POST to the bridge as the page does, with the page's CSRF token."""
     if token is None:
-        token = csrf_of(client.get("/phone", base_url=BASE).get_data(as_text=True))
+        token = page_token(client)
     return client.post(
         "/phone/bridge",
         base_url=BASE,
@@ -57,7 +62,7 @@ def bridge(client: FlaskClient, body: dict[str, Any], token: str | None = None) 
 
 def transcript(client: FlaskClient, form: dict[str, str]) -> str:
     """Send the page's form as a browser with JavaScript off does; the page that comes back."""
-    token = csrf_of(client.get("/phone", base_url=BASE).get_data(as_text=True))
+    token = page_token(client)
     answer = client.post(
         "/phone/transcript", base_url=BASE, headers=SAME_SITE, data={**form, "csrf_token": token}
     )
@@ -259,7 +264,7 @@ def test_captions_come_with_each_recording(
     answer = bridge(client, body).json
     played = [p.text for p in ET.fromstring(answer["twiml"]).iter("Play")]
     assert played, answer["twiml"]
-    prompts = app.extensions["ivr"].prompts
+    prompts = app.extensions["ivr"].content.prompts
     assert answer["captions"] == {url: app.extensions["ivr"].audio.caption(url) for url in played}
     assert answer["captions"][played[0]] == prompts["welcome.hello"].text
 

@@ -23,11 +23,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = app.extensions["ivr"].store
     store.add_staff("sam", PASSWORD)
     scripts = [["1", "1"], ["2", "3", "0"], ["3", "3"], ["4", "2"], ["0"]]
+    answered, busy = (
+        Phone(app, auth_token=TOKEN, caller=CALLER, dial_outcome=outcome)
+        for outcome in ("answered", "busy")
+    )
     for n in range(200):
-        Phone(app, auth_token=TOKEN, caller=CALLER, dial_outcome=("answered", "busy")[n % 2]).call(
-            scripts[n % len(scripts)]
-        )
-    Phone(app, auth_token=TOKEN, caller=CALLER, dial_outcome="busy").call(["0", "1", "1"])
+        (answered, busy)[n % 2].call(scripts[n % len(scripts)])
+    busy.call(["0", "1", "1"])
     store.flush()
     with served(app) as base:
         yield base

@@ -180,7 +180,7 @@ def test_an_internal_error_still_answers_safe_twiml(
 
 
 def engine_prompt(app: Flask, prompt_id: str) -> str:
-    prompts = app.extensions["ivr"].prompts
+    prompts = app.extensions["ivr"].content.prompts
     text: str = prompts[prompt_id].spoken
     return text
 
@@ -212,8 +212,8 @@ def test_unknown_voice_path_answers_twiml(client: FlaskClient) -> None:
 def test_fallback_puts_the_caller_through_without_the_flow(app: Flask) -> None:
     """The Fallback URL rings the nurse line even when the flow and engine are gone."""
     helpline = app.extensions["ivr"]
-    fallback_text = helpline.prompts["system.fallback"].spoken
-    app.extensions["ivr"] = dataclasses.replace(helpline, engine=None, render=None, prompts=None)
+    fallback_text = helpline.content.prompts["system.fallback"].spoken
+    app.extensions["ivr"] = dataclasses.replace(helpline, engine=None, render=None, content=None)
     status, _, body = signed_post(app.test_client(), "/voice/fallback")
     root = ET.fromstring(body)
     assert status == 200

@@ -17,10 +17,6 @@
     copy: $("copy"),
   };
   const KEY_NAMES = { "*": "star", "#": "hash" };
-  // The DialCallStatus Twilio reports for each outcome the tester can choose (as ivr/phone.py).
-  const DIAL_STATUS = {
-    answered: "completed", declined: "completed", busy: "busy", "no-answer": "no-answer", failed: "failed",
-  };
   const MAX_REQUESTS = 500;
   const MAX_REDIRECTS = 20;
   const RING_SECONDS = 2; // a short ring: the tester chose the outcome already
@@ -89,7 +85,6 @@
   class Prompt {
     constructor() {
       this.stopped = false;
-      this.finish = () => {};
       this.done = new Promise((resolve) => { this.finish = resolve; });
       this.onStop = () => {};
     }
@@ -362,7 +357,7 @@
       await this.perform((prompt) => { setTimeout(() => prompt.stop(), RING_SECONDS * 1000); });
       if (this.ended) return null;
       const dialCallSid = await newSid();
-      const inputs = { DialCallStatus: DIAL_STATUS[outcome], DialCallSid: dialCallSid };
+      const inputs = { DialCallStatus: config.dialStatus[outcome], DialCallSid: dialCallSid };
       let bridged = false;
       if (outcome === "answered" || outcome === "declined") {
         bridged = true;
@@ -397,7 +392,6 @@
       return null;
     }
 
-    // The person a transfer rings hears the whisper, and presses 1 to take the call (or not).
     // What the person answering hears from one verb: a <Say>'s words, a <Play>'s caption.
     heardIn(verb, answer) {
       const text = normalise(verb.textContent);

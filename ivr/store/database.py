@@ -423,13 +423,11 @@ class Store:
             "password_hash": _passwords.hash(password),
             "created_at": self.clock(),
         }
-        try:
-            with self._database("adding staff"), self.engine.begin() as connection:
+        with self._database("adding staff"), self.engine.begin() as connection:
+            try:
                 connection.execute(insert(StaffUser).values(row))
-        except StoreUnavailable as error:
-            if "unique" in str(error).lower() or "duplicate" in str(error).lower():
+            except IntegrityError:  # staff names are unique: the only constraint it can break
                 raise ValueError(f"there is already a staff account called {name!r}") from None
-            raise
 
     def sign_in(self, name: str, password: str) -> str:
         """ "ok", "wrong" (unknown name or wrong password, alike) or "locked" after too many
