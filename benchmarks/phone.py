@@ -94,7 +94,12 @@ def main() -> None:
     env = dict(os.environ)
     env.setdefault("CONTENT_DIR", str(ROOT))
     settings = load_settings(env, development=True)
-    content = load_content(settings.content_dir, settings.service_name, settings.nurse_line_hours)
+    content = load_content(
+        settings.content_dir,
+        settings.service_name,
+        settings.nurse_line_hours,
+        run_by=settings.run_by,
+    )
     render_prompts(content.prompts, settings.paces, settings.tts_voice, settings.audio_dir)
     with tempfile.TemporaryDirectory() as scratch:
         env |= {"DATABASE_URL": f"sqlite:///{scratch}/bench.sqlite3", "PROMPT_AUDIO": "auto"}

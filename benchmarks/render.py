@@ -32,7 +32,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of each kind (median shown)")
     runs = parser.parse_args().runs
     settings = load_settings(dict(os.environ), development=True)
-    content = load_content(settings.content_dir, settings.service_name, settings.nurse_line_hours)
+    content = load_content(
+        settings.content_dir,
+        settings.service_name,
+        settings.nurse_line_hours,
+        run_by=settings.run_by,
+    )
     prompts = content.prompts
     print(
         f"Render benchmark: {len(prompts.prompts)} prompts x {len(settings.paces)} paces; "

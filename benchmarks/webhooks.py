@@ -78,7 +78,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import EnvironBuilder
 
 from ivr import create_app
-from ivr.model import BACK_KEY, OPERATOR_KEY, PACE_KEY, REPEAT_KEY, ChoiceNode
+from ivr.model import BACK_KEY, MAIN_MENU_KEY, OPERATOR_KEY, PACE_KEY, REPEAT_KEY, ChoiceNode
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
@@ -178,7 +178,7 @@ def webhooks(app: Flask, call: int = 1) -> list[Webhook]:
     if not isinstance(start, ChoiceNode) or not start.options:
         raise SystemExit(f"the start node {flow.start!r} has no options to press")
     key = start.options[0].key
-    every_node = (OPERATOR_KEY, BACK_KEY, REPEAT_KEY, PACE_KEY)  # keys no menu may use
+    every_node = (OPERATOR_KEY, BACK_KEY, REPEAT_KEY, PACE_KEY, MAIN_MENU_KEY)  # work everywhere
     wrong = next(k for k in "987654321" if start.option(k) is None and k not in every_node)
     step = "/voice/step?" + urlencode({"n": flow.start})
     gathered = {"FinishedOnKey": "", "msg": "Gather End"}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from dotenv import load_dotenv
 from flask import Flask, Request, redirect, url_for
@@ -18,7 +19,7 @@ from ivr import media, phone_site, staff_api, staff_site
 from ivr.audio import AudioLibrary
 from ivr.config import load_settings
 from ivr.content import load_content
-from ivr.engine import Engine
+from ivr.engine import Engine, utc_now
 from ivr.numbers import Sealer
 from ivr.safety import Fallback
 from ivr.store import Store
@@ -46,8 +47,14 @@ def _log_to_stderr(level: str) -> None:
         log.setLevel(level)
 
 
-def create_app(config: Mapping[str, str] | None = None, *, development: bool = False) -> Flask:
+def create_app(
+    config: Mapping[str, str] | None = None,
+    *,
+    development: bool = False,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> Flask:
     """Build the helpline. `config` replaces the environment (for tests); else env and .env.
+    `clock` gives the time the call engine goes by (opening hours): the real one unless given.
 
     Raises ConfigError or ContentError, naming every problem, rather than start half-working.
     """
@@ -56,7 +63,12 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
         config = os.environ
     settings = load_settings(config, development=development)
     _log_to_stderr(settings.log_level)
-    content = load_content(settings.content_dir, settings.service_name, settings.nurse_line_hours)
+    content = load_content(
+        settings.content_dir,
+        settings.service_name,
+        settings.nurse_line_hours,
+        run_by=settings.run_by,
+    )
     for warning in content.warnings:
         log.warning("%s", warning)
 
@@ -86,6 +98,7 @@ def create_app(config: Mapping[str, str] | None = None, *, development: bool = F
         callbacks=store,
         sealer=Sealer(settings.secret_key),
         services=content.services,
+        clock=clock or utc_now,
     )
     audio = None
     if settings.prompt_audio != "say":

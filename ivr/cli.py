@@ -36,7 +36,10 @@ def _load() -> tuple[Settings, Content]:
     try:
         settings = load_settings(dict(os.environ), development=True)
         content = load_content(
-            settings.content_dir, settings.service_name, settings.nurse_line_hours
+            settings.content_dir,
+            settings.service_name,
+            settings.nurse_line_hours,
+            run_by=settings.run_by,
         )
     except (ConfigError, ContentError) as error:
         _fail(error)
@@ -95,9 +98,18 @@ def serve(port: int, host: str) -> None:
     default=None,
     help="The folder holding flows/ and prompts/ (default: CONTENT_DIR or the project).",
 )
-def check(root: Path | None) -> None:
+@click.option("--rules", "list_rules", is_flag=True, help="List the named rules and stop.")
+def check(root: Path | None, list_rules: bool) -> None:
     """Check the flows and prompts as the helpline does at start-up, and print a summary."""
     from ivr.report import content_report
+
+    if list_rules:
+        from ivr.checks import RULES
+
+        width = max(map(len, RULES))
+        for name, what in RULES.items():
+            click.echo(f"{name:<{width}}  {what}")
+        return
 
     env = dict(os.environ)
     if root is not None:

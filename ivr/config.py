@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ivr.audio import Pace
 from ivr.hours import Hours, HoursError, bank_holidays, parse_closed_dates, parse_hours
+from ivr.model import DEFAULT_RUN_BY
 
 # A fictional UK number (Ofcom's drama range) so development never rings a real phone.
 DEVELOPMENT_NURSE_LINE = "+441632960000"
@@ -18,10 +19,13 @@ PROMPT_AUDIO_MODES = ("auto", "play", "say")
 # Engine rates are not words a minute (espeak-ng at 175 spoke about 200 here); these defaults were
 # measured to keep the rendered prompts under each ceiling, and `ivr check` measures them again.
 # The <Say> rates are Amazon Polly prosody: its voices speak about 150-160 words a minute.
+# The slow pace also waits longer for a key: 12 s or more, for callers who use text relay
+# (Relay UK, 18001) or need the time.
 DEFAULT_PACES = {
-    "normal": Pace("normal", 115, "90%", 140),
-    "slow": Pace("slow", 90, "70%", 110),
+    "normal": Pace("normal", 115, "90%", 140, wait=8),
+    "slow": Pace("slow", 90, "70%", 110, wait=12),
 }
+MIN_SLOW_WAIT = 12
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'instance' / 'helpline.sqlite3'}"
@@ -64,6 +68,12 @@ class Settings:
     twilio_account_sid: str | None = None
     twilio_api_base_url: str | None = None  # Twilio's own unless set (a stand-in, for tests)
     retention_days: int = 90
+    run_by: str = DEFAULT_RUN_BY  # who runs the line, as callers hear it (SERVICE_RUN_BY)
+
+    @property
+    def gather_slow_timeout(self) -> int:
+        """Seconds a menu waits for a key at the slower pace (GATHER_SLOW_TIMEOUT)."""
+        return self.paces["slow"].wait
 
     @property
     def signatures_checked(self) -> bool:
@@ -189,23 +199,48 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
             "served, such as https://cdn.example.org/helpline-audio"
         )
     normal, slow = DEFAULT_PACES["normal"], DEFAULT_PACES["slow"]
+    gather_timeout = _int(env, "GATHER_TIMEOUT", normal.wait, 5, 15, problems)
     paces = {
         "normal": Pace(
             "normal",
             _int(env, "TTS_RATE", normal.engine_rate, 60, 250, problems),
             _percent(env, "SAY_RATE", normal.say_rate, problems),
             normal.max_words_per_minute,
+            gather_timeout,
         ),
         "slow": Pace(
             "slow",
             _int(env, "TTS_SLOW_RATE", slow.engine_rate, 40, 250, problems),
             _percent(env, "SAY_SLOW_RATE", slow.say_rate, problems),
             slow.max_words_per_minute,
+            # By default at least 12 s, and never less than the usual wait.
+            _int(
+                env,
+                "GATHER_SLOW_TIMEOUT",
+                max(slow.wait, gather_timeout),
+                MIN_SLOW_WAIT,
+                30,
+                problems,
+            ),
         ),
     }
+    if paces["slow"].wait < gather_timeout:
+        problems.append(
+            f"GATHER_SLOW_TIMEOUT ({paces['slow'].wait} s) must be at least GATHER_TIMEOUT "
+            f"({gather_timeout} s): the slower voice is for callers who need more time"
+        )
     if paces["slow"].engine_rate >= paces["normal"].engine_rate:
         problems.append("TTS_SLOW_RATE must be lower than TTS_RATE (the slow pace is slower)")
     database_url = _database_url(env.get("DATABASE_URL", "").strip(), problems)
+    run_by = " ".join(env.get("SERVICE_RUN_BY", "").split())
+    if not run_by:
+        if not development:
+            problems.append(
+                "SERVICE_RUN_BY is not set: callers hear who runs this line (where the "
+                "information comes from); set it to your organisation's name, as in "
+                "'the Example Cancer Trust'"
+            )
+        run_by = DEFAULT_RUN_BY
     account_sid = env.get("TWILIO_ACCOUNT_SID", "").strip() or None
     if account_sid is not None and not re.match(r"^AC[0-9a-f]{32}$", account_sid):
         problems.append(
@@ -220,7 +255,7 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         nurse_line_hours=hours,
         nurse_line_hours_text=hours_text,
         service_name=env.get("SERVICE_NAME", "").strip() or "second opinion information line",
-        gather_timeout=_int(env, "GATHER_TIMEOUT", 8, 5, 15, problems),
+        gather_timeout=gather_timeout,
         dial_timeout=_int(env, "DIAL_TIMEOUT", 30, 10, 120, problems),
         say_voice=env.get("SAY_VOICE", "").strip() or "Polly.Amy",
         public_base_url=base,
@@ -237,6 +272,7 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         twilio_account_sid=account_sid,
         twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").strip().rstrip("/") or None,
         retention_days=_int(env, "RETENTION_DAYS", 90, 1, 3650, problems),
+        run_by=run_by,
     )
     if problems:
         raise ConfigError(problems)

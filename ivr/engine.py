@@ -9,18 +9,23 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ivr.checks import node_is_content, shortest_paths
-from ivr.hours import Hours
+from ivr.hours import Hours, next_opening
 from ivr.model import (
     BACK_KEY,
     BACK_WORDS,
     FASTER_WORDS,
+    MAIN_MENU_KEY,
+    MAIN_MENU_WORDS,
     NO_KEY,
     NO_WORDS,
+    NURSE_LINE,
+    OPENS,
     OPERATOR_KEY,
     OPERATOR_WORDS,
     PACE_KEY,
     REPEAT_KEY,
     REPEAT_WORDS,
+    SAFETY_PROMPT,
     SLOWER_WORDS,
     YES_KEY,
     YES_WORDS,
@@ -43,8 +48,8 @@ PUT_THROUGH_AFTER_SILENCES = 2
 GOODBYE_AFTER_SILENCES = 5
 OFFER_PERSON_AFTER_WRONG = 2
 PUT_THROUGH_AFTER_WRONG = 3
-NURSE_LINE = "nurse_line"
-ALWAYS = Hours((), always=True)
+# What a call the helpline ends says: why, the safety message, and when to call again.
+GOODBYE_PROMPTS = ("system.goodbye", SAFETY_PROMPT, "system.call_again")
 KEYED_NUMBER_DIGITS = 13  # 0 and ten digits, with room for a caller who keys +44 as 0044
 ANSWERED = "completed"
 
@@ -76,6 +81,11 @@ class Caller:
 
 
 NOBODY = Caller()
+
+
+def utc_now() -> dt.datetime:
+    """The time now, which the engine goes by unless given another clock (tests)."""
+    return dt.datetime.now(dt.UTC)
 
 
 class CallbackBook(Protocol):
@@ -167,7 +177,7 @@ class Engine:
         flow: Flow,
         nurse_hours: Hours,
         nurse_number: str | None,
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        clock: Callable[[], dt.datetime] = utc_now,
         callbacks: CallbackBook | None = None,
         sealer: Sealer | None = None,
         services: Mapping[str, Service] | None = None,
@@ -182,6 +192,10 @@ class Engine:
         self.hints = {node.id: self.hints_for(node) for node in flow.nodes.values()}
         self.questions = [n for n in flow.nodes.values() if isinstance(n, QuestionNode)]
         self.by_code = {node.code: node for node in flow.nodes.values() if node.code}
+        # Options that put the caller through, by the prompt that offers each, per node.
+        self.offers = {
+            node.id: node.offers() for node in flow.nodes.values() if isinstance(node, ChoiceNode)
+        }
         # Nodes around putting someone through: not "what the caller was listening to".
         self.around_person = {
             node_id
@@ -209,6 +223,11 @@ class Engine:
         if decoded.stale:
             # The link came from an older flow: do not guess what the input meant there.
             return self.visit(replace(state, phase="", sealed=""), ("system.stale",), caller=caller)
+        if state.phase == "offer":
+            # Offered a nurse: silence takes the offer; anything else carries on here.
+            if not keys and not speech:
+                return self.visit(state.moved_to(self.flow.operator, silences=state.silences))
+            state = replace(state, phase="", silences=0, wrong=0)
         if not keys and not speech:
             return self.silence(state, caller)
         if speech and not keys:
@@ -298,6 +317,7 @@ class Engine:
                 return YES_KEY
         for key, phrases in (
             (OPERATOR_KEY, OPERATOR_WORDS),
+            (MAIN_MENU_KEY, MAIN_MENU_WORDS),
             (REPEAT_KEY, REPEAT_WORDS),
             (BACK_KEY, BACK_WORDS),
         ):
@@ -325,6 +345,8 @@ class Engine:
             handled = self.callback_key(state, node, key, caller)
             if handled is not None:
                 return handled
+        if key == MAIN_MENU_KEY:
+            return self.visit(state.moved_to(self.flow.start), caller=caller)
         if key == BACK_KEY:
             return self.back(state, caller)
         if key == REPEAT_KEY:
@@ -363,22 +385,29 @@ class Engine:
         """Nothing heard: hint, then a person, and only after a long silence, goodbye."""
         state = replace(state, silences=state.silences + 1)
         if state.silences >= GOODBYE_AFTER_SILENCES:
-            return Goodbye(("system.goodbye",), state)
+            return Goodbye(GOODBYE_PROMPTS, state)
         if state.silences == PUT_THROUGH_AFTER_SILENCES:
-            return self.put_through(state, "system.put_through")
+            return self.offer_nurse(state, "system.no_input_again")
         return self.visit(state, ("system.no_input",), replay=True, caller=caller)
 
     def wrong(self, state: CallState, sorry: str, caller: Caller = NOBODY) -> Step:
         """A key that is not a choice, or words that match none: say so, then the choices again."""
         state = replace(state, wrong=state.wrong + 1, silences=0)
         if state.wrong >= PUT_THROUGH_AFTER_WRONG:
-            return self.put_through(replace(state, wrong=0), sorry, "system.put_through")
+            return self.offer_nurse(replace(state, wrong=0), sorry)
         if state.wrong == OFFER_PERSON_AFTER_WRONG:
             return self.visit(state, (sorry, "system.offer_person"), replay=True, caller=caller)
         return self.visit(state, (sorry,), replay=True, caller=caller)
 
-    def put_through(self, state: CallState, *first: str) -> Step:
-        """Go to the nurse line, keeping the counts so that a long silence still ends."""
+    def offer_nurse(self, state: CallState, *first: str) -> Step:
+        """Offer a nurse: staying silent puts the caller through, # (or any choice) keeps them
+        here. When no nurse can be rung now, the caller hears that instead, and their choices."""
+        operator = self.flow.nodes[self.flow.operator]
+        if isinstance(operator, TransferNode) and self.can_ring(operator):
+            node = self.flow.nodes[state.node]
+            return Ask(
+                (*first, "system.put_through"), replace(state, phase="offer"), self.hints[node.id]
+            )
         return self.visit(state.moved_to(self.flow.operator, silences=state.silences), first)
 
     # -------------------------------------------------------------- what a node plays
@@ -398,28 +427,84 @@ class Engine:
         if isinstance(node, CallbackNode):
             return self.callback_ask(state, node, first, caller)
         if isinstance(node, TransferNode):
-            number, hours = self.nurse_number, self.nurse_hours
-            if node.to != NURSE_LINE:
-                service = self.services[node.to.removeprefix("service:")]
-                # Hours not known: try, and let nobody answering be handled as usual.
-                number, hours = service.number, service.hours or ALWAYS
-            if number and hours.is_open(self.clock()):
+            if self.can_ring(node):
+                number = self._number(node)
+                assert number is not None  # can_ring says there is one
                 return Transfer((*first, *node.say), state, number, node.to == NURSE_LINE)
             closed = state.moved_to(node.closed, remember=False, silences=state.silences)
-            return self.visit(closed, first)
+            why = self.resolved(node.closed_say) if self.closed_by_hours(node) else ()
+            return self.visit(closed, (*first, *why))
         prompts = self.prompts_for(node, state, replay)
         return Ask((*first, *prompts), state, self.hints[node.id])
 
     def prompts_for(self, node: Node, state: CallState, replay: bool = False) -> tuple[str, ...]:
-        """A node's prompts; a summary names the answers the caller said yes to."""
+        """A node's prompts as they are to be said now: a summary's advice for each yes, an
+        offer to put the caller through only while the line can be rung, when a line opens."""
         if isinstance(node, InfoNode):
-            return node.choices if replay else (*node.say, *node.choices)
-        if isinstance(node, SummaryNode):
-            if replay:
-                return node.then
-            said = tuple(prompt for answer, prompt in node.answers if answer in state.yes)
-            return (*node.say, *(said or (node.none,)), *node.then)
-        return node.say
+            said = node.choices if replay else (*node.say, *node.choices)
+        elif isinstance(node, SummaryNode):
+            answers = tuple(prompt for answer, prompt in node.answers if answer in state.yes)
+            said = (
+                node.then
+                if replay
+                else (*node.say, *(answers or (node.none,)), *node.after, *node.then)
+            )
+        else:
+            said = node.say
+        offers = self.offers.get(node.id, {})
+        result: list[str] = []
+        for prompt_id in said:
+            option = offers.get(prompt_id)
+            target = self.flow.nodes[option.to] if option is not None else None
+            if isinstance(target, TransferNode) and not self.can_ring(target):
+                # Instead of the offer: that it is closed and when it opens, when its hours say
+                # so; nothing when it cannot be rung for another reason (a lapsed check).
+                if self.closed_by_hours(target):
+                    result += self.resolved(target.closed_say)
+                continue
+            result += self.resolved((prompt_id,))
+        return tuple(result)
+
+    # -------------------------------------------------------------- the lines people answer
+
+    def _number(self, node: TransferNode) -> str | None:
+        if node.to == NURSE_LINE:
+            return self.nurse_number
+        return self.services[node.line_id].number
+
+    def _hours(self, line: str) -> Hours | None:
+        if line == NURSE_LINE:
+            return self.nurse_hours
+        service = self.services.get(line)
+        return service.hours if service is not None else None
+
+    def closed_by_hours(self, node: TransferNode) -> bool:
+        """Whether the line's own hours say it is closed now (so callers can be told so)."""
+        hours = self._hours(node.line_id)
+        return hours is not None and not hours.is_open(self.clock())
+
+    def can_ring(self, node: TransferNode) -> bool:
+        """The line can be rung now: the nurse line when open; a service only when its number
+        is checked, its hours known and it is open (never on a guess)."""
+        now = self.clock()
+        if node.to == NURSE_LINE:
+            return bool(self.nurse_number) and self.nurse_hours.is_open(now)
+        service = self.services.get(node.line_id)
+        return service is not None and service.can_ring(now)
+
+    def resolved(self, prompt_ids: tuple[str, ...]) -> tuple[str, ...]:
+        """opens.<line> becomes the sentence for when that line opens next, or nothing."""
+        result = []
+        for prompt_id in prompt_ids:
+            if not prompt_id.startswith(OPENS):
+                result.append(prompt_id)
+                continue
+            line = prompt_id.removeprefix(OPENS)
+            hours = self._hours(line)
+            opening = next_opening(hours, self.clock()) if hours is not None else None
+            if opening is not None:
+                result.append(opening.prompt_id(line))
+        return tuple(result)
 
     # -------------------------------------------------------------- callbacks
 
@@ -434,7 +519,10 @@ class Engine:
     def callback_ask(
         self, state: CallState, node: CallbackNode, first: tuple[str, ...], caller: Caller
     ) -> Step:
-        """The question a callback node is at: confirm the caller's number, key one, or check it."""
+        """The question a callback node is at: confirm the caller's number, key one, or check it.
+
+        Before the caller gives a number, they hear how it is kept (the node's `privacy`)."""
+        privacy = (node.privacy,) if node.privacy else ()
         if state.phase == "check":
             number = self._keyed_number(state)
             if number is not None:
@@ -452,12 +540,13 @@ class Engine:
                 prompts = (
                     *first,
                     *node.say,
+                    *privacy,
                     "callback.own",
                     *spoken_digits(own),
                     "callback.own_confirm",
                 )
                 return Ask(prompts, replace(state, phase="own"), ("yes", "no"))
-            first = (*first, *node.say, "callback.withheld")
+            first = (*first, *node.say, *privacy, "callback.withheld")
         return Ask(
             (*first, "callback.enter"),
             replace(state, phase="enter", sealed=""),
@@ -528,4 +617,4 @@ class Engine:
             words += [w for option in node.options for w in option.words]
         if isinstance(node, QuestionNode):
             words += ["yes", "no"]
-        return (*words, "nurse", "repeat", "back", "slower")
+        return (*words, "nurse", "main menu", "repeat", "back", "slower")

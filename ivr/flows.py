@@ -34,7 +34,10 @@ def _ids(value: Any) -> tuple[str, ...]:
 def _options(raw: Mapping[str, Any]) -> tuple[Option, ...]:
     return tuple(
         Option(
-            str(key), raw[key]["to"], tuple(" ".join(w.lower().split()) for w in raw[key]["words"])
+            str(key),
+            raw[key]["to"],
+            tuple(" ".join(w.lower().split()) for w in raw[key]["words"]),
+            raw[key].get("offer", ""),
         )
         for key in sorted(raw)
     )
@@ -55,7 +58,7 @@ def _common(node_id: str, raw: LocatedDict, line: int) -> dict[str, Any]:
 _BUILDERS: Mapping[str, Callable[[str, LocatedDict, int], Node]] = {
     "menu": lambda i, r, n: MenuNode(**_common(i, r, n), options=_options(r["options"])),
     "info": lambda i, r, n: InfoNode(
-        **_common(i, r, n), options=_options(r["options"]), choices=_ids(r["choices"])
+        **_common(i, r, n), options=_options(r.get("options", {})), choices=_ids(r["choices"])
     ),
     "question": lambda i, r, n: QuestionNode(
         **_common(i, r, n), records=r["records"], label=r["label"], yes=r["yes"], no=r["no"]
@@ -66,12 +69,17 @@ _BUILDERS: Mapping[str, Callable[[str, LocatedDict, int], Node]] = {
         answers=tuple(r["answers"].items()),
         none=r["none"],
         then=_ids(r["then"]),
+        after=_ids(r.get("after", ())),
     ),
     "callback": lambda i, r, n: CallbackNode(
-        **_common(i, r, n), booked=r["booked"], failed=r["failed"]
+        **_common(i, r, n), booked=r["booked"], failed=r["failed"], privacy=r.get("privacy", "")
     ),
     "transfer": lambda i, r, n: TransferNode(
-        **_common(i, r, n), to=r["to"], closed=r["closed"], unavailable=r["unavailable"]
+        **_common(i, r, n),
+        to=r["to"],
+        closed=r["closed"],
+        unavailable=r["unavailable"],
+        closed_say=_ids(r.get("closed_say", ())),
     ),
 }
 assert set(_BUILDERS) == set(NODE_KINDS)

@@ -15,10 +15,16 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_PROMPTS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 # The words used to say opening hours (prompts/en-GB/hours.yaml), with the {names} each takes.
-# They are building blocks for {nurse_hours}, never played on their own.
+# They are building blocks for {nurse_hours}, {<service>.hours} and the sentences that say when
+# a line opens; never played on their own.
 HOURS_PROMPTS: Mapping[str, frozenset[str]] = {
+    "hours.nurse_open": frozenset({"hours"}),
+    "hours.nurse_always": frozenset(),
+    "hours.nurse_never": frozenset(),
+    "hours.opens_today": frozenset({"time"}),
+    "hours.opens_tomorrow": frozenset({"time"}),
+    "hours.opens_on": frozenset({"day", "time"}),
     "hours.always": frozenset(),
-    "hours.never": frozenset(),
     "hours.every_day": frozenset(),
     "hours.day_range": frozenset({"first", "last"}),
     "hours.time_range": frozenset({"start", "end"}),
@@ -165,12 +171,21 @@ def parse_closed_dates(text: str, setting: str = "NURSE_LINE_CLOSED_DATES") -> f
     return frozenset(found)
 
 
+def nurse_hours_sentence(hours: Hours, words: Callable[[str], str]) -> str:
+    """{nurse_hours}: one sentence that fits the hours, never "open ... and closed"."""
+    if hours.always:
+        return words("hours.nurse_always")
+    if not hours.rules:
+        return words("hours.nurse_never")
+    return words("hours.nurse_open").format(hours=spoken_hours(hours, words))
+
+
 def spoken_hours(hours: Hours, words: Callable[[str], str]) -> str:
-    """Say the hours as people do, with words from the hours.* prompts."""
+    """Say the hours as people do, with words from the hours.* prompts ("" for never)."""
     if hours.always:
         return words("hours.always")
     if not hours.rules:
-        return words("hours.never")
+        return ""
     phrases = [
         f"{_spoken_days(rule.days, words)}, "
         + words("hours.time_range").format(
@@ -217,3 +232,59 @@ def _spoken_time(time: dt.time, words: Callable[[str], str]) -> str:
         else "hours.night"
     )
     return words(part).format(time=clock)
+
+
+# ---------------------------------------------------------------- when a closed line opens
+
+# Openings further away than this are not said as a day of the week ("on Monday" would mislead).
+OPENING_HORIZON_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Opening:
+    """When a closed line opens again: "today", "tomorrow" or a weekday's name, and the time."""
+
+    when: str
+    time: dt.time
+
+    def prompt_id(self, line: str) -> str:
+        """The prompt that says it, made at start-up: opens.nurse_line.tomorrow_0800."""
+        return f"opens.{line}.{self.when}_{self.time:%H%M}"
+
+
+def next_opening(hours: Hours, now: dt.datetime) -> Opening | None:
+    """When the line next opens after `now`, within the coming week; None if not in that time
+    (or if it has no weekly hours: always open but for holidays, or never)."""
+    if hours.always or not hours.rules:
+        return None
+    local = now.astimezone(UK)
+    clock = local.time().replace(tzinfo=None)
+    for offset in range(OPENING_HORIZON_DAYS):
+        day = local.date() + dt.timedelta(days=offset)
+        if hours.is_closed_on(day):
+            continue
+        starts = sorted(rule.start for rule in hours.rules if day.weekday() in rule.days)
+        for start in starts:
+            if offset > 0 or start > clock:
+                when = ("today", "tomorrow")[offset] if offset < 2 else DAY_PROMPTS[day.weekday()]
+                return Opening(when, start)
+    return None
+
+
+def possible_openings(hours: Hours) -> tuple[Opening, ...]:
+    """Every opening next_opening can give for these hours, so each can be said (and rendered)."""
+    found = {
+        Opening(when, rule.start)
+        for rule in hours.rules
+        for day in rule.days
+        for when in ("today", "tomorrow", DAY_PROMPTS[day])
+    }
+    return tuple(sorted(found))
+
+
+def opening_sentence(opening: Opening, words: Callable[[str], str]) -> str:
+    """ "It opens tomorrow at 8 in the morning." """
+    time = _spoken_time(opening.time, words)
+    if opening.when in ("today", "tomorrow"):
+        return words(f"hours.opens_{opening.when}").format(time=time)
+    return words("hours.opens_on").format(day=words(f"hours.{opening.when}"), time=time)

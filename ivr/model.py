@@ -13,6 +13,7 @@ OPERATOR_KEY = "0"
 BACK_KEY = "*"
 REPEAT_KEY = "#"
 PACE_KEY = "9"  # no menu has more than 4 options, so 9 is free everywhere
+MAIN_MENU_KEY = "8"  # the main menu, from every part of the call
 YES_KEY = "1"
 NO_KEY = "2"
 
@@ -39,11 +40,16 @@ class Prompt:
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """A numbered choice: the key, where it leads, and the words that choose it by speech."""
+    """A numbered choice: the key, where it leads, and the words that choose it by speech.
+
+    An option that puts the caller through to a service names its `offer`, the prompt that
+    offers it: played only while the service can be rung.
+    """
 
     key: str
     to: str
     words: tuple[str, ...]
+    offer: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +71,10 @@ class Node:
         """Every node this one can lead to (the global keys aside)."""
         return ()
 
+    def keyed(self) -> tuple[tuple[str, str], ...]:
+        """The keys that lead on from here, with where each leads (the global keys aside)."""
+        return ()
+
     def prompt_ids(self) -> tuple[str, ...]:
         """Every prompt id this node can play."""
         return self.say
@@ -79,8 +89,19 @@ class ChoiceNode(Node):
     def targets(self) -> tuple[str, ...]:
         return tuple(option.to for option in self.options)
 
+    def keyed(self) -> tuple[tuple[str, str], ...]:
+        return tuple((option.key, option.to) for option in self.options)
+
+    def said_choices(self) -> tuple[str, ...]:
+        """The prompts that say the choices: a menu's own, a block's `choices`."""
+        return self.say
+
     def option(self, key: str) -> Option | None:
         return next((o for o in self.options if o.key == key), None)
+
+    def offers(self) -> dict[str, Option]:
+        """The options that put the caller through, by the prompt that offers each."""
+        return {o.offer: o for o in self.options if o.offer}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +122,9 @@ class InfoNode(ChoiceNode):
     def prompt_ids(self) -> tuple[str, ...]:
         return (*self.say, *self.choices)
 
+    def said_choices(self) -> tuple[str, ...]:
+        return self.choices
+
 
 @dataclass(frozen=True, kw_only=True)
 class QuestionNode(Node):
@@ -115,6 +139,9 @@ class QuestionNode(Node):
     def targets(self) -> tuple[str, ...]:
         return (self.yes, self.no)
 
+    def keyed(self) -> tuple[tuple[str, str], ...]:
+        return ((YES_KEY, self.yes), (NO_KEY, self.no))
+
 
 @dataclass(frozen=True, kw_only=True)
 class SummaryNode(ChoiceNode):
@@ -124,9 +151,13 @@ class SummaryNode(ChoiceNode):
     answers: tuple[tuple[str, str], ...]
     none: str
     then: tuple[str, ...]
+    after: tuple[str, ...] = ()  # said after the answers, whatever they were
 
     def prompt_ids(self) -> tuple[str, ...]:
-        return (*self.say, *(p for _, p in self.answers), self.none, *self.then)
+        return (*self.say, *(p for _, p in self.answers), self.none, *self.after, *self.then)
+
+    def said_choices(self) -> tuple[str, ...]:
+        return self.then
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,9 +168,19 @@ class TransferNode(Node):
     to: str
     closed: str
     unavailable: str
+    # Said while the line cannot be rung, in place of the option's offer and before `closed`.
+    closed_say: tuple[str, ...] = ()
 
     def targets(self) -> tuple[str, ...]:
         return (self.closed, self.unavailable)
+
+    def prompt_ids(self) -> tuple[str, ...]:
+        return (*self.say, *self.closed_say)
+
+    @property
+    def line_id(self) -> str:
+        """The line it rings: nurse_line, or a service's id."""
+        return self.to.removeprefix(SERVICE_PREFIX)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,13 +190,22 @@ class CallbackNode(Node):
     kind: ClassVar[str] = "callback"
     booked: str  # where the caller goes once the request is stored (or was already open)
     failed: str  # where the caller goes when it could not be stored: they are told so
+    privacy: str = ""  # how a number is kept, said before the caller gives one
 
     def targets(self) -> tuple[str, ...]:
         return (self.booked, self.failed)
 
     def prompt_ids(self) -> tuple[str, ...]:
-        return (*self.say, *CALLBACK_PROMPTS)
+        return (*self.say, *((self.privacy,) if self.privacy else ()), *CALLBACK_PROMPTS)
 
+
+NURSE_LINE = "nurse_line"
+SERVICE_PREFIX = "service:"
+
+# A prompt id in a flow that stands for when a closed line opens again, e.g. opens.nurse_line:
+# the engine plays the sentence that fits the hours and the clock (or nothing, when it is not
+# known), chosen from prompts made at start-up from the hours words (ivr.hours).
+OPENS = "opens."
 
 # What a callback node says besides its own `say`. Numbers are read back digit by digit with
 # one recording a digit, so the number itself is never written into the TwiML.
@@ -222,6 +272,7 @@ class PromptBook:
 
 # Words a caller can say anywhere (recognised, never spoken), as the standards page lists them.
 OPERATOR_WORDS = ("nurse", "person", "operator", "help", "someone")
+MAIN_MENU_WORDS = ("main menu", "start again", "menu")
 REPEAT_WORDS = ("repeat", "again")
 BACK_WORDS = ("back", "go back")
 YES_WORDS = ("yes", "yeah", "yep", "it is", "that's right")
@@ -229,21 +280,31 @@ NO_WORDS = ("no", "nope", "it isn't", "not really")
 SLOWER_WORDS = ("slower", "slow down", "more slowly", "too fast")
 FASTER_WORDS = ("faster", "speed up", "usual speed", "normal speed")
 
+# The one safety message, played wherever safety is said (ivr check makes sure of it), and the
+# main menu's key, said at the end of every block.
+SAFETY_PROMPT = "safety.message"
+MAIN_MENU_PROMPT = "main.return"
+
 # Prompts the engine plays itself, whatever the flow; the checks make sure each exists.
 SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
     {
+        SAFETY_PROMPT: "wherever safety is said: the welcome, when no nurse can take the call, "
+        "before a silent call ends, and on the fallback URL",
+        MAIN_MENU_PROMPT: "at the end of every block: the main menu's key",
         "system.no_input": "after silence, before the choices again",
         "system.not_an_option": "after a key that is not a choice",
         "system.not_understood": "after words that match no choice",
         "system.offer_person": "after the second wrong key: how to reach a person",
-        "system.put_through": "after the second silence, before putting the caller through",
+        "system.no_input_again": "after the second silence, before the offer of a nurse",
+        "system.put_through": "offering a nurse: silence puts the caller through, # stays",
         "system.at_start": "when the caller presses star at the main menu",
         "system.stale": "when a link from an older version of the flow is followed",
         "system.error": "when something goes wrong inside the helpline",
-        "system.goodbye": "after a long silence, before the call ends",
+        "system.goodbye": "after a long silence, before the safety message and the end",
+        "system.call_again": "at the end of a call the helpline ends, after the safety message",
         "system.after_call": "when the caller's conversation with a person ends",
         "system.fallback": "on the fallback URL, before putting the caller through",
-        "system.fallback_closed": "on the fallback URL when the nurse line is closed",
+        "system.fallback_closed": "on the fallback URL when no nurse can take the call",
         "system.slower": "when the caller switches to the slower voice (press 9)",
         "system.faster": "when the caller switches back to the usual speed (press 9 again)",
         "system.entry": "when staff put a caller straight through to a part ({part})",
@@ -254,4 +315,18 @@ SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
         "whisper.accept": "to the nurse: how to take the call",
         "whisper.declined": "to the nurse, when the call was not taken",
     }
+)
+
+# Who runs the line, as callers hear it ({run_by}), where SERVICE_RUN_BY is not set: in
+# development only; production needs the setting.
+DEFAULT_RUN_BY = "the helpline team"
+
+# What the Fallback URL says if even the prompt files could not be read: the only spoken words
+# kept in code. `ivr check` fails unless LAST_RESORT_SAFETY is safety.message's spoken form.
+LAST_RESORT_SORRY = "Sorry, this line is not working."
+LAST_RESORT_SAFETY = (
+    "If it is an emergency, hang up and call nine nine nine. You may be having cancer "
+    "treatment, or have had it recently. If so, and you feel unwell or have a temperature, call "
+    "your hospital's twenty-four hour number now. It is on the card or letter your hospital "
+    "gave you."
 )

@@ -15,12 +15,14 @@ class Problem:
     hint: str
     node: str = ""
     warning: bool = False
+    rule: str = ""  # the named rule it breaks, as `ivr check --rules` lists them
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         node = f" [{self.node}]" if self.node else ""
         kind = "warning: " if self.warning else ""
-        return f"{where}{node}: {kind}{self.message} (fix: {self.hint})"
+        rule = f" ({self.rule})" if self.rule else ""
+        return f"{where}{node}: {kind}{self.message} (fix: {self.hint}){rule}"
 
 
 @dataclass

@@ -150,6 +150,24 @@ def fill_prompts(
                 )
             )
             continue
+        unknown_values = [
+            name
+            for name in sorted(names)
+            if "." in name
+            and name.split(".")[0] in services[0]
+            and not getattr(services[0][name.split(".")[0]], name.split(".", 1)[1], "?")
+        ]
+        if unknown_values:
+            problems.add(
+                Problem(
+                    prompt.file,
+                    prompt.line,
+                    f"prompt {prompt.id} says {{{unknown_values[0]}}}, which data/services.yaml "
+                    "does not give (null)",
+                    "say it only for a service whose number and hours are known",
+                )
+            )
+            continue
         try:
             text = prompt.text.format_map(written)
             spoken = prompt.spoken.format_map(said)

@@ -9,18 +9,34 @@ from ivr.checks import MAX_MENU_SECONDS, node_is_content, shortest_paths
 from ivr.config import Settings
 from ivr.content import Content, collect_content
 from ivr.engine import PUT_THROUGH_AFTER_SILENCES
-from ivr.model import ChoiceNode, MenuNode, Node, QuestionNode
-from ivr.readability import measure, seconds_to_say, word_count
+from ivr.model import (
+    MAIN_MENU_KEY,
+    NO_KEY,
+    PACE_KEY,
+    YES_KEY,
+    ChoiceNode,
+    MenuNode,
+    Node,
+    QuestionNode,
+)
+from ivr.readability import WORDS_PER_MINUTE, measure, seconds_to_say, word_count
 
 
 def _node_words(content: Content, node: Node) -> int:
-    return sum(word_count(content.prompts[p].text) for p in node.prompt_ids())
+    # opens.<line> stands for one short sentence, chosen during the call: not counted.
+    return sum(
+        word_count(content.prompts[p].text) for p in node.prompt_ids() if p in content.prompts
+    )
 
 
 def content_report(settings: Settings, today: dt.date) -> tuple[str, bool]:
     """The text of the report, and whether the content passed."""
     content, problems = collect_content(
-        settings.content_dir, settings.service_name, settings.nurse_line_hours, today
+        settings.content_dir,
+        settings.service_name,
+        settings.nurse_line_hours,
+        today,
+        run_by=settings.run_by,
     )
     lines = [str(p) for p in problems.errors()] + [str(p) for p in problems.warnings()]
     if content is None:
@@ -67,20 +83,35 @@ def summary(content: Content, settings: Settings) -> list[str]:
         lines.append(f"  {presses:>2} keys  {heard:>4} words  {node_id:<24} {title}")
     longest = max(rows, key=lambda r: (r[0], r[1]))
     first_menu = welcome + _node_words(content, flow.nodes[flow.start])
-    # With no keys: the welcome and menu, a silence, the hint and menu again, a second silence.
+    # With no keys: the welcome and menu, a silence, the hint and menu again, a second silence,
+    # the offer of a nurse, and the silence that takes it.
     again = word_count(prompts["system.no_input"].text) + _node_words(
         content, flow.nodes[flow.start]
     )
+    offer = sum(
+        word_count(prompts[p].text) for p in ("system.no_input_again", "system.put_through")
+    )
     unaided = (
-        seconds_to_say(first_menu + again) + PUT_THROUGH_AFTER_SILENCES * settings.gather_timeout
+        seconds_to_say(first_menu + again + offer)
+        + (PUT_THROUGH_AFTER_SILENCES + 1) * settings.gather_timeout
+    )
+    menus = sorted(
+        (
+            (seconds_to_say(_node_words(content, n)), n.id)
+            for n in flow.nodes.values()
+            if isinstance(n, MenuNode)
+        ),
+        reverse=True,
     )
     lines += [
         f"Longest: {longest[0]} key presses and {longest[1]} words, to {longest[2]}.",
+        f"Longest menu: {menus[0][1]}, about {menus[0][0]:.0f} s (words at "
+        f"{WORDS_PER_MINUTE} a minute; the audio below gives it as spoken).",
         "",
         f"The nurse line: key 0 from every node (1 key press). From the start: {first_menu} "
         "words if the caller listens to the whole welcome and menu first; with no keys at all, "
-        f"after {PUT_THROUGH_AFTER_SILENCES} silences of {settings.gather_timeout} s "
-        f"(about {unaided:.0f} s).",
+        f"after {PUT_THROUGH_AFTER_SILENCES} silences of {settings.gather_timeout} s and an "
+        f"offer of a nurse (about {unaided:.0f} s).",
     ]
     return lines
 
@@ -123,16 +154,22 @@ def audio_summary(content: Content, settings: Settings) -> tuple[list[str], list
     if longest:
         lines.append("  The 5 longest prompts (normal pace):")
         lines += [f"    {r.seconds:5.1f} s  {pid}" for pid, r in longest]
-    for node in content.flow.nodes.values():
-        if isinstance(node, MenuNode) and all(p in normal for p in node.say):
-            seconds = sum(normal[p].seconds for p in node.say)
-            if seconds > MAX_MENU_SECONDS:
-                first = prompts[node.say[0]]
-                failures.append(
-                    f"{first.file}:{first.line} [{node.id}]: the menu takes "
-                    f"{seconds:.1f} s to say (fix: keep a menu under "
-                    f"{MAX_MENU_SECONDS:.0f} s; shorten its prompts)"
-                )
+    menus = [
+        (sum(normal[p].seconds for p in node.say), node)
+        for node in content.flow.nodes.values()
+        if isinstance(node, MenuNode) and all(p in normal for p in node.say)
+    ]
+    if menus:
+        seconds, node = max(menus, key=lambda menu: menu[0])
+        lines.append(f"  The longest menu (normal pace): {seconds:.1f} s, {node.id}")
+    for seconds, node in menus:
+        if seconds > MAX_MENU_SECONDS:
+            first = prompts[node.say[0]]
+            failures.append(
+                f"{first.file}:{first.line} [{node.id}]: the menu takes "
+                f"{seconds:.1f} s to say (fix: keep a menu under "
+                f"{MAX_MENU_SECONDS:.0f} s; shorten its prompts)"
+            )
     return lines, failures
 
 
@@ -145,12 +182,9 @@ def call_map(content: Content) -> list[str]:
 
     def walk(node_id: str, indent: str) -> None:
         node = flow.nodes[node_id]
-        branches: list[tuple[str, str]] = []
-        if isinstance(node, ChoiceNode):
-            branches = [(option.key, option.to) for option in node.options]
-        elif isinstance(node, QuestionNode):
-            branches = [("1 yes", node.yes), ("2 no", node.no)]
-        for key, target in branches:
+        answer = {YES_KEY: "1 yes", NO_KEY: "2 no"} if isinstance(node, QuestionNode) else {}
+        for key, target in node.keyed():
+            key = answer.get(key, key)
             child = flow.nodes[target]
             owned = paths.get(target, ())[-2:-1] == (node_id,) and target not in shown
             if owned:
@@ -163,7 +197,10 @@ def call_map(content: Content) -> list[str]:
     walk(flow.start, "")
     operator = flow.nodes[flow.operator]
     lines.append(f"    0 -> {operator.title} ({flow.operator}), from every part")
-    lines.append("    * -> back one step;  # -> hear this again")
+    lines.append(
+        f"    {MAIN_MENU_KEY} -> {flow.nodes[flow.start].title} ({flow.start}), from every part"
+    )
+    lines.append(f"    * -> back one step;  # -> hear this again;  {PACE_KEY} -> the slower voice")
     return lines
 
 
@@ -203,6 +240,7 @@ def mermaid(content: Content) -> list[str]:
         else:
             lines += [f"  {node.id} -.-> {target}" for target in node.targets()]
     lines.append(f'  anywhere(("any menu")) -- "0" --> {flow.operator}')
+    lines.append(f'  anywhere -- "{MAIN_MENU_KEY}" --> {flow.start}')
     return lines
 
 
@@ -214,13 +252,7 @@ def dot(content: Content) -> str:
         title = node.title.replace('"', '\\"')
         out.append(f'  {node.id} [label="{title}"];')
     for node in flow.nodes.values():
-        keys = (
-            {o.to: o.key for o in node.options}
-            if isinstance(node, ChoiceNode)
-            else {node.yes: "1", node.no: "2"}
-            if isinstance(node, QuestionNode)
-            else {}
-        )
+        keys = {to: key for key, to in node.keyed()}
         for target in node.targets():
             out.append(f'  {node.id} -> {target} [label="{keys.get(target, "")}"];')
     out.append("}")

@@ -11,22 +11,23 @@ import datetime as dt
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.config import Settings
-from ivr.model import LANGUAGE, PromptBook
+from ivr.model import LANGUAGE, LAST_RESORT_SAFETY, LAST_RESORT_SORRY, SAFETY_PROMPT, PromptBook
 
 FALLBACK_PATH = "/voice/fallback"
 
-# The one sentence kept in code: if even the prompt files are unreadable, the caller must still
-# hear what to do rather than silence.
-LAST_RESORT = (
-    "Sorry, this line is not working. For urgent medical help, hang up and call 999. "
-    "If you are having cancer treatment and feel unwell, call your hospital's 24-hour number."
-)
+# If even the prompt files are unreadable, the caller still hears what to do rather than
+# silence: an apology and the safety message, in the words `ivr check` keeps the same as the
+# prompt's (see ivr/model.py).
+LAST_RESORT = {"system.fallback_closed": LAST_RESORT_SORRY, SAFETY_PROMPT: LAST_RESORT_SAFETY}
 
 
 def _say(
     response: VoiceResponse, prompts: PromptBook | None, prompt_id: str, settings: Settings
 ) -> None:
-    text = prompts[prompt_id].spoken if prompts and prompt_id in prompts else LAST_RESORT
+    if prompts and prompt_id in prompts:
+        text = prompts[prompt_id].spoken
+    else:
+        text = LAST_RESORT.get(prompt_id, LAST_RESORT_SORRY)
     response.say(text, voice=settings.say_voice, language=LANGUAGE)
 
 
@@ -69,11 +70,14 @@ class Fallback:
         return str(response)
 
     def _closed(self, prompts: PromptBook | None) -> str:
-        # Closed, or nobody answered: the hours and the safety message, twice, then goodbye;
-        # going round again could loop for ever while the helpline is broken.
+        # Closed, or nobody answered: an apology, the safety message twice, when to call again,
+        # then goodbye; going round again could loop for ever while the helpline is broken.
         response = VoiceResponse()
         _say(response, prompts, "system.fallback_closed", self.settings)
+        _say(response, prompts, SAFETY_PROMPT, self.settings)
         response.pause(length=1)
-        _say(response, prompts, "system.fallback_closed", self.settings)
+        _say(response, prompts, SAFETY_PROMPT, self.settings)
+        if prompts and "system.call_again" in prompts:
+            _say(response, prompts, "system.call_again", self.settings)
         response.hangup()
         return str(response)

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 
 import phonenumbers
 
-from ivr.hours import Hours, HoursError, parse_hours, spoken_hours
+from ivr.hours import UK, Hours, HoursError, bank_holidays, parse_hours, spoken_hours
 from ivr.numbers import spoken_digits, uk_number
 from ivr.problems import Problem, ProblemList
 from ivr.yamlsource import LocatedDict, load_yaml
 
 SERVICES_FILE = Path("data") / "services.yaml"
 CHECK_EVERY_DAYS = 365
-_FIELDS = {"name", "number", "spoken_number", "hours", "checked", "source"}
+_FIELDS = {"name", "number", "spoken_number", "hours", "holidays", "checked", "source"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,20 @@ class Service:
     checked: dt.date | None
     file: str
     line: int
+    source: str = ""  # the service's own public page, where its number and hours were read
+
+    def checked_recently(self, today: dt.date) -> bool:
+        """Someone has checked the number against the service in the last 12 months."""
+        return self.checked is not None and (today - self.checked).days <= CHECK_EVERY_DAYS
+
+    def can_ring(self, now: dt.datetime) -> bool:
+        """Callers may be put through now: a checked number, known hours, and open."""
+        return (
+            self.number is not None
+            and self.hours is not None
+            and self.checked_recently(now.astimezone(UK).date())
+            and self.hours.is_open(now)
+        )
 
     def written_number(self) -> str:
         """As people write it in the UK: 0800 917 2127."""
@@ -98,6 +112,23 @@ def _service(
             hours = parse_hours(str(entry["hours"]), f"service {service_id} hours")
         except HoursError as error:
             bad(str(error), "or write null when the hours are not known", entry.line_of("hours"))
+        if hours is not None and not hours.always and not hours.rules:
+            bad(
+                "hours `never` would have callers told it is open when it is not",
+                "write the hours it keeps, or null when they are not known",
+                entry.line_of("hours"),
+            )
+            hours = None
+    if hours is not None and entry.get("holidays") is not None:
+        try:
+            nation = str(entry["holidays"])
+            hours = replace(hours, holidays=None if nation == "none" else bank_holidays(nation))
+        except HoursError as error:
+            bad(
+                str(error),
+                "write the nation whose bank holidays close it",
+                entry.line_of("holidays"),
+            )
     checked = None
     if entry.get("checked") is not None:
         try:
@@ -109,7 +140,8 @@ def _service(
                 entry.line_of("checked"),
             )
     spoken = str(entry.get("spoken_number") or "")
-    return Service(service_id, entry["name"], number, spoken, hours, checked, file, line)
+    source = str(entry.get("source") or "")
+    return Service(service_id, entry["name"], number, spoken, hours, checked, file, line, source)
 
 
 def prompt_values(
@@ -133,27 +165,40 @@ def prompt_values(
 
 
 def check_services(services: Mapping[str, Service], today: dt.date, problems: ProblemList) -> None:
-    """Warn about numbers nobody has checked in the last 12 months."""
+    """Each service cites its own page; warn about numbers nobody has checked in 12 months."""
     for service in services.values():
-        if service.number is None:
-            continue
-        if service.checked is None:
+        if not service.source.startswith("https://"):
             problems.add(
                 Problem(
                     service.file,
                     service.line,
-                    f"the number for {service.id} has never been checked",
-                    "call the service, then set `checked:` to today",
-                    warning=True,
+                    f"service {service.id} does not cite its own public page",
+                    "set `source:` to the https address of the service's page that gives its "
+                    "number and hours",
+                    rule="service-source",
                 )
             )
-        elif (today - service.checked).days > CHECK_EVERY_DAYS:
+        if service.checked is None:
+            if service.number is not None:
+                problems.add(
+                    Problem(
+                        service.file,
+                        service.line,
+                        f"the number for {service.id} has never been checked",
+                        "call the service or read its page, then set `checked:` to the date",
+                        warning=True,
+                        rule="service-checked",
+                    )
+                )
+        elif not service.checked_recently(today):
             problems.add(
                 Problem(
                     service.file,
                     service.line,
-                    f"the number for {service.id} was last checked on {service.checked}",
+                    f"the number for {service.id} was last checked on {service.checked}; "
+                    "callers are not put through to it until it is checked again",
                     "check it again and update `checked:`",
                     warning=True,
+                    rule="service-checked",
                 )
             )

@@ -11,7 +11,9 @@ from ivr.model import Flow
 
 MAX_HISTORY = 8
 # The questions of a callback node: confirm the caller's own number, key one in, check it.
-PHASES = ("", "own", "enter", "check", "code")  # "code": staff keying an entry code after *
+# "code": staff keying an entry code after *; "offer": a nurse was offered after silences or
+# wrong keys, and silence now puts the caller through.
+PHASES = ("", "own", "enter", "check", "code", "offer")
 MAX_COUNT = 9
 
 

@@ -58,7 +58,8 @@ def render_ask(step: Step, voice: Voice) -> VoiceResponse:
         input="dtmf speech",
         action=action,
         method="POST",
-        timeout=voice.gather_timeout,
+        # The slower pace waits longer too, for callers who need the time (text relay, 18001).
+        timeout=voice.paces["slow" if step.state.slow else "normal"].wait,
         num_digits=step.max_digits,
         # '#' is a menu key (repeat), so it ends the input only where a number is keyed.
         finish_on_key=step.finish_on_key,

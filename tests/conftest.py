@@ -44,6 +44,7 @@ ENV = {
     "TWILIO_AUTH_TOKEN": TOKEN,
     "SECRET_KEY": "test-secret",
     "NURSE_LINE_NUMBER": "+441632960000",
+    "SERVICE_RUN_BY": "the Test Cancer Trust",
     "NURSE_LINE_HOURS": "always",
     "NURSE_LINE_HOLIDAYS": "none",  # so that "always" holds on bank holidays too
     "CONTENT_DIR": str(ROOT),
@@ -54,10 +55,21 @@ ENV = {
 }
 
 
+# The time calls are made at unless a test says otherwise: a weekday at noon, when the
+# services in data/services.yaml keep their lines open.
+WEEKDAY_NOON = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+
+
+def at_weekday_noon() -> dt.datetime:
+    return WEEKDAY_NOON
+
+
 @pytest.fixture(scope="session")
 def content(settings: Settings) -> Content:
     """The project's real flow and prompts, loaded once."""
-    return load_content(ROOT, settings.service_name, settings.nurse_line_hours)
+    return load_content(
+        ROOT, settings.service_name, settings.nurse_line_hours, run_by=settings.run_by
+    )
 
 
 @pytest.fixture(scope="session")
@@ -91,9 +103,9 @@ def make_engine(content: Content) -> Callable[..., Engine]:
 def make_app() -> Callable[..., Flask]:
     """Build the app from the test environment, with any settings changed."""
 
-    def make(**changes: str) -> Flask:
+    def make(clock: Callable[[], dt.datetime] = at_weekday_noon, **changes: str) -> Flask:
         env = {**ENV, **changes}
-        return create_app({k: v for k, v in env.items() if v is not None})
+        return create_app({k: v for k, v in env.items() if v is not None}, clock=clock)
 
     return make
 

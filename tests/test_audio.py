@@ -259,7 +259,7 @@ def test_ivr_call_speak_completes(rendered: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "I will speak more slowly from now on." in result.stdout
+    assert "I will speak more slowly from now on" in result.stdout
     assert "(recorded)" in result.stdout
     assert io.StringIO(result.stdout).read().rstrip().endswith("Call ended.")
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from collections.abc import Callable
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from flask import Flask
 
@@ -15,7 +17,7 @@ from ivr.cli import main
 from ivr.content import Content
 from ivr.model import ChoiceNode, PromptBook, QuestionNode, SummaryNode, TransferNode
 from ivr.phone import Phone, Transcript
-from tests.conftest import CALLER, TOKEN
+from tests.conftest import CALLER, ROOT, TOKEN
 
 
 def keys_to(content: Content, node_id: str) -> list[str]:
@@ -41,11 +43,17 @@ def keyed_nodes(content: Content) -> list[str]:
     ]
 
 
+# What a caller hears when the helpline recovers from an error of its own: never in a clean call.
+RECOVERED = yaml.safe_load((ROOT / "prompts" / "en-GB" / "system.yaml").read_text())["error"]
+
+
 def assert_clean(transcript: Transcript) -> None:
-    """No HTTP error, no bad TwiML, never a call that falls off the end of a document."""
+    """No HTTP error, no bad TwiML, never a call that falls off the end of a document, and no
+    error inside the helpline that it had to recover from."""
     assert transcript.errors() == []
     assert all(r.status == 200 for r in transcript.requests)
     assert transcript.ended_by != "fell-off-end"
+    assert RECOVERED not in transcript.heard()
 
 
 def prompt_ids_heard(book: PromptBook, transcript: Transcript) -> set[str]:
@@ -66,7 +74,11 @@ def test_every_node_is_reached_by_keys_and_plays_its_prompts(
         assert_clean(transcript)
         last = transcript.of_kind("gather")[-1]
         assert f"n={node_id}" in (last.url or ""), node_id
-        expected = {p for p in node.prompt_ids() if not isinstance(node, SummaryNode)}
+        expected = {
+            p
+            for p in node.prompt_ids()
+            if not isinstance(node, SummaryNode) and p in content.prompts
+        }
         assert expected <= prompt_ids_heard(content.prompts, transcript), node_id
 
 
@@ -102,8 +114,17 @@ def test_every_prompt_of_the_guidance_can_be_heard(
         heard.add("system.entry")
     listen(open_app, ["0"], "answered")
     listen(open_app, ["0", "."], "busy")
-    # Northern Ireland's hours are not known, so it is always tried: nobody answers here.
-    listen(open_app, ["4", "4", "2", "."], "busy")
+    # Silence twice: a nurse is offered; a third silence takes the offer.
+    listen(open_app, [".", ".", "."], "answered")
+    # PASS put through on 3 while it is open (a weekday at noon), and nobody answers there.
+    listen(open_app, ["4", "2", "3", "."], "busy")
+    # On a Saturday PASS and a weekday nurse line are closed: each says when it opens.
+    saturday = make_app(
+        clock=lambda: dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC),
+        NURSE_LINE_HOURS="Mon-Fri 09:00-17:00",
+    )
+    listen(saturday, ["4", "2"])
+    listen(saturday, ["0"])
     listen(closed_app, ["0"])
     listen(closed_app, ["."] * 6)
     # Call backs: on the caller's own number (twice: the second is already booked), on a
@@ -131,9 +152,11 @@ def test_every_prompt_of_the_guidance_can_be_heard(
         "system.at_start",
         "system.not_an_option",
         "system.no_input",
-        "system.put_through",
     }
-    assert set(content.prompts.prompts) - engine_only - heard == set()
+    # When a line opens is said in one of several sentences, chosen by the clock.
+    openings = {p for p in content.prompts.prompts if p.startswith("opens.")}
+    assert set(content.prompts.prompts) - engine_only - openings - heard == set()
+    assert {"opens.scotland.monday_0900", "opens.nurse_line.monday_0900"} <= heard
 
 
 GUIDANCE_FACTS = [
@@ -174,7 +197,7 @@ GUIDANCE_FACTS = [
 def test_guidance_fact_is_in_a_prompt_the_flow_plays(content: Content, fact: str) -> None:
     """Each key fact of the leaflet stands in the written form of some played prompt."""
     played = {p for node in content.flow.nodes.values() for p in node.prompt_ids()}
-    played |= set(content.flow.welcome)
+    played = {p for p in played | set(content.flow.welcome) if p in content.prompts}
     texts = [content.prompts[p].text for p in played]
     assert any(re.search(fact, t, re.IGNORECASE) for t in texts), fact
 
@@ -211,9 +234,10 @@ def test_only_a_long_silence_ends_the_call_with_a_goodbye(
     assert_clean(transcript)
     assert transcript.ended_by == "hangup"
     assert len(transcript.of_kind("silence")) == 5
-    goodbye = transcript.heard()[-1]
-    assert goodbye == app.extensions["ivr"].content.prompts["system.goodbye"].spoken
-    assert content.prompts["system.goodbye"].spoken != goodbye  # the hours are said as set
+    book = app.extensions["ivr"].content.prompts
+    said = [book[p].spoken for p in ("system.goodbye", "safety.message", "system.call_again")]
+    assert transcript.heard()[-3:] == said
+    assert content.prompts["system.call_again"].spoken != said[-1]  # the hours are said as set
 
 
 def test_back_and_repeat_from_the_keypad(phone: Phone, content: Content) -> None:
@@ -304,8 +328,85 @@ def test_the_callers_number_never_appears_in_urls_or_twiml(phone: Phone) -> None
 
 def test_ivr_call_prints_a_scripted_transcript() -> None:
     """`ivr call --keys` runs a whole call in-process and prints what the caller hears."""
-    result = CliRunner().invoke(main, ["call", "--keys", "2 1 1 0"])
+    # Whatever the time of day, the nurse line is open for this call.
+    env = {"NURSE_LINE_HOURS": "always", "NURSE_LINE_HOLIDAYS": "none"}
+    result = CliRunner().invoke(main, ["call", "--keys", "2 1 1 0"], env=env)
     assert result.exit_code == 0, result.output
     assert "Helpline: " in result.output
     assert "You press: 2" in result.output
     assert "Ringing +441632960000" in result.output
+
+
+def test_the_slower_voice_waits_longer_for_a_key(phone: Phone) -> None:
+    """After 9, menus wait 12 s for a key, not 8, and the terminal phone shows it; 9 again
+    brings back the usual wait."""
+    transcript = phone.call(["9", "9"])
+    assert_clean(transcript)
+    waits = [e.line() for e in transcript.of_kind("gather")]
+    assert waits == [
+        "  [menu waits 8 s for 1 key or words]",
+        "  [menu waits 12 s for 1 key or words]",
+        "  [menu waits 8 s for 1 key or words]",
+    ]
+
+
+def test_the_welcome_says_the_safety_message_with_999_in_words(
+    phone: Phone, content: Content
+) -> None:
+    """Every call starts with the one safety message, said so that 999 is nine nine nine."""
+    heard = phone.call([]).heard()
+    safety = content.prompts["safety.message"].spoken
+    assert safety in heard[:3]
+    assert "nine nine nine" in safety and "999" not in safety
+
+
+def test_no_prompt_a_caller_hears_promises_a_nurse_at_any_time(
+    make_app: Callable[..., Flask],
+) -> None:
+    """With the nurse line open only by day, nothing heard on the way to a nurse says 'at any
+    time'; what is said is to press 0 at any point in this call."""
+    app = make_app(NURSE_LINE_HOURS="Mon-Fri 09:00-17:00")
+    transcript = Phone(app, auth_token=TOKEN).call(["7", "7", "."])
+    assert_clean(transcript)
+    heard = " ".join(transcript.heard())
+    assert "at any time" not in heard and "day or night" not in heard
+    assert "press 0 at any point in this call" in heard
+
+
+def test_eight_is_the_main_menu_from_every_part_of_a_call(phone: Phone, content: Content) -> None:
+    """8 pressed in any part a caller reaches by keys goes back to the main menu."""
+    main = [content.prompts[p].spoken for p in content.flow.nodes[content.flow.start].say]
+    for node_id in keyed_nodes(content):
+        transcript = phone.call([*keys_to(content, node_id), "8"])
+        assert_clean(transcript)
+        assert transcript.heard()[-len(main) :] == main, node_id
+        assert "n=main" in (transcript.of_kind("gather")[-1].url or ""), node_id
+
+
+def test_pass_closed_says_so_and_when_it_opens_and_offers_nothing_it_cannot_do(
+    make_app: Callable[..., Flask],
+) -> None:
+    """On a Saturday the Scotland block says PASS is closed and opens on Monday at 9; 3 does
+    not ring it, and the number is read again."""
+    saturday = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
+    app = make_app(clock=lambda: saturday)
+    transcript = Phone(app, auth_token=TOKEN).call(["4", "2", "3"])
+    assert_clean(transcript)
+    heard = transcript.heard()
+    assert "Pass is closed now." in heard
+    assert "It opens on Monday at 9 in the morning." in heard
+    assert not any("put through to pass" in h for h in heard)
+    assert not transcript.of_kind("dial")
+    assert "n=scotland_number" in (transcript.of_kind("gather")[-1].url or "")
+
+
+def test_a_caller_hears_how_their_number_is_kept_before_giving_it(
+    make_app: Callable[..., Flask], content: Content
+) -> None:
+    """Asking for a call back: how the number is kept comes before it is read back or asked."""
+    app = make_app(NURSE_LINE_HOURS="never")
+    kept = content.prompts["callback.kept"].spoken
+    for caller, question in ((CALLER, "callback.own"), ("anonymous", "callback.enter")):
+        heard = Phone(app, auth_token=TOKEN, caller=caller).call(["0", "1"]).heard()
+        asked = content.prompts[question].spoken
+        assert heard.index(kept) < heard.index(asked), caller

@@ -34,7 +34,7 @@ WALK_FLOW = (
     + """\
   q_one:
     kind: question
-    title: "Question one"
+    title: "Answer two questions: one"
     say: [demo.q_one]
     records: first
     label: "the first"
@@ -56,9 +56,10 @@ WALK_FLOW = (
       first: demo.yes_first
       second: demo.yes_second
     none: demo.none
-    then: [demo.then]
+    after: demo.after
+    then: [demo.then, main.return]
     options:
-      "1": {to: main, words: ["main menu"]}
+      "1": {to: info, words: ["information"]}
 """
 )
 
@@ -67,10 +68,11 @@ WALK_PROMPTS = PROMPTS.replace("press 2.", "press 2. To answer two questions, pr
 q_one: "Is it the first? If yes, press 1. If no, press 2."
 q_two: "Is it the second? If yes, press 1. If no, press 2."
 summary: "Here is what you said."
-yes_first: "You said yes to the first."
-yes_second: "You said yes to the second."
+yes_first: "You said yes to the first. The first helps."
+yes_second: "You said yes to the second. The second helps."
 none: "You said no to both."
-then: "To go back to the main menu, press 1."
+after: "Think it over."
+then: "To hear some information, press 1."
 """
 )
 
@@ -136,9 +138,9 @@ def _lost_node() -> str:
         "    kind: info\n"
         '    title: "Nobody comes here"\n'
         "    say: [demo.info]\n"
-        "    choices: [demo.info_next]\n"
+        "    choices: [demo.info_next, main.return]\n"
         "    options:\n"
-        '      "1": {to: main, words: ["main menu"]}\n'
+        '      "1": {to: more, words: ["more"]}\n'
     )
 
 
@@ -159,6 +161,7 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
                 "did you mean 'info'?",
             ),
             at(flow, "info", "cannot be reached from the start", "add an option that leads here"),
+            at(flow, "more", "cannot be reached from the start", "add an option that leads here"),
         ],
     )
 
@@ -199,11 +202,7 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
         ],
     )
 
-    flow = edit(
-        FLOW,
-        '"1": {to: main, words: ["main menu"]}\n    code: "11"\n  nurse:',
-        '"1": {to: info, words: ["main menu"]}\n    code: "11"\n  nurse:',
-    )
+    flow = edit(FLOW, '"1": {to: more, words: ["more"]}', '"1": {to: info, words: ["more"]}')
     cases["no-way-on"] = (
         flow,
         PROMPTS,
@@ -213,7 +212,8 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
                 "info",
                 "has no way on: every choice leads back to itself",
                 "add an option that leads to another part",
-            )
+            ),
+            at(flow, "more", "cannot be reached from the start", "add an option that leads here"),
         ],
     )
 
@@ -341,7 +341,16 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
                 line_of(flow, "start: info"),
                 "start 'info' is not a menu node",
                 "make the first node a menu",
-            )
+            ),
+            # Nothing leads back to main now; and its option 1 leads to the start.
+            at(flow, "main", "cannot be reached from the start", "add an option that leads here"),
+            at_line(
+                flow,
+                "{to: info,",
+                "main",
+                "option 1 leads to the main menu, which is on 8 everywhere",
+                "remove the option",
+            ),
         ],
     )
 
@@ -373,14 +382,18 @@ def _cases() -> dict[str, tuple[str, str, list[Like]]]:
         ],
     )
 
-    flow = edit(FLOW, "welcome: [demo.hello, demo.keys]", "welcome: [demo.helo, demo.keys]")
+    flow = edit(
+        FLOW,
+        "welcome: [demo.hello, safety.message, demo.keys]",
+        "welcome: [demo.helo, safety.message, demo.keys]",
+    )
     cases["welcome-unknown-prompt"] = (
         flow,
         PROMPTS,
         [
             Like(
                 FLOW_FILE,
-                line_of(flow, "welcome: [demo.helo, demo.keys]"),
+                line_of(flow, "welcome: [demo.helo, safety.message, demo.keys]"),
                 "welcome plays unknown prompt 'demo.helo'",
                 "did you mean 'demo.hello'?",
             ),
@@ -447,7 +460,7 @@ def test_keys_may_be_said_as_words_or_in_any_case(tmp_path: Path, choices: str) 
 
 def test_press_10_is_not_press_1(tmp_path: Path) -> None:
     """ "press 10" does not tell the caller to press 1."""
-    prompts = edit(PROMPTS, "information, press 1.", "information, press 10.")
+    prompts = edit(PROMPTS, "some information, press 1.", "some information, press 10.")
     assert_problems(
         errors_of(tmp_path, prompts=prompts),
         [at(FLOW, "main", "never tells the caller to press 1", "press 1.")],
@@ -513,7 +526,8 @@ def test_check_flow_adds_problems_without_raising(tmp_path: Path) -> None:
 
 
 BASE_MENU_WORDS = 13  # "To hear some information, press 1. To talk to a nurse, press 2."
-BASE_INFO_WORDS = 13  # "Here is some information." + "To go back to the main menu, press 1."
+# "Here is some information." + "To hear more information, press 1." + main.return
+BASE_INFO_WORDS = 16
 
 
 @pytest.mark.parametrize(("words", "too_long"), [(46, False), (47, True)])
@@ -553,8 +567,8 @@ def test_length_is_measured_on_what_the_voice_says(tmp_path: Path) -> None:
         'info: "Here is some information."\n',
         f'info:\n  text: "{text.strip()}"\n  spoken: "{spoken.strip()}"\n',
     )
-    words = len(spoken.split()) + 9  # and "To go back to the main menu, press 1."
-    assert (len(text.split()) + 9, words) == (75, 152)
+    words = len(spoken.split()) + 12  # and the choices: "To hear more ...", main.return
+    assert (len(text.split()) + 12, words) == (78, 155)
     assert_problems(
         errors_of(tmp_path, prompts=prompts),
         [at(FLOW, "info", f"to say ({words} words)", "keep a block under 60 s")],
@@ -596,6 +610,7 @@ def test_three_menus_below_the_start_is_allowed(tmp_path: Path) -> None:
         "nurse": 1,
         "m2": 2,
         "info": 3,
+        "more": 3,
         "nurse_closed": 1,
         "nurse_unavailable": 1,
     }
@@ -606,7 +621,10 @@ def test_four_menus_below_the_start_is_too_deep(tmp_path: Path) -> None:
     flow, prompts = _chain("m1", "m2", "m3")
     assert_problems(
         errors_of(tmp_path, flow, prompts),
-        [at(flow, "info", "is 4 menus below the start", "keep every part within 3 menus")],
+        [
+            at(flow, "info", "is 4 menus below the start", "keep every part within 3 menus"),
+            at(flow, "more", "is 4 menus below the start", "keep every part within 3 menus"),
+        ],
     )
 
 
@@ -617,16 +635,16 @@ def test_info_chains_do_not_go_deeper(tmp_path: Path) -> None:
         "    kind: info\n"
         f'    title: "More {n}"\n'
         "    say: [demo.info]\n"
-        "    choices: [demo.info_next]\n"
+        "    choices: [demo.info_next, main.return]\n"
         "    options:\n"
-        f'      "1": {{to: {"more" + str(n + 1) if n < 5 else "main"}, words: ["more"]}}\n'
+        f'      "1": {{to: {"more" + str(n + 1) if n < 5 else "more"}, words: ["more"]}}\n'
         f'    code: "{60 + n}"\n'
         for n in range(1, 6)
     )
     flow = edit(
         flow,
-        '      "1": {to: main, words: ["main menu"]}\n    code: "11"\n  nurse:',
-        ('      "1": {to: more1, words: ["more"]}\n    code: "11"\n  nurse:'),
+        '"1": {to: more, words: ["more"]}\n    code: "11"',
+        '"1": {to: more1, words: ["more"]}\n    code: "11"',
     )
     content, problems = collect(write_tree(tmp_path, {"helpline": flow}))
     assert [str(p) for p in problems.items] == []

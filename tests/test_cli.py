@@ -21,7 +21,7 @@ def test_check_passes_the_real_content_and_prints_a_summary() -> None:
     """`ivr check` on the project passes and gives counts, paths and the nurse line."""
     code, output = run("check")
     assert code == 0, output
-    assert "Nodes: 46" in output
+    assert "Nodes: 44" in output
     assert "Longest: " in output
     assert "The nurse line: key 0 from every node" in output
     assert output.rstrip().endswith("OK: the content passes every check.")
@@ -35,7 +35,7 @@ def test_check_fails_naming_the_file_line_node_and_fix(tmp_path: Path) -> None:
     assert code == 1
     where = f"flows/helpline.yaml:{line_of(flow, '{to: infos,')} [main]"
     assert f"{where}: leads to unknown node 'infos' (fix: did you mean 'info'?)" in output
-    assert "FAILED: 2 problem(s)" in output  # the typo, and `info` now unreachable
+    assert "FAILED: 3 problem(s)" in output  # the typo; `info` and `more` now unreachable
 
 
 def test_check_fails_on_a_prompt_that_is_hard_to_follow(tmp_path: Path) -> None:
@@ -58,7 +58,10 @@ def test_map_prints_the_keys_of_the_call() -> None:
     lines = output.splitlines()
     assert code == 0
     assert lines[0] == "Main menu (main)"
-    assert lines[-1] == "    * -> back one step;  # -> hear this again"
+    assert lines[-2:] == [
+        "    8 -> Main menu (main), from every part",
+        "    * -> back one step;  # -> hear this again;  9 -> the slower voice",
+    ]
 
 
 def test_graph_prints_mermaid_and_draws_an_svg(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ def production(content_dir: Path) -> dict[str, str]:
         "SECRET_KEY": "a-long-random-secret",
         "NURSE_LINE_NUMBER": "+448081234567",
         "NURSE_LINE_HOURS": "Mon-Fri 09:00-17:00",
+        "SERVICE_RUN_BY": "the Example Cancer Trust",
         "CONTENT_DIR": str(content_dir),
     }
 
@@ -63,8 +64,11 @@ def test_correct_production_settings_load(production: dict[str, str], content_di
         proxy_hops=1,
         content_dir=content_dir,
         development=False,
+        run_by="the Example Cancer Trust",
     )
     assert settings.signatures_checked is True
+    # The slower voice waits longer for a key than the usual one: 12 s against 8.
+    assert (settings.paces["normal"].wait, settings.paces["slow"].wait) == (8, 12)
 
 
 def test_values_are_trimmed_and_read(production: dict[str, str]) -> None:
@@ -134,6 +138,12 @@ def test_values_are_trimmed_and_read(production: dict[str, str]) -> None:
         ),
         ("PUBLIC_BASE_URL", "ftp://example.org", "PUBLIC_BASE_URL='ftp://example.org' must be"),
         ("PUBLIC_BASE_URL", "https://a b.org", "PUBLIC_BASE_URL='https://a b.org' must be"),
+        ("SERVICE_RUN_BY", " ", "SERVICE_RUN_BY is not set: callers hear who runs this line"),
+        (
+            "GATHER_SLOW_TIMEOUT",
+            "10",
+            "GATHER_SLOW_TIMEOUT='10' must be a whole number from 12 to 30 (default 12)",
+        ),
     ],
 )
 def test_each_bad_value_is_named_with_what_is_right(
@@ -156,7 +166,14 @@ def test_content_dir_without_flows(production: dict[str, str], tmp_path: Path) -
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("GATHER_TIMEOUT", "5"), ("GATHER_TIMEOUT", "15"), ("PROXY_HOPS", "5")]
+    ("name", "value"),
+    [
+        ("GATHER_TIMEOUT", "5"),
+        ("GATHER_TIMEOUT", "15"),
+        ("PROXY_HOPS", "5"),
+        ("GATHER_SLOW_TIMEOUT", "12"),
+        ("GATHER_SLOW_TIMEOUT", "30"),
+    ],
 )
 def test_range_ends_are_allowed(production: dict[str, str], name: str, value: str) -> None:
     """The lowest and highest values of a range are accepted."""
@@ -184,6 +201,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         "PUBLIC_BASE_URL",
         "CONTENT_DIR",
         "GATHER_TIMEOUT",
+        "SERVICE_RUN_BY",
     ]
     message = str(raised.value)
     assert message.startswith("The helpline cannot start:\n")
@@ -245,3 +263,23 @@ def test_content_dir_defaults_to_the_project() -> None:
     settings = load_settings({}, development=True)
     assert settings.content_dir == PROJECT_ROOT
     assert (PROJECT_ROOT / "flows").is_dir()
+
+
+def test_the_slower_voice_never_waits_less_than_the_usual_one(production: dict[str, str]) -> None:
+    """Unset, the slow pace waits 12 s or the usual wait if longer; set lower, it is refused."""
+    settings = load_settings({**production, "GATHER_TIMEOUT": "15"})
+    assert (settings.paces["normal"].wait, settings.paces["slow"].wait) == (15, 15)
+    settings = load_settings({**production, "GATHER_SLOW_TIMEOUT": "20"})
+    assert (settings.paces["normal"].wait, settings.paces["slow"].wait) == (8, 20)
+    assert problems_of({**production, "GATHER_TIMEOUT": "15", "GATHER_SLOW_TIMEOUT": "13"}) == [
+        "GATHER_SLOW_TIMEOUT (13 s) must be at least GATHER_TIMEOUT (15 s): the slower voice "
+        "is for callers who need more time"
+    ]
+
+
+def test_who_runs_the_line_is_read_and_development_has_a_default(content_dir: Path) -> None:
+    """SERVICE_RUN_BY is read with its spaces tidied; development falls back to a default."""
+    env = {"CONTENT_DIR": str(content_dir)}
+    settings = load_settings({**env, "SERVICE_RUN_BY": "  the  Example Trust "}, development=True)
+    assert settings.run_by == "the Example Trust"
+    assert load_settings(env, development=True).run_by == "the helpline team"

@@ -58,7 +58,7 @@ def test_minimal_tree_loads_into_typed_nodes(tmp_path: Path) -> None:
     assert problems.items == []
     assert content is not None
     flow = content.flow
-    welcome = ("demo.hello", "demo.keys")
+    welcome = ("demo.hello", "safety.message", "demo.keys")
     assert (flow.start, flow.operator, flow.welcome) == ("main", "nurse", welcome)
     assert flow.guidance == Guidance(
         "A test source",
@@ -67,7 +67,14 @@ def test_minimal_tree_loads_into_typed_nodes(tmp_path: Path) -> None:
         FLOW_FILE,
         line_of(FLOW, "next_review:"),
     )
-    assert list(flow.nodes) == ["main", "info", "nurse", "nurse_closed", "nurse_unavailable"]
+    assert list(flow.nodes) == [
+        "main",
+        "info",
+        "more",
+        "nurse",
+        "nurse_closed",
+        "nurse_unavailable",
+    ]
     assert flow.nodes["main"] == MenuNode(
         id="main",
         title="Main menu",
@@ -82,7 +89,7 @@ def test_minimal_tree_loads_into_typed_nodes(tmp_path: Path) -> None:
     )
     assert flow.nodes["nurse"] == TransferNode(
         id="nurse",
-        title="Put the caller through to a nurse",
+        title="Talk to a nurse",
         say=("demo.connecting",),  # a single id is read as a list of one
         file=FLOW_FILE,
         line=node_line(FLOW, "nurse"),
@@ -95,10 +102,21 @@ def test_minimal_tree_loads_into_typed_nodes(tmp_path: Path) -> None:
         title="Some information",
         code="11",
         say=("demo.info",),
-        choices=("demo.info_next",),
+        choices=("demo.info_next", "main.return"),
         file=FLOW_FILE,
         line=node_line(FLOW, "info"),
-        options=(Option("1", "main", ("main menu",)),),
+        options=(Option("1", "more", ("more",)),),
+    )
+    # A block may have no numbered options: 8, the main menu, works everywhere.
+    assert flow.nodes["more"] == InfoNode(
+        id="more",
+        title="More information",
+        code="12",
+        say=("demo.more",),
+        choices=("main.return",),
+        file=FLOW_FILE,
+        line=node_line(FLOW, "more"),
+        options=(),
     )
     assert flow.answer_ids == ()
     assert content.warnings == ()
@@ -110,7 +128,9 @@ def test_prompts_are_filled_and_hours_words_kept_out(tmp_path: Path) -> None:
     assert content is not None
     book = content.prompts
     assert book["demo.hello"].text == "Welcome to the test line."
-    assert book["demo.closed"].text == (f"The nurse line is closed. It is open {SPOKEN_HOURS}.")
+    assert book["demo.closed"].text == (
+        f"The nurse line is closed. The nurse line is open {SPOKEN_HOURS}."
+    )
     assert (book["demo.closed"].file, book["demo.closed"].line) == (
         PROMPT_FILE,
         line_of(PROMPTS, "closed:"),
@@ -191,7 +211,7 @@ def test_text_and_spoken_forms_are_kept_apart(tmp_path: Path) -> None:
         line_of(prompts, "info:"),
     )
     plain = content.prompts["demo.info_next"]
-    assert plain.text == plain.spoken == "To go back to the main menu, press 1."
+    assert plain.text == plain.spoken == "To hear more information, press 1."
 
 
 @pytest.mark.parametrize(
@@ -242,7 +262,7 @@ def test_unknown_placeholder_is_named(tmp_path: Path, old: str, new: str, unknow
                 PROMPT_FILE,
                 line_of(prompts, "hello:"),
                 f"prompt demo.hello uses unknown placeholder(s) {unknown}",
-                "use only ['nurse_hours', 'part', 'reasons', 'service'], "
+                "use only ['nurse_hours', 'part', 'reasons', 'run_by', 'service'], "
                 "or write braces as {{ and }}",
             )
         ],
@@ -509,16 +529,16 @@ nodes:
     kind: info
     title: "Extra"
     say: [demo.info]
-    choices: [demo.info_next]
+    choices: [demo.info_next, main.return]
     options:
-      "1": {to: main, words: ["main menu"]}
+      "1": {to: more, words: ["more"]}
   info:
     kind: info
     title: "Other information"
     say: [demo.info]
-    choices: [demo.info_next]
+    choices: [demo.info_next, main.return]
     options:
-      "1": {to: main, words: ["main menu"]}
+      "1": {to: more, words: ["more"]}
 """
 
 
@@ -687,8 +707,8 @@ SCHEMA_CASES = {
         "",
     ),
     "empty-words": (
-        '"1": {to: main, words: ["main menu"]}\n    code: "11"\n  nurse:',
-        '"1": {to: main, words: []}\n  nurse:',
+        '"1": {to: more, words: ["more"]}\n    code: "11"\n  more:',
+        '"1": {to: more, words: []}\n  more:',
         "words: []",
         "info",
         "at options/1/words: [] should be non-empty",
@@ -719,7 +739,7 @@ SCHEMA_CASES = {
         "",
     ),
     "empty-welcome": (
-        "welcome: [demo.hello, demo.keys]",
+        "welcome: [demo.hello, safety.message, demo.keys]",
         "welcome: []",
         "welcome: []",
         "",
@@ -735,7 +755,7 @@ SCHEMA_CASES = {
         "YYYY-MM-DD",
     ),
     "missing-choices": (
-        "    say: [demo.info]\n    choices: [demo.info_next]\n",
+        "    say: [demo.info]\n    choices: [demo.info_next, main.return]\n",
         "    say: [demo.info]\n",
         AT_NODE,
         "info",
@@ -766,7 +786,7 @@ def test_flow_schema_errors(
 )
 def test_node_missing_a_common_field(tmp_path: Path, field: str, message: str) -> None:
     """A node without kind, title or say is a problem naming the field, not a crash."""
-    block = FLOW[FLOW.index("  info:\n") : FLOW.index("  nurse:\n")]
+    block = FLOW[FLOW.index("  info:\n") : FLOW.index("  more:\n")]
     kept = [line for line in block.splitlines(keepends=True) if f"    {field}:" not in line]
     flow = edit(FLOW, block, "".join(kept))
     errors = broken(tmp_path, flows={"helpline": flow})
@@ -818,11 +838,11 @@ def test_load_flow_alone_builds_the_flow(tmp_path: Path) -> None:
     assert flow.node("nurse_closed") == InfoNode(
         id="nurse_closed",
         title="Nurse line closed",
-        say=("demo.closed",),
+        say=("demo.closed", "safety.message"),
         file=FLOW_FILE,
         line=node_line(FLOW, "nurse_closed"),
-        options=(Option("1", "main", ("main menu",)),),
-        choices=("demo.info_next",),
+        options=(),
+        choices=("main.return",),
     )
 
 
@@ -846,6 +866,7 @@ def test_review_date_is_a_warning_only(tmp_path: Path, today: dt.date, warned: b
         "the guidance was due for review on 2030-01-01",
         "check the content against the current guidance and update `guidance:` dates",
         warning=True,
+        rule="review-date",
     )
     expected = [warning] if warned else []
     content, problems = collect(root, today=today)

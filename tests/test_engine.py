@@ -11,6 +11,7 @@ from ivr.content import Content
 from ivr.engine import (
     GOODBYE_AFTER_SILENCES,
     Ask,
+    Caller,
     Engine,
     Goodbye,
     Transfer,
@@ -72,7 +73,9 @@ def test_zero_reaches_the_nurse_line_from_every_node(
         else:
             assert isinstance(step, Ask), node_id
             assert step.state.node == operator.closed
-            assert step.prompts == content.flow.nodes[operator.closed].prompt_ids()
+            # Never open: nothing to say about when it opens.
+            said = content.flow.nodes[operator.closed].prompt_ids()
+            assert step.prompts == tuple(p for p in said if not p.startswith("opens."))
 
 
 def test_star_goes_back_where_the_caller_came_from(make_engine: MakeEngine) -> None:
@@ -120,8 +123,13 @@ def test_wrong_keys_apologise_then_offer_a_person_then_put_through(
     assert isinstance(second, Ask)
     assert second.prompts == ("system.not_an_option", "system.offer_person", *say)
     third = engine.respond(Decoded(second.state, False), keys="7")
-    assert isinstance(third, Transfer)
-    assert third.prompts[:2] == ("system.not_an_option", "system.put_through")
+    assert isinstance(third, Ask)
+    assert third.prompts == ("system.not_an_option", "system.put_through")
+    assert (third.state.node, third.state.phase) == ("about", "offer")
+    # The offer taken by staying on the line: the caller is put through.
+    fourth = engine.respond(Decoded(third.state, False))
+    assert isinstance(fourth, Transfer)
+    assert fourth.state.node == content.flow.operator
 
 
 def test_silence_hints_then_puts_through_then_only_much_later_says_goodbye(
@@ -140,10 +148,15 @@ def test_silence_hints_then_puts_through_then_only_much_later_says_goodbye(
     assert isinstance(steps[1], Ask)
     operator = content.flow.nodes[content.flow.operator]
     assert isinstance(operator, TransferNode)
+    # Closed: no offer of a nurse who cannot be rung, but why, and the choices there are.
     assert steps[1].state.node == operator.closed
-    assert steps[1].prompts[0] == "system.put_through"
+    assert steps[1].prompts[:2] == ("system.no_input_again", "nurse.closed")
+    assert "system.put_through" not in steps[1].prompts
     assert all(isinstance(s, Ask) for s in steps[:-1])
-    assert steps[-1] == Goodbye(("system.goodbye",), steps[-1].state)
+    # The end says why, the safety message, and when to call again.
+    assert steps[-1] == Goodbye(
+        ("system.goodbye", "safety.message", "system.call_again"), steps[-1].state
+    )
 
 
 def test_an_info_block_is_not_read_again_after_silence_only_its_choices(
@@ -162,11 +175,31 @@ def test_an_info_block_is_not_read_again_after_silence_only_its_choices(
     assert again.prompts == (*info.say, *info.choices)
 
 
-def test_second_silence_rings_the_nurse_line_when_open(make_engine: MakeEngine) -> None:
-    """With the line open, the second silence puts the caller through."""
-    step = make_engine().respond(fresh("about", silences=1))
-    assert isinstance(step, Transfer)
-    assert step.prompts[0] == "system.put_through"
+def test_second_silence_offers_a_nurse_and_a_third_puts_the_caller_through(
+    make_engine: MakeEngine, content: Content
+) -> None:
+    """With the line open, the second silence offers a nurse; staying silent takes the offer."""
+    engine = make_engine()
+    offer = engine.respond(fresh("about", silences=1))
+    assert isinstance(offer, Ask)
+    assert offer.prompts == ("system.no_input_again", "system.put_through")
+    assert (offer.state.node, offer.state.phase, offer.state.silences) == ("about", "offer", 2)
+    taken = engine.respond(Decoded(offer.state, False))
+    assert isinstance(taken, Transfer)
+    assert taken.prompts == content.flow.nodes[content.flow.operator].say
+    assert taken.state.silences == 2  # a long silence still ends in the end
+
+
+@pytest.mark.parametrize(("key", "node"), [("#", "about"), ("1", "what_is"), ("8", "main")])
+def test_a_key_after_the_offer_of_a_nurse_keeps_the_caller_where_they_chose(
+    make_engine: MakeEngine, content: Content, key: str, node: str
+) -> None:
+    """Offered a nurse, # stays in the menu and any choice is acted on: nobody is rung."""
+    engine = make_engine()
+    offer = engine.respond(fresh("about", silences=1))
+    step = engine.respond(Decoded(offer.state, False), keys=key)
+    assert isinstance(step, Ask)
+    assert (step.state.node, step.state.phase, step.state.silences) == (node, "", 0)
 
 
 @pytest.mark.parametrize(
@@ -230,14 +263,21 @@ def test_walk_through_summarises_the_reasons_said_yes_to(
     said = dict(summary.answers)
     yes_ids = [q.records for q, a in zip(questions, "12122", strict=True) if a == "1"]
     assert step.state.yes == frozenset(yes_ids)
-    assert step.prompts == (*summary.say, *(said[a] for a in yes_ids), *summary.then)
+    assert step.prompts == (
+        *summary.say,
+        *(said[a] for a in yes_ids),
+        *summary.after,
+        *summary.then,
+    )
+    # Each yes is said with its advice (the reason, then what may help), and the delay after.
+    assert summary.after == ("walk.delay",)
 
 
 def test_walk_through_with_no_yes_says_so(make_engine: MakeEngine, content: Content) -> None:
     """Answering no to every question plays the summary's 'none' prompt."""
     summary = next(n for n in content.flow.nodes.values() if isinstance(n, SummaryNode))
     step = _walk(make_engine(), content, ["2"] * 5)
-    assert step.prompts == (*summary.say, summary.none, *summary.then)
+    assert step.prompts == (*summary.say, summary.none, *summary.after, *summary.then)
 
 
 def test_going_back_in_the_walk_through_lets_the_caller_change_an_answer(
@@ -292,28 +332,139 @@ def test_a_stale_link_apologises_and_ignores_its_input(
     assert step.prompts == ("system.stale", *content.flow.nodes["main"].say)
 
 
+FRIDAY_NOON = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+
+
+def _at(content: Content, when: dt.datetime, hours: str = "always") -> Engine:
+    return Engine(
+        content.flow, parse_hours(hours), "+441632960000", lambda: when, services=content.services
+    )
+
+
 @pytest.mark.parametrize(
     ("when", "put_through"),
     [
-        (dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC), True),  # a Friday, midday
-        (dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC), False),
-    ],  # a Saturday
+        (FRIDAY_NOON, True),
+        (dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC), False),  # a Saturday
+    ],
 )
 def test_pass_is_put_through_only_when_open(
     content: Content, when: dt.datetime, put_through: bool
 ) -> None:
-    """Scotland's PASS is dialled in its hours (data/services.yaml); else its number is read."""
-    engine = Engine(
-        content.flow,
-        parse_hours("always"),
-        "+441632960000",
-        lambda: when,
-        services=content.services,
-    )
-    step = engine.respond(fresh("scotland", history=("main", "referral")), keys="2")
+    """Scotland's PASS is dialled on 3 in its hours (data/services.yaml); else its number is
+    read again, after it is said to be closed and when it opens."""
+    step = _at(content, when).respond(fresh("scotland", history=("main", "referral")), keys="3")
     if put_through:
         assert isinstance(step, Transfer)
         assert (step.number, step.whisper) == ("+448009172127", False)
     else:
         assert isinstance(step, Ask)
         assert step.state.node == "scotland_number"
+        assert step.prompts[:2] == ("referral.scotland_closed", "opens.scotland.monday_0900")
+
+
+@pytest.mark.parametrize(
+    ("when", "said"),
+    [
+        (FRIDAY_NOON, ("referral.scotland_offer",)),
+        # Saturday, Sunday, early on Monday, Friday after five:
+        (dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC), ("opens.scotland.monday_0900",)),
+        (dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC), ("opens.scotland.tomorrow_0900",)),
+        (dt.datetime(2026, 11, 23, 7, 0, tzinfo=dt.UTC), ("opens.scotland.today_0900",)),
+        (dt.datetime(2026, 11, 20, 17, 30, tzinfo=dt.UTC), ("opens.scotland.monday_0900",)),
+        # The Saturday before St Andrew's Day, a bank holiday in Scotland on Monday the 30th:
+        (dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC), ("opens.scotland.tuesday_0900",)),
+        # Christmas Day, a Friday: after the weekend and Boxing Day's holiday on Monday the
+        # 28th (Scotland's bank holidays close it), PASS opens on Tuesday.
+        (dt.datetime(2026, 12, 25, 12, 0, tzinfo=dt.UTC), ("opens.scotland.tuesday_0900",)),
+    ],
+)
+def test_the_put_through_is_offered_only_while_open_else_when_it_opens(
+    content: Content, when: dt.datetime, said: tuple[str, ...]
+) -> None:
+    """The block offers 3 only while PASS is open; closed, it says so and when it opens."""
+    step = _at(content, when).respond(fresh("referral", history=("main",)), keys="2")
+    assert isinstance(step, Ask)
+    if said == ("referral.scotland_offer",):
+        assert step.prompts[-3:] == ("referral.number_next", *said, "main.return")
+    else:
+        closed = ("referral.number_next", "referral.scotland_closed", *said, "main.return")
+        assert step.prompts[-4:] == closed
+
+
+def test_a_service_whose_check_has_lapsed_is_never_offered_nor_rung(content: Content) -> None:
+    """Over a year after the number was checked, PASS is not offered, and 3 does not ring it."""
+    later = FRIDAY_NOON.replace(year=2028)
+    engine = _at(content, later)
+    block = engine.respond(fresh("referral", history=("main",)), keys="2")
+    assert isinstance(block, Ask)
+    assert "referral.scotland_offer" not in block.prompts
+    pressed = engine.respond(fresh("scotland", history=("main", "referral")), keys="3")
+    assert isinstance(pressed, Ask)
+    assert pressed.state.node == "scotland_number"
+    # Nor is it said to be closed: by its hours it is open, only its number needs checking.
+    assert "referral.scotland_closed" not in (*block.prompts, *pressed.prompts)
+
+
+def test_a_service_without_known_hours_gives_its_number_and_is_never_rung(
+    content: Content,
+) -> None:
+    """Northern Ireland's council has no known hours: its number is read, nothing offers to ring
+    it, and no key in its block puts the caller through."""
+    engine = _at(content, FRIDAY_NOON)
+    block = engine.respond(fresh("referral", history=("main",)), keys="4")
+    assert isinstance(block, Ask)
+    assert "referral.northern_ireland_number" in block.prompts
+    node = content.flow.nodes["northern_ireland"]
+    assert isinstance(node, ChoiceNode)
+    assert not [o for o in node.options if isinstance(content.flow.nodes[o.to], TransferNode)]
+
+
+@pytest.mark.parametrize(
+    ("hours", "when", "opens"),
+    [
+        ("Mon-Sun 08:00-20:00", dt.datetime(2026, 11, 27, 21, 0, tzinfo=dt.UTC), "tomorrow_0800"),
+        ("Mon-Sun 08:00-20:00", dt.datetime(2026, 11, 27, 6, 0, tzinfo=dt.UTC), "today_0800"),
+        ("Mon-Fri 09:00-17:00", dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC), "monday_0900"),
+        ("never", FRIDAY_NOON, None),
+    ],
+)
+def test_the_closed_nurse_line_says_when_it_opens(
+    content: Content, hours: str, when: dt.datetime, opens: str | None
+) -> None:
+    """0 when the nurse line is closed: it is closed now, when it opens (if it ever does), and
+    the safety message, then the choices."""
+    step = _at(content, when, hours).respond(fresh("main"), keys="0")
+    assert isinstance(step, Ask)
+    opening = (f"opens.nurse_line.{opens}",) if opens else ()
+    assert step.prompts == (
+        "nurse.closed",
+        *opening,
+        "safety.message",
+        "nurse.closed_next",
+        "main.return",
+    )
+
+
+def test_eight_is_the_main_menu_from_every_node(make_engine: MakeEngine, content: Content) -> None:
+    """8 anywhere goes to the main menu, remembering where the caller was."""
+    engine = make_engine()
+    start = content.flow.nodes[content.flow.start]
+    for node_id in content.flow.nodes:
+        step = engine.respond(fresh(node_id), keys="8")
+        assert isinstance(step, Ask), node_id
+        assert step.state.node == content.flow.start, node_id
+        assert step.prompts == start.say, node_id
+    assert engine.key_for_words(content.flow.nodes["what_is"], "the main menu please") == "8"
+
+
+def test_a_number_is_taken_only_after_saying_how_it_is_kept(
+    make_engine: MakeEngine, content: Content
+) -> None:
+    """Asking for a call back says how the number is kept before reading one back or asking."""
+    engine = make_engine("never")
+    own = engine.respond(fresh("nurse_closed"), keys="1", caller=Caller("CA1", "+442079460123"))
+    withheld = engine.respond(fresh("nurse_closed"), keys="1", caller=Caller("CA1", None))
+    for step, question in ((own, "callback.own"), (withheld, "callback.withheld")):
+        assert isinstance(step, Ask)
+        assert step.prompts.index("callback.kept") < step.prompts.index(question)

@@ -12,10 +12,15 @@ from ivr.config import ConfigError, load_settings
 from ivr.hours import (
     Hours,
     HoursError,
+    Opening,
     Rule,
     bank_holidays,
+    next_opening,
+    nurse_hours_sentence,
+    opening_sentence,
     parse_closed_dates,
     parse_hours,
+    possible_openings,
     spoken_hours,
 )
 from ivr.problems import ProblemList
@@ -227,7 +232,7 @@ def words() -> dict[str, str]:
     ("text", "spoken"),
     [
         ("always", "at any time, day or night"),
-        ("never", "at set times, and it is closed for now"),
+        ("never", ""),
         ("Mon-Sun 08:00-20:00", "every day, from 8 in the morning until 8 at night"),
         (
             "Mon-Fri 09:00-17:00; Sat 10:00-13:00",
@@ -294,3 +299,74 @@ def test_bad_holiday_settings_say_what_is_right(setting: str, value: str) -> Non
     with pytest.raises(ConfigError) as raised:
         load_settings({setting: value}, development=True)
     assert any(setting in problem for problem in raised.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        ("always", "The nurse line is open at any time, day or night."),
+        ("never", "The nurse line is closed for now."),
+        (
+            "Mon-Sun 08:00-20:00",
+            "The nurse line is open every day, from 8 in the morning until 8 at night.",
+        ),
+    ],
+)
+def test_nurse_hours_is_one_sentence_that_never_contradicts_itself(
+    words: dict[str, str], text: str, sentence: str
+) -> None:
+    """{nurse_hours} is a whole sentence: open at set hours or always, or closed for now."""
+    assert nurse_hours_sentence(parse_hours(text), words.__getitem__) == sentence
+
+
+@pytest.mark.parametrize(
+    ("hours", "now", "opening"),
+    [
+        # Mon-Fri 9 to 5: Friday 20 November 2026 and the days around it (UK time = UTC then).
+        ("Mon-Fri 09:00-17:00", utc(2026, 11, 20, 8, 0), Opening("today", dt.time(9))),
+        ("Mon-Fri 09:00-17:00", utc(2026, 11, 20, 17, 0), Opening("monday", dt.time(9))),
+        ("Mon-Fri 09:00-17:00", utc(2026, 11, 21, 12, 0), Opening("monday", dt.time(9))),
+        ("Mon-Fri 09:00-17:00", utc(2026, 11, 22, 23, 59), Opening("tomorrow", dt.time(9))),
+        # Two rules in a day: the next one to start.
+        (
+            "Mon-Fri 09:00-12:00; Mon-Fri 14:00-17:00",
+            utc(2026, 11, 20, 12, 30),
+            Opening("today", dt.time(14)),
+        ),
+        # In summer time: 07:30 UTC is 08:30 in the UK, before a 09:00 opening.
+        ("Mon-Fri 09:00-17:00", utc(2026, 7, 1, 7, 30), Opening("today", dt.time(9))),
+        ("always", utc(2026, 11, 20, 12, 0), None),
+        ("never", utc(2026, 11, 20, 12, 0), None),
+    ],
+)
+def test_next_opening(hours: str, now: dt.datetime, opening: Opening | None) -> None:
+    """When a closed line opens next: today, tomorrow, or a weekday's name, with the time."""
+    assert next_opening(parse_hours(hours), now) == opening
+
+
+def test_next_opening_skips_closed_days_and_gives_up_beyond_a_week() -> None:
+    """Bank holidays and closed dates are skipped; past a week ahead nothing is said."""
+    hours = dataclasses.replace(
+        parse_hours("Mon-Fri 09:00-17:00"), holidays=bank_holidays("england")
+    )
+    # Christmas Day 2026 is a Friday; Boxing Day's holiday is Monday the 28th.
+    assert next_opening(hours, utc(2026, 12, 24, 18, 0)) == Opening("tuesday", dt.time(9))
+    closed = frozenset(dt.date(2026, 11, 23) + dt.timedelta(days=n) for n in range(10))
+    shut = dataclasses.replace(parse_hours("Mon-Fri 09:00-17:00"), closed_dates=closed)
+    assert next_opening(shut, utc(2026, 11, 21, 12, 0)) is None
+
+
+def test_every_opening_can_be_said(words: dict[str, str]) -> None:
+    """Each opening the hours can give has its sentence, made from the hours.yaml words."""
+    hours = parse_hours("Mon-Fri 09:00-17:00; Sat 10:30-13:00")
+    openings = possible_openings(hours)
+    assert len(openings) == 2 * 2 + 5 + 1  # today and tomorrow at each time, and each day
+    for day in range(7):
+        for minute in range(0, 24 * 60, 30):
+            now = dt.datetime(2026, 11, 16 + day, minute // 60, minute % 60, tzinfo=UTC)
+            found = next_opening(hours, now)
+            assert found is None or found in openings, now
+    said = {opening_sentence(o, words.__getitem__) for o in openings}
+    assert "It opens on Saturday at half past 10 in the morning." in said
+    assert "It opens tomorrow at 9 in the morning." in said
+    assert Opening("monday", dt.time(9)).prompt_id("scotland") == "opens.scotland.monday_0900"

@@ -290,7 +290,7 @@ def test_without_javascript_the_call_is_shown_as_text(dev_app: Flask) -> None:
 
 def test_without_javascript_a_start_code_starts_there(dev_app: Flask) -> None:
     page = transcript(dev_app.test_client(), {"start": "21", "keys": "1"})
-    assert "Question 1. Are you unsure about your diagnosis?" in page
+    assert "Question 1. Are you unsure about the diagnosis?" in page
     assert "Question 2." in page
     assert '<option value="21" selected>' in page
 

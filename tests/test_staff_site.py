@@ -246,8 +246,8 @@ def test_recent_calls_show_the_path_and_transfers_never_the_number(site: Flask) 
     site.extensions["ivr"].store.flush()
     page = _signed_in(site).get("/staff/calls", base_url=BASE).get_data(as_text=True)
     assert "Main menu → Preparing" in page
-    assert "Questions to ask, 1 to 4" in page
-    assert "Put the caller through to a nurse: " in page
+    assert "Questions to ask: the first four" in page
+    assert "Trying the nurse line: put the caller through to a nurse: " in page
     assert CALLER not in page and CALLER[3:] not in page
 
 

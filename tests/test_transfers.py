@@ -90,14 +90,22 @@ def test_the_dial_carries_the_whisper_url(client: FlaskClient) -> None:
 def test_a_patient_advice_service_is_dialled_from_its_data_without_a_whisper(
     client: FlaskClient, content: Content
 ) -> None:
-    """Put through to the Patient and Client Council: its number from data/services.yaml."""
-    _, _, body = signed_post(
-        client, "/voice/step?n=northern_ireland&b=main.referral", {"Digits": "2"}
-    )
+    """Put through to PASS on 3 (a weekday at noon): its number from data/services.yaml, and
+    no whisper, which is for the nurse line's own nurses."""
+    _, _, body = signed_post(client, "/voice/step?n=scotland&b=main.referral", {"Digits": "3"})
     number = ET.fromstring(body).find("Dial/Number")
     assert number is not None
-    assert number.text == content.services["northern_ireland"].number == "+448009170222"
+    assert number.text == content.services["scotland"].number == "+448009172127"
     assert "url" not in number.attrib
+
+
+def test_a_service_without_known_hours_is_never_dialled(client: FlaskClient) -> None:
+    """The Patient and Client Council's hours are not known: no key in its block rings it."""
+    for key in "1234":
+        _, _, body = signed_post(
+            client, "/voice/step?n=northern_ireland&b=main.referral", {"Digits": key}
+        )
+        assert ET.fromstring(body).find("Dial") is None, key
 
 
 def test_service_numbers_are_read_from_the_data(content: Content) -> None:

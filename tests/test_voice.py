@@ -15,6 +15,7 @@ from twilio.request_validator import RequestValidator
 
 from ivr.engine import Engine
 from ivr.hours import parse_hours
+from ivr.model import LAST_RESORT_SAFETY
 from ivr.safety import Fallback
 from tests.conftest import CALLER, TOKEN, signed_post
 
@@ -226,13 +227,18 @@ def test_fallback_speaks_even_without_prompts(app: Flask) -> None:
     settings = app.extensions["ivr"].settings
     closed = dataclasses.replace(settings, nurse_line_hours=parse_hours("never"))
     root = ET.fromstring(Fallback(closed, None).twiml(dt.datetime.now(dt.UTC), None))
-    assert [c.tag for c in root] == ["Say", "Pause", "Say", "Hangup"]
-    assert "999" in (root[0].text or "")
+    assert [c.tag for c in root] == ["Say", "Say", "Pause", "Say", "Hangup"]
+    # The one safety message, word for word as safety.message says it: 999 said as digits.
+    assert root[1].text == root[3].text == LAST_RESORT_SAFETY
+    assert "nine nine nine" in LAST_RESORT_SAFETY and "999" not in LAST_RESORT_SAFETY
 
 
 @pytest.mark.parametrize(
     ("outcome", "tags"),
-    [("completed", ["Say", "Hangup"]), ("no-answer", ["Say", "Pause", "Say", "Hangup"])],
+    [
+        ("completed", ["Say", "Hangup"]),
+        ("no-answer", ["Say", "Say", "Pause", "Say", "Say", "Hangup"]),
+    ],
 )
 def test_fallback_after_its_dial(client: FlaskClient, outcome: str, tags: list[str]) -> None:
     """After the fallback's call: thanks if answered; otherwise hours and the safety message."""
@@ -241,12 +247,18 @@ def test_fallback_after_its_dial(client: FlaskClient, outcome: str, tags: list[s
 
 
 def test_fallback_when_the_nurse_line_is_closed(make_app: Callable[..., Flask]) -> None:
-    """Closed: the hours and what to do in an emergency, said twice, then goodbye."""
-    client = make_app(NURSE_LINE_HOURS="never").test_client()
-    _, _, body = signed_post(client, "/voice/fallback")
+    """Closed: sorry, the safety message twice, when to call again, then goodbye."""
+    app = make_app(NURSE_LINE_HOURS="never")
+    _, _, body = signed_post(app.test_client(), "/voice/fallback")
     root = ET.fromstring(body)
-    assert [c.tag for c in root] == ["Say", "Pause", "Say", "Hangup"]
-    assert "999" in (root[0].text or "")
+    prompts = app.extensions["ivr"].content.prompts
+    assert [c.tag for c in root] == ["Say", "Say", "Pause", "Say", "Say", "Hangup"]
+    said = [root[0].text, root[1].text, root[3].text, root[4].text]
+    assert said == [
+        prompts[p].spoken
+        for p in ("system.fallback_closed", "safety.message", "safety.message", "system.call_again")
+    ]
+    assert "nine nine nine" in (root[1].text or "")
 
 
 def test_logs_name_the_call_never_the_caller(

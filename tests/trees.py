@@ -12,6 +12,7 @@ from ivr.problems import Problem, ProblemList
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_PROMPTS = ROOT / "prompts" / "en-GB"
+REAL_WORDING = ROOT / "data" / "wording" / "en-GB.yaml"
 SERVICE = "test line"
 HOURS = parse_hours("Mon-Sun 08:00-20:00")
 SPOKEN_HOURS = "every day, from 8 in the morning until 8 at night"
@@ -19,12 +20,12 @@ TODAY = dt.date(2025, 1, 1)
 FLOW_FILE = "flows/helpline.yaml"
 PROMPT_FILE = "prompts/en-GB/demo.yaml"
 
-# A minimal valid flow: a start menu, an info node, and the nurse transfer with its two endings.
+# A minimal valid flow: a start menu, two info nodes, and the nurse transfer with its two endings.
 FLOW = """\
 # yaml-language-server: $schema=../ivr/schema/flow.schema.json
 start: main
 operator: nurse
-welcome: [demo.hello, demo.keys]
+welcome: [demo.hello, safety.message, demo.keys]
 guidance:
   source: "A test source"
   reviewed: "2024-01-01"
@@ -42,13 +43,19 @@ nodes:
     kind: info
     title: "Some information"
     say: [demo.info]
-    choices: [demo.info_next]
+    choices: [demo.info_next, main.return]
     options:
-      "1": {to: main, words: ["main menu"]}
+      "1": {to: more, words: ["more"]}
     code: "11"
+  more:
+    kind: info
+    title: "More information"
+    say: [demo.more]
+    choices: [main.return]
+    code: "12"
   nurse:
     kind: transfer
-    title: "Put the caller through to a nurse"
+    title: "Talk to a nurse"
     to: nurse_line
     say: demo.connecting
     closed: nurse_closed
@@ -56,17 +63,13 @@ nodes:
   nurse_closed:
     kind: info
     title: "Nurse line closed"
-    say: [demo.closed]
-    choices: [demo.info_next]
-    options:
-      "1": {to: main, words: ["main menu"]}
+    say: [demo.closed, safety.message]
+    choices: [main.return]
   nurse_unavailable:
     kind: info
     title: "No nurse free"
-    say: [demo.unavailable]
-    choices: [demo.info_next]
-    options:
-      "1": {to: main, words: ["main menu"]}
+    say: [demo.unavailable, safety.message]
+    choices: [main.return]
 """
 
 PROMPTS = """\
@@ -76,11 +79,15 @@ keys: >-
   To hear this again, press hash. To slow down, press 9.
 choices: "To hear some information, press 1. To talk to a nurse, press 2."
 info: "Here is some information."
-info_next: "To go back to the main menu, press 1."
+info_next: "To hear more information, press 1."
+more: "Here is more information."
 connecting: "I am putting you through to a nurse."
-closed: "The nurse line is closed. It is open {nurse_hours}."
-unavailable: "No nurse is free. The line is open {nurse_hours}."
+closed: "The nurse line is closed. {nurse_hours}"
+unavailable: "No nurse is free. {nurse_hours}"
 """
+
+# The prompts every tree shares with the real content: the main menu's key, the safety message.
+MAIN_PROMPTS = 'return: "For the main menu, press 8."\n'
 
 
 def edit(text: str, old: str, new: str) -> str:
@@ -106,16 +113,22 @@ def node_line(text: str, node: str) -> int:
 def write_tree(
     root: Path, flows: dict[str, str] | None = None, prompts: dict[str, str] | None = None
 ) -> Path:
-    """Write flows/*.yaml and prompts/en-GB/*.yaml; real system and hours prompts unless given."""
+    """Write flows/*.yaml and prompts/en-GB/*.yaml; the real system, hours, whisper and safety
+    prompts, main.return and the real data/wording unless given."""
     flows = {"helpline": FLOW} if flows is None else flows
     prompts = {"demo": PROMPTS} if prompts is None else prompts
     (root / "flows").mkdir(parents=True)
     (root / "prompts" / "en-GB").mkdir(parents=True)
     for stem, text in flows.items():
         (root / "flows" / f"{stem}.yaml").write_text(text, encoding="utf-8")
-    for stem in ("system", "hours", "whisper"):
+    for stem in ("system", "hours", "whisper", "safety"):
         real = (REAL_PROMPTS / f"{stem}.yaml").read_text(encoding="utf-8")
         (root / "prompts" / "en-GB" / f"{stem}.yaml").write_text(real, encoding="utf-8")
+    (root / "prompts" / "en-GB" / "main.yaml").write_text(MAIN_PROMPTS, encoding="utf-8")
+    (root / "data" / "wording").mkdir(parents=True)
+    (root / REAL_WORDING.relative_to(ROOT)).write_text(
+        REAL_WORDING.read_text(encoding="utf-8"), encoding="utf-8"
+    )
     for stem, text in prompts.items():
         (root / "prompts" / "en-GB" / f"{stem}.yaml").write_text(text, encoding="utf-8")
     return root
@@ -142,6 +155,7 @@ class Like:
     hint: str
     node: str = ""
     warning: bool = False
+    rule: str = ""  # the named rule, when the test says which
 
     def matches(self, problem: Problem) -> bool:
         return (
@@ -149,6 +163,7 @@ class Like:
             == (self.file, self.line, self.node, self.warning)
             and self.message in problem.message
             and self.hint in problem.hint
+            and (not self.rule or problem.rule == self.rule)
         )
 
 
