@@ -19,6 +19,16 @@ it added).
 Errors are calls whose transcript has an error, callback requests missing from the table, and
 journal events dropped or failed; the run exits 1 if there are any. It stops starting new calls
 after --max-seconds. Nothing here is a test: the figures depend on the machine.
+
+With --outage SECONDS the benchmark runs a PostgreSQL server of its own (as the tests do:
+tests/pgcluster.py, from the server binaries under /usr/lib/postgresql), spreads the calls over
+three times SECONDS, stops the server with `pg_ctl stop` after the first third and starts it
+again after the second. It then prints what the outage cost and what it must never cost:
+webhooks answered (every one must be 200 TwiML), journal rows expected against kept (the
+difference is the events counted as lost), and call backs a caller was told were booked
+against those stored (they must match: nobody is told "booked" for a request that was not kept).
+
+    .venv/bin/python benchmarks/calls.py --outage 15
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 from sqlalchemy import create_engine, inspect, text
@@ -49,6 +60,11 @@ from ivr.store import Store
 from ivr.store.database import sqlalchemy_url
 from ivr.store_cli import shown_url
 
+# The tests' own PostgreSQL server (tests/pgcluster.py), for --outage: the project folder is
+# where `tests` is found when this file is run as a script.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.pgcluster import Cluster, ClusterUnavailable, own_cluster
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
 CONFIG = {
@@ -59,6 +75,8 @@ CONFIG = {
     "CONTENT_DIR": str(ROOT),
     "PROXY_HOPS": "0",
     "PROMPT_AUDIO": "say",
+    "SERVICE_RUN_BY": "the benchmark",
+    "PUBLIC_BASE_URL": "http://localhost",
     "LOG_LEVEL": "WARNING",
 }
 # (keys, what happens when the helpline rings a person): menus, back (*), repeat (#), wrong
@@ -84,22 +102,34 @@ def caller_number(n: int) -> str:
     return f"+442079460{n % 950:03d}"
 
 
+# Webhooks that write a step to the journal (the nurse's whisper is not the caller's call).
+JOURNALLED = ("/voice/incoming", "/voice/step", "/voice/dial", "/voice/entry/")
+
+
 @dataclass
 class Tally:
     """What the caller threads saw."""
 
     durations: list[float] = field(default_factory=list)
     webhooks: int = 0
+    answered: int = 0  # webhooks answered 200 with TwiML
+    steps_expected: int = 0  # journal steps the calls' webhooks should have written
     call_errors: list[str] = field(default_factory=list)
     asked_callback: set[str] = field(default_factory=set)
+    told_booked: set[str] = field(default_factory=set)  # heard their call back was booked
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def run_calls(app: Flask, calls: int, threads: int, max_seconds: float) -> tuple[Tally, float]:
-    """Ring the helpline `calls` times from `threads` callers; the tally and the seconds taken."""
+def run_calls(
+    app: Flask, calls: int, threads: int, max_seconds: float, spread: float = 0.0
+) -> tuple[Tally, float]:
+    """Ring the helpline `calls` times from `threads` callers, starting call n no sooner than
+    n * spread / calls seconds in; the tally and the seconds taken."""
     tally = Tally()
     numbers = itertools.count()
-    deadline = time.monotonic() + max_seconds
+    began_at = time.monotonic()
+    deadline = began_at + max_seconds
+    booked = app.extensions["ivr"].content.prompts["callback.booked"].spoken
 
     def caller() -> None:
         while time.monotonic() < deadline:
@@ -107,6 +137,8 @@ def run_calls(app: Flask, calls: int, threads: int, max_seconds: float) -> tuple
                 n = next(numbers)
             if n >= calls:
                 return
+            if spread:
+                time.sleep(max(0.0, began_at + n * spread / calls - time.monotonic()))
             script = n % len(SCRIPTS)
             keys, outcome = SCRIPTS[script]
             number = caller_number(n)
@@ -117,9 +149,17 @@ def run_calls(app: Flask, calls: int, threads: int, max_seconds: float) -> tuple
             with tally.lock:
                 tally.durations.append(elapsed)
                 tally.webhooks += len(transcript.requests)
+                tally.answered += sum(
+                    r.status == 200 and "<Response" in r.body for r in transcript.requests
+                )
+                tally.steps_expected += sum(
+                    urlsplit(r.url).path.startswith(JOURNALLED) for r in transcript.requests
+                )
                 tally.call_errors += [e.text for e in transcript.errors()]
                 if script == CALLBACK_SCRIPT:
                     tally.asked_callback.add(number)
+                if booked in transcript.heard():
+                    tally.told_booked.add(number)
 
     workers = [threading.Thread(target=caller, name=f"caller-{i}") for i in range(threads)]
     began = time.perf_counter()
@@ -181,10 +221,52 @@ def main() -> None:
     parser.add_argument(
         "--in-place", action="store_true", help="use the database itself, not a new one on it"
     )
+    parser.add_argument(
+        "--outage",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="on a server of its own, stop PostgreSQL for this long in the middle of the run",
+    )
     args = parser.parse_args()
+    if args.outage:
+        with own_server() as cluster:
+            run(args, cluster.url, cluster)
+        return
     url = args.url or os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not url:
         raise SystemExit("set TEST_DATABASE_URL (or DATABASE_URL, or --url) to a PostgreSQL server")
+    run(args, url, None)
+
+
+@contextmanager
+def own_server() -> Iterator[Cluster]:
+    """A PostgreSQL server of the benchmark's own, to stop and start."""
+    try:
+        with own_cluster() as cluster:
+            yield cluster
+    except ClusterUnavailable as why:
+        raise SystemExit(f"--outage needs a PostgreSQL server of its own: {why}") from None
+
+
+def outage(cluster: Cluster, seconds: float) -> threading.Thread:
+    """Stop the server after `seconds` and start it again `seconds` later, in a thread."""
+
+    def run() -> None:
+        time.sleep(seconds)
+        print(f"  -- {time.strftime('%H:%M:%S')} stopping PostgreSQL (pg_ctl stop)")
+        cluster.stop()
+        time.sleep(seconds)
+        cluster.start()
+        print(f"  -- {time.strftime('%H:%M:%S')} PostgreSQL started again")
+
+    thread = threading.Thread(target=run, name="outage", daemon=True)
+    thread.start()
+    return thread
+
+
+def run(args: argparse.Namespace, url: str, cluster: Cluster | None) -> None:
+    """The benchmark on the database at `url`; with a cluster, an outage in the middle."""
     if make_url(sqlalchemy_url(url)).get_backend_name() != "postgresql":
         print("NOTE: this is not PostgreSQL; the figures are for " + url.split(":", 1)[0])
     quiet = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 (lives as long as we do)
@@ -211,7 +293,12 @@ def main() -> None:
             "(Flask test client, signed)"
         )
 
-        tally, seconds = run_calls(app, args.calls, args.threads, args.max_seconds)
+        stopping = outage(cluster, args.outage) if cluster is not None else None
+        tally, seconds = run_calls(
+            app, args.calls, args.threads, args.max_seconds, spread=3 * args.outage
+        )
+        if stopping is not None:
+            stopping.join()
         began = time.perf_counter()
         flushed = store.flush(60)
         flush_seconds = time.perf_counter() - began
@@ -238,19 +325,28 @@ def main() -> None:
     )
     print("  rows:      " + ", ".join(f"{k} {v}" for k, v in written.items()))
     print(f"             {sum(written.values())} rows in all")
-    missing = len(tally.asked_callback) - written.get("callbacks", 0)
+    stored = written.get("callbacks", 0)
     print(
         f"  callbacks: {len(tally.asked_callback)} numbers asked for a call back; "
-        f"{written.get('callbacks', 0)} requests stored (one per number: no pile-up)"
+        f"{len(tally.told_booked)} told theirs was booked; {stored} requests stored "
+        "(one per number: no pile-up)"
     )
+    kept = written.get("call_events", 0)
+    print(
+        f"  answered:  {tally.answered} of {tally.webhooks} webhooks with 200 TwiML; journal "
+        f"steps expected {tally.steps_expected}, kept {kept} (lost {tally.steps_expected - kept})"
+    )
+    told_wrongly = abs(len(tally.told_booked) - stored)  # told "booked" and not kept, or not told
     errors = (
         len(tally.call_errors)
-        + abs(missing)
-        + stats["dropped"]
-        + stats["failed"]
+        + (tally.webhooks - tally.answered)
+        + told_wrongly
         + (0 if flushed else 1)
         + (0 if made == args.calls else 1)
     )
+    if cluster is None:
+        # With the database up throughout, nothing may be lost and every asker gets theirs.
+        errors += abs(len(tally.asked_callback) - stored) + stats["dropped"] + stats["failed"]
     for error in sorted(set(tally.call_errors))[:10]:
         print(f"    call error: {error}")
     if made < args.calls:

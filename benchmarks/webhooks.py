@@ -89,6 +89,10 @@ CONFIG: Mapping[str, str] = {
     "NURSE_LINE_HOURS": "always",
     "CONTENT_DIR": str(ROOT),
     "PROXY_HOPS": "0",
+    "SERVICE_RUN_BY": "the benchmark",
+    # Signatures are checked against this address: the in-process requests' (over HTTP, each
+    # server's own, set where it is started).
+    "PUBLIC_BASE_URL": "http://localhost",
 }
 UNSIGNED_CONFIG = {k: v for k, v in CONFIG.items() if k != "TWILIO_AUTH_TOKEN"}
 PROCFILE_DEFAULT = "gunicorn --bind 0.0.0.0:$PORT --workers 2 --threads 4 'ivr:create_app()'"
@@ -623,7 +627,7 @@ def wait_until_answering(port: int, server: subprocess.Popen[bytes], log: Path) 
 @contextmanager
 def serving(command: Sequence[str], port: int, log: Path) -> Iterator[int]:
     """Run the server command (settings in its environment) until the block ends."""
-    env = {**os.environ, **CONFIG}
+    env = {**os.environ, **CONFIG, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     with log.open("wb") as output:
         server = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT

@@ -15,7 +15,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from ivr import media, phone_site, staff_api, staff_site
+from ivr import health, logs, media, phone_site, staff_api, staff_site
 from ivr.audio import AudioLibrary
 from ivr.config import load_settings
 from ivr.content import load_content
@@ -27,6 +27,7 @@ from ivr.twiml import Voice, cached_renderer
 from ivr.voice import Helpline, init_app
 
 log = logging.getLogger("ivr")
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 class NoSessionForCalls(SecureCookieSessionInterface):
@@ -62,6 +63,7 @@ def create_app(
         load_dotenv()
         config = os.environ
     settings = load_settings(config, development=development)
+    logs.install()
     _log_to_stderr(settings.log_level)
     content = load_content(
         settings.content_dir,
@@ -74,6 +76,8 @@ def create_app(
 
     app = Flask(__name__)
     app.config["SECRET_KEY"] = settings.secret_key
+    # No form or page here takes more; the webhooks refuse far less (ivr.signature).
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.session_interface = NoSessionForCalls()
     if settings.proxy_hops:
         # Behind a TLS-terminating proxy Twilio signs https://public-host/...; trust its headers.
@@ -120,7 +124,6 @@ def create_app(
     voice = Voice(
         content.prompts,
         settings.say_voice,
-        settings.gather_timeout,
         settings.dial_timeout,
         settings.paces,
         audio,
@@ -144,6 +147,7 @@ def create_app(
         )
     init_app(app)
     media.init_app(app)
+    health.init_app(app)
     staff_api.init_app(app, store)
     staff_site.init_app(app, settings.development)
     phone_site.init_app(app)

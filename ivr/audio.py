@@ -12,15 +12,16 @@ import io
 import json
 import math
 import os
+import subprocess
 import wave
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ivr.model import PromptBook
+from ivr.pace import Pace
 from ivr.readability import word_count
 
 SAMPLE_RATE = 8000
@@ -28,16 +29,17 @@ MANIFEST = "manifest.json"
 AUDIO_PATH = "/audio"
 
 
-@dataclass(frozen=True, slots=True)
-class Pace:
-    """How fast prompts are spoken (the engine's rate, the <Say> rate, the ceiling), and how
-    long a menu waits for a key."""
-
-    name: str
-    engine_rate: int
-    say_rate: str
-    max_words_per_minute: int
-    wait: int = 8  # seconds a menu waits for a key at this pace (the slow pace waits longer)
+def engine_name() -> str:
+    """pyttsx3's version and, where it drives espeak-ng, that version too: both change the sound."""
+    name = f"pyttsx3-{version('pyttsx3')}"
+    try:
+        found = subprocess.run(
+            ["espeak-ng", "--version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        return name
+    # "eSpeak NG text-to-speech: 1.51  Data at: ..."
+    return f"{name} espeak-ng-{found[3]}" if len(found) > 3 else name
 
 
 class AudioError(ValueError):
@@ -72,6 +74,8 @@ def check_wav(source: Path | bytes) -> float:
             f"{name} is {shape[0]} Hz, {shape[1]} channel(s), "
             f"{8 * shape[2]}-bit; 8000 Hz mono 16-bit is needed"
         )
+    import numpy as np  # only where a file is checked: the web process and `ivr check` need none
+
     samples = np.frombuffer(frames[: len(frames) // 2 * 2], dtype="<i2")
     if samples.size == 0:
         raise AudioError(f"{name} holds no audio")

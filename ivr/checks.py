@@ -157,12 +157,14 @@ def _check_known(
     for name in names:
         if name not in known:
             line = _where(name, node.file)[1] or node.line  # strings from YAML know their line
+            # The sentences opens.<line> stands for are made, not written: never suggested.
+            names = (k for k in known if not k.startswith(OPENS) or k.count(".") == 1)
             problems.add(
                 Problem(
                     node.file,
                     line,
                     f"{what} {name!r}",
-                    _suggest(name, known),
+                    _suggest(name, names),
                     node.id,
                     rule="graph" if what.startswith("leads") else "prompt-use",
                 )
@@ -637,17 +639,20 @@ def _check_main_menu(flow: Flow, prompts: PromptBook, problems: ProblemList) -> 
                         rule="main-menu-key",
                     )
                 )
-        if isinstance(node, InfoNode | SummaryNode) and MAIN_MENU_PROMPT not in node.said_choices():
+        said = node.said_choices()
+        if isinstance(node, InfoNode | SummaryNode) and said[-1:] != (MAIN_MENU_PROMPT,):
             problems.add(
                 _problem(
                     node,
-                    f"never tells the caller that {MAIN_MENU_KEY} is the main menu",
+                    f"never tells the caller that {MAIN_MENU_KEY} is the main menu"
+                    if MAIN_MENU_PROMPT not in said
+                    else f"says {MAIN_MENU_PROMPT} before its other choices",
                     f"end its choices with {MAIN_MENU_PROMPT}",
                     rule="main-menu-key",
                 )
             )
-    said = prompts[MAIN_MENU_PROMPT].text.lower() if MAIN_MENU_PROMPT in prompts else ""
-    if said and not re.search(rf"\bpress {MAIN_MENU_KEY}\b", said):
+    text = prompts[MAIN_MENU_PROMPT].text.lower() if MAIN_MENU_PROMPT in prompts else ""
+    if text and not re.search(rf"\bpress {MAIN_MENU_KEY}\b", text):
         main = prompts[MAIN_MENU_PROMPT]
         problems.add(
             Problem(

@@ -1,4 +1,8 @@
-"""The `ivr` command: serve the helpline, check its content, and call it from a terminal."""
+"""The `ivr` command: serve the helpline, check its content, and call it from a terminal.
+
+Each command imports what it needs when it runs, so that `ivr --help` and the light commands
+answer at once rather than after loading the web stack, the database and numpy.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,19 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from dotenv import load_dotenv
-from flask import Flask
 
-from ivr import store_cli
+from ivr import logs, store_cli
 from ivr.config import ConfigError, Settings, load_settings
-from ivr.content import Content, load_content
 from ivr.problems import ContentError
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from ivr.content import Content
 
 
 def _command_name() -> str:
@@ -33,6 +40,8 @@ def _command_name() -> str:
 
 def _load() -> tuple[Settings, Content]:
     """The settings and the checked content, as the helpline loads them; exit 1 on a problem."""
+    from ivr.content import load_content
+
     try:
         settings = load_settings(dict(os.environ), development=True)
         content = load_content(
@@ -46,6 +55,17 @@ def _load() -> tuple[Settings, Content]:
     return settings, content
 
 
+def _development_app() -> Flask:
+    """The helpline as `ivr serve` runs it; exit 1 naming what is wrong if it cannot start."""
+    from ivr.app import create_app
+    from ivr.store import StoreUnavailable
+
+    try:
+        return create_app(development=True)
+    except (ConfigError, ContentError, StoreUnavailable) as error:
+        _fail(error)
+
+
 def _fail(error: Exception) -> NoReturn:
     click.echo(str(error), err=True)
     sys.exit(1)
@@ -55,10 +75,13 @@ def _fail(error: Exception) -> NoReturn:
 def main() -> None:
     """A telephone helpline on getting a second opinion."""
     load_dotenv()
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    logs.install()
+    level = os.environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Alembic says which database it found and how it migrates, a dozen lines on every command:
+    # only when asked for (LOG_LEVEL=DEBUG).
+    if level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @main.command()
@@ -66,12 +89,7 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 def serve(port: int, host: str) -> None:
     """Serve the helpline in development mode (signatures checked only when a token is set)."""
-    from ivr.app import create_app
-
-    try:
-        app = create_app(development=True)
-    except (ConfigError, ContentError) as error:
-        _fail(error)
+    app = _development_app()
     base = (
         f"http://localhost:{port}" if host in ("127.0.0.1", "0.0.0.0") else f"http://{host}:{port}"
     )
@@ -235,23 +253,20 @@ def call_map_command() -> None:
 )
 def call(keys: str | None, url: str | None, dial_outcome: str, caller: str, speak: bool) -> None:
     """A phone in the terminal: hear the helpline and press keys, as a caller would."""
-    from ivr.phone import Event, Phone, parse_keys
+    from ivr.phone import Event, Phone, parse_keys, remote_captions
 
     token = os.environ.get("TWILIO_AUTH_TOKEN") or None
     captions = None
     if url is None:
-        from ivr.app import create_app
-
-        try:
-            app = create_app(development=True)
-        except (ConfigError, ContentError) as error:
-            _fail(error)
+        app = _development_app()
         logging.getLogger("ivr").setLevel(logging.WARNING)
         target: Flask | str = app
         audio = app.extensions["ivr"].audio
         captions = audio.caption if audio else None
     else:
         target = url.rstrip("/")
+        # The server's recordings are shown by their words, as in-process, where it lists them.
+        captions = remote_captions(target)
     on_event = None
     if speak:
         settings = load_settings(dict(os.environ), development=True)

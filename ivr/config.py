@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ivr.audio import Pace
 from ivr.hours import Hours, HoursError, bank_holidays, parse_closed_dates, parse_hours
 from ivr.model import DEFAULT_RUN_BY
+from ivr.pace import Pace
 
 # A fictional UK number (Ofcom's drama range) so development never rings a real phone.
 DEVELOPMENT_NURSE_LINE = "+441632960000"
@@ -51,7 +51,6 @@ class Settings:
     nurse_line_hours: Hours
     nurse_line_hours_text: str
     service_name: str
-    gather_timeout: int
     dial_timeout: int
     say_voice: str
     public_base_url: str | None
@@ -69,6 +68,11 @@ class Settings:
     twilio_api_base_url: str | None = None  # Twilio's own unless set (a stand-in, for tests)
     retention_days: int = 90
     run_by: str = DEFAULT_RUN_BY  # who runs the line, as callers hear it (SERVICE_RUN_BY)
+
+    @property
+    def gather_timeout(self) -> int:
+        """Seconds a menu waits for a key at the usual pace (GATHER_TIMEOUT)."""
+        return self.paces["normal"].wait
 
     @property
     def gather_slow_timeout(self) -> int:
@@ -175,6 +179,13 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
             f"PUBLIC_BASE_URL={base!r} must be the address Twilio calls, such as "
             "https://helpline.example.org"
         )
+    elif base is None and not development:
+        # Signatures are checked against this address, never one a request names itself (a
+        # Host or X-Forwarded-Host header): a request signed for another site is refused.
+        problems.append(
+            "PUBLIC_BASE_URL is not set: set it to the https address Twilio calls, such as "
+            "https://helpline.example.org (webhook signatures are checked against it)"
+        )
     content_dir = Path(env.get("CONTENT_DIR", "").strip() or PROJECT_ROOT)
     if not (content_dir / "flows").is_dir():
         problems.append(
@@ -255,11 +266,11 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         nurse_line_hours=hours,
         nurse_line_hours_text=hours_text,
         service_name=env.get("SERVICE_NAME", "").strip() or "second opinion information line",
-        gather_timeout=gather_timeout,
         dial_timeout=_int(env, "DIAL_TIMEOUT", 30, 10, 120, problems),
         say_voice=env.get("SAY_VOICE", "").strip() or "Polly.Amy",
         public_base_url=base,
-        proxy_hops=_int(env, "PROXY_HOPS", 1, 0, 5, problems),
+        # Forwarded headers are trusted only when a proxy is said to be in front.
+        proxy_hops=_int(env, "PROXY_HOPS", 0, 0, 5, problems),
         content_dir=content_dir,
         development=development,
         log_level=log_level,

@@ -37,6 +37,7 @@ from ivr.model import (
     QuestionNode,
     SummaryNode,
     TransferNode,
+    is_opens_slot,
 )
 from ivr.numbers import Sealer, is_practice_caller, spoken_digits, uk_number
 from ivr.services import Service
@@ -300,11 +301,14 @@ class Engine:
     def key_for_words(self, node: Node, speech: str) -> str | None:
         """Match what the caller said to a key: options first, then the words that work anywhere."""
         words = _WORD.findall(speech.lower().replace("-", " "))
+        wants_nurse = any(_has_phrase(words, phrase) for phrase in OPERATOR_WORDS)
         if isinstance(node, ChoiceNode):
-            # The longest phrase heard wins: "how it is planned" over "how".
+            # The longest phrase heard wins: "how it is planned" over "how". Asked for a nurse,
+            # a caller is never put through to an outside service on a word they also said.
             matches = [
                 (len(phrase.split()), option.key)
                 for option in node.options
+                if not (wants_nurse and self._rings_service(option.to))
                 for phrase in option.words
                 if _has_phrase(words, phrase)
             ]
@@ -341,12 +345,12 @@ class Engine:
             return self.change_pace(state, slow=not state.slow, caller=caller)
         if key == OPERATOR_KEY:
             return self.visit(state.moved_to(self.flow.operator))
+        if key == MAIN_MENU_KEY:
+            return self.visit(state.moved_to(self.flow.start), caller=caller)
         if isinstance(node, CallbackNode):
             handled = self.callback_key(state, node, key, caller)
             if handled is not None:
                 return handled
-        if key == MAIN_MENU_KEY:
-            return self.visit(state.moved_to(self.flow.start), caller=caller)
         if key == BACK_KEY:
             return self.back(state, caller)
         if key == REPEAT_KEY:
@@ -372,7 +376,7 @@ class Engine:
             # presses * hears they are at the main menu, and can choose from it as usual.
             start = self.flow.nodes[self.flow.start]
             return Ask(
-                ("system.at_start", *start.say),
+                self.resolved(("system.at_start", *start.say)),
                 replace(fresh, phase="code"),
                 self.hints[start.id],
                 max_digits=3,
@@ -403,7 +407,9 @@ class Engine:
         """Offer a nurse: staying silent puts the caller through, # (or any choice) keeps them
         here. When no nurse can be rung now, the caller hears that instead, and their choices."""
         operator = self.flow.nodes[self.flow.operator]
-        if isinstance(operator, TransferNode) and self.can_ring(operator):
+        # In the middle of a dialogue (a call back's questions, staff keying a code) the offer
+        # would lose where the caller was: they are put through, as before there was an offer.
+        if isinstance(operator, TransferNode) and self.can_ring(operator) and not state.phase:
             node = self.flow.nodes[state.node]
             return Ask(
                 (*first, "system.put_through"), replace(state, phase="offer"), self.hints[node.id]
@@ -430,12 +436,15 @@ class Engine:
             if self.can_ring(node):
                 number = self._number(node)
                 assert number is not None  # can_ring says there is one
-                return Transfer((*first, *node.say), state, number, node.to == NURSE_LINE)
+                said = self.resolved((*first, *node.say))
+                return Transfer(said, state, number, node.to == NURSE_LINE)
             closed = state.moved_to(node.closed, remember=False, silences=state.silences)
-            why = self.resolved(node.closed_say) if self.closed_by_hours(node) else ()
-            return self.visit(closed, (*first, *why))
+            # Why, once: the node it falls back to says it where it would have offered the line.
+            offered_there = any(o.to == node.id for o in self.offers.get(node.closed, {}).values())
+            told = self.closed_by_hours(node) and not offered_there
+            return self.visit(closed, (*first, *(node.closed_say if told else ())))
         prompts = self.prompts_for(node, state, replay)
-        return Ask((*first, *prompts), state, self.hints[node.id])
+        return Ask(self.resolved((*first, *prompts)), state, self.hints[node.id])
 
     def prompts_for(self, node: Node, state: CallState, replay: bool = False) -> tuple[str, ...]:
         """A node's prompts as they are to be said now: a summary's advice for each yes, an
@@ -467,6 +476,10 @@ class Engine:
 
     # -------------------------------------------------------------- the lines people answer
 
+    def _rings_service(self, node_id: str) -> bool:
+        node = self.flow.nodes.get(node_id)
+        return isinstance(node, TransferNode) and node.to != NURSE_LINE
+
     def _number(self, node: TransferNode) -> str | None:
         if node.to == NURSE_LINE:
             return self.nurse_number
@@ -496,7 +509,7 @@ class Engine:
         """opens.<line> becomes the sentence for when that line opens next, or nothing."""
         result = []
         for prompt_id in prompt_ids:
-            if not prompt_id.startswith(OPENS):
+            if not is_opens_slot(prompt_id):
                 result.append(prompt_id)
                 continue
             line = prompt_id.removeprefix(OPENS)
@@ -523,6 +536,7 @@ class Engine:
 
         Before the caller gives a number, they hear how it is kept (the node's `privacy`)."""
         privacy = (node.privacy,) if node.privacy else ()
+        say = self.resolved(node.say)
         if state.phase == "check":
             number = self._keyed_number(state)
             if number is not None:
@@ -539,14 +553,14 @@ class Engine:
             if own is not None:
                 prompts = (
                     *first,
-                    *node.say,
+                    *say,
                     *privacy,
                     "callback.own",
                     *spoken_digits(own),
                     "callback.own_confirm",
                 )
                 return Ask(prompts, replace(state, phase="own"), ("yes", "no"))
-            first = (*first, *node.say, *privacy, "callback.withheld")
+            first = (*first, *say, *privacy, "callback.withheld")
         return Ask(
             (*first, "callback.enter"),
             replace(state, phase="enter", sealed=""),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ HOURS_PROMPTS: Mapping[str, frozenset[str]] = {
     "hours.opens_tomorrow": frozenset({"time"}),
     "hours.opens_on": frozenset({"day", "time"}),
     "hours.always": frozenset(),
+    "hours.except_holidays": frozenset({"hours"}),
     "hours.every_day": frozenset(),
     "hours.day_range": frozenset({"first", "last"}),
     "hours.time_range": frozenset({"start", "end"}),
@@ -173,15 +174,19 @@ def parse_closed_dates(text: str, setting: str = "NURSE_LINE_CLOSED_DATES") -> f
 
 def nurse_hours_sentence(hours: Hours, words: Callable[[str], str]) -> str:
     """{nurse_hours}: one sentence that fits the hours, never "open ... and closed"."""
-    if hours.always:
+    if hours.always and hours.holidays is None:
         return words("hours.nurse_always")
-    if not hours.rules:
+    if not hours.always and not hours.rules:
         return words("hours.nurse_never")
     return words("hours.nurse_open").format(hours=spoken_hours(hours, words))
 
 
 def spoken_hours(hours: Hours, words: Callable[[str], str]) -> str:
-    """Say the hours as people do, with words from the hours.* prompts ("" for never)."""
+    """Say the hours as people do, with words from the hours.* prompts ("" for never); a line
+    that closes on bank holidays says so."""
+    if hours.holidays is not None and (hours.always or hours.rules):
+        plain = replace(hours, holidays=None)
+        return words("hours.except_holidays").format(hours=spoken_hours(plain, words))
     if hours.always:
         return words("hours.always")
     if not hours.rules:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Flask, Response, abort, current_app, send_from_directory
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, send_from_directory
 
 from ivr.audio import AUDIO_PATH
 
@@ -25,6 +25,17 @@ def audio_file(name: str) -> Response:
     )
     response.cache_control.public = True
     response.cache_control.immutable = True
+    return response
+
+
+@bp.get("/captions.json")
+def captions() -> Response:
+    """The written words of every recording, by file name: a phone calling this helpline from
+    elsewhere (`ivr call --url`) shows them as it plays each one. They are the prompts' own
+    written text, nothing about any call."""
+    audio = current_app.extensions["ivr"].audio
+    response = jsonify(audio.captions if audio is not None else {})
+    response.headers["Cache-Control"] = "no-cache"  # a new render changes them
     return response
 
 

@@ -207,6 +207,12 @@ SERVICE_PREFIX = "service:"
 # known), chosen from prompts made at start-up from the hours words (ivr.hours).
 OPENS = "opens."
 
+
+def is_opens_slot(prompt_id: str) -> bool:
+    """opens.<line>, as a flow names it (not one of the sentences it stands for)."""
+    return prompt_id.startswith(OPENS) and prompt_id.count(".") == 1
+
+
 # What a callback node says besides its own `say`. Numbers are read back digit by digit with
 # one recording a digit, so the number itself is never written into the TwiML.
 CALLBACK_PROMPTS = (

@@ -198,6 +198,20 @@ class _Next(NamedTuple):
     extra: dict[str, str]
 
 
+def remote_captions(base_url: str, timeout: float = 10.0) -> Callable[[str], str | None] | None:
+    """The captions a running helpline publishes (/audio/captions.json), for a phone calling it
+    over HTTP; None when it publishes none (or cannot be reached: the call says so itself)."""
+    try:
+        answer = requests.get(f"{base_url.rstrip('/')}/audio/captions.json", timeout=timeout)
+        found = answer.json() if answer.status_code == 200 else None
+    except (requests.RequestException, ValueError):
+        return None
+    if not isinstance(found, dict) or not found:
+        return None
+    words = {str(name): str(text) for name, text in found.items()}
+    return lambda url: words.get(url.rsplit("/", 1)[-1])
+
+
 class Phone:
     """Calls a helpline (a Flask app, or the base URL of a running server) as Twilio would."""
 

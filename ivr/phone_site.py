@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 import xml.etree.ElementTree as ET
@@ -131,13 +132,21 @@ def _phone_page() -> PhonePage:
 
 
 def _open_here() -> bool:
-    """A development server is open to anyone who reaches it by its own name: loopback or its
-    public address. Any other Host (another machine on the network, or a DNS-rebinding page
-    pretending to be this server) needs a signed-in member of staff, as in production."""
+    """A development server is open to a browser on this machine (the connection comes from a
+    loopback address, whatever any header says) that names it by its own name: loopback or
+    its public address (a tunnel's agent connects from loopback too). Anyone else (another
+    machine on the network, or a DNS-rebinding page pretending to be this server) needs a
+    signed-in member of staff, as in production."""
     if not helpline().settings.development:
         return False
-    host = urlsplit("//" + request.host).hostname or ""
-    return host in LOOPBACK or host == _phone_page().public_host
+    # What the connection itself said, before any trusted proxy's headers rewrote it.
+    said = request.environ.get("werkzeug.proxy_fix.orig") or request.environ
+    try:
+        peer = ipaddress.ip_address(said.get("REMOTE_ADDR") or "")
+    except ValueError:
+        return False
+    host = urlsplit("//" + (said.get("HTTP_HOST") or "")).hostname or ""
+    return peer.is_loopback and (host in LOOPBACK or host == _phone_page().public_host)
 
 
 @bp.before_request

@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ivr.audio import (
     AudioError,
-    Pace,
     check_wav,
+    engine_name,
     file_name,
     load_manifest,
     plausible,
@@ -23,6 +24,7 @@ from ivr.audio import (
     save_manifest,
 )
 from ivr.model import PromptBook
+from ivr.pace import Pace
 from ivr.readability import word_count
 
 BATCH = 8
@@ -203,6 +205,9 @@ def render_prompts(
     audio_dir.mkdir(parents=True, exist_ok=True)
     summary = Summary(seconds={name: 0.0 for name in paces})
     manifest = load_manifest(audio_dir)
+    if _all_rendered(prompts, paces, voice, audio_dir, manifest, summary):
+        summary.elapsed = time.monotonic() - began
+        return summary
     try:
         found = probe_engine(voice, STARTUP_SECONDS + timeout)  # the probe always gets time
     except RuntimeError as error:
@@ -286,6 +291,38 @@ def render_prompts(
     save_manifest(audio_dir, manifest)
     summary.elapsed = time.monotonic() - began
     return summary
+
+
+def _all_rendered(
+    prompts: PromptBook,
+    paces: Mapping[str, Pace],
+    voice: str,
+    audio_dir: Path,
+    manifest: Mapping[str, Any],
+    summary: Summary,
+) -> bool:
+    """Whether every prompt is already rendered by the engine installed now, each file there at
+    the size the manifest recorded when it was checked: then there is nothing to do, and no
+    engine to start (a second or more, most of a render with nothing to do)."""
+    engine = engine_name()
+    if manifest.get("engine") != engine:
+        return False
+    entries = manifest["entries"]
+    jobs = plan(prompts, paces, voice, engine, audio_dir)
+    for job in jobs:
+        entry = entries.get(job.key)
+        if entry is None or entry.get("file") != job.out.name:
+            return False
+        try:
+            if job.out.stat().st_size != entry.get("bytes"):
+                return False
+        except OSError:
+            return False
+    summary.engine = engine
+    summary.reused = len(jobs)
+    for job in jobs:
+        summary.seconds[job.pace] += float(entries[job.key]["seconds"]) * len(job.prompts)
+    return True
 
 
 def _without_engine(

@@ -17,37 +17,24 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import wave
 from collections.abc import Callable
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import soxr
 
+from ivr.audio import engine_name
+
 # Telephone audio: Twilio plays it on a G.711 line at 8 kHz, so render at exactly that rate.
 SAMPLE_RATE = 8000
 SAMPLE_WIDTH = 2  # 16-bit linear PCM
 FILE_WAIT_SECONDS = 5.0
-
-
-def engine_name() -> str:
-    """pyttsx3's version and, where it drives espeak-ng, that version too: both change the sound."""
-    name = f"pyttsx3-{version('pyttsx3')}"
-    try:
-        found = subprocess.run(
-            ["espeak-ng", "--version"], capture_output=True, text=True, timeout=10, check=False
-        ).stdout.split()
-    except (OSError, subprocess.TimeoutExpired):
-        return name
-    # "eSpeak NG text-to-speech: 1.51  Data at: ..."
-    return f"{name} espeak-ng-{found[3]}" if len(found) > 3 else name
 
 
 def choose_voice(engine: Any, wanted: str) -> str:

@@ -1,7 +1,7 @@
 """The staff API under /staff/api/: callback requests, and moving a live call to a part.
 
 Every request needs `Authorization: Bearer <token>`, a token made with `ivr staff token NAME`.
-Answers hold callers' numbers, so nothing is cached on the way.
+Answers hold callers' numbers, so nothing is cached on the way. Every answer is JSON, errors too.
 """
 
 from __future__ import annotations
@@ -10,15 +10,19 @@ import logging
 import re
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, json, jsonify, request
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
+from werkzeug.http import HTTP_STATUS_CODES
 
 from ivr.store import CallbackRequest, Store, StoreUnavailable
 
 log = logging.getLogger("ivr.staff")
 CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")
 bp = Blueprint("staff_api", __name__, url_prefix="/staff/api")
+# Row ids are INTEGER columns (32 bits on PostgreSQL): a larger id names no row, so routes
+# refuse it (404) rather than let the database fail on it.
+MAX_ID = 2**31 - 1
 
 
 def store() -> Store:
@@ -77,7 +81,7 @@ def callbacks() -> Response:
     return jsonify([callback_json(c) for c in store().open_callbacks()])
 
 
-@bp.post("/callbacks/<int:callback_id>/done")
+@bp.post(f"/callbacks/<int(max={MAX_ID}):callback_id>/done")
 def done(callback_id: int) -> Response:
     """Mark a request done: its number is deleted."""
     if not store().mark_done(callback_id):
@@ -112,7 +116,22 @@ def redirect_call(call_sid: str) -> Response:
     return jsonify({"call_sid": call_sid, "code": code, "url": url})
 
 
+def json_errors(response: Response) -> Response:
+    """Every error under /staff/api/ is JSON, those found before the blueprint is known too (no
+    such path, a method the path does not take), which the blueprint's handlers never see."""
+    if response.status_code < 400 or response.is_json or not request.path.startswith("/staff/api/"):
+        return response
+    message = HTTP_STATUS_CODES.get(response.status_code, "error").lower()
+    if response.status_code == 405:
+        message += f": use {', '.join(sorted(response.allow)) or 'another method'}"
+    response.set_data(json.dumps({"error": message}))
+    response.mimetype = "application/json"
+    return response
+
+
 def init_app(app: Flask, store: Store) -> None:
     """Register the staff API; the store is kept in app.extensions["ivr_store"]."""
     app.extensions["ivr_store"] = store
+    # On the app: a path under /staff/api/ that no route takes is no request of the blueprint.
+    app.after_request(json_errors)
     app.register_blueprint(bp)

@@ -1,21 +1,31 @@
 """The staff site under /staff/: sign in, then the callback queue (oldest first) and marking done.
 
 Staff sign in with accounts made by `ivr staff add`. Sessions are Flask's signed cookies
-(HttpOnly, SameSite=Lax, Secure outside development); every form carries a CSRF token
-(Flask-WTF); after a few wrong passwords a name must wait (ivr.store.Store.sign_in).
+(HttpOnly, SameSite=Lax, Secure outside development) that hold the account's session stamp,
+checked on every request: signing out, a changed password or a removed account ends them at
+once. Every form carries a CSRF token (Flask-WTF). After a few wrong passwords a name must wait,
+and after many wrong tries a client must (ivr.store.Store.sign_in). The staff pages and API send
+security headers (`security_headers`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import logging
+import secrets
 import shutil
 import subprocess
+from functools import partial
 from urllib.parse import urlparse
 
 from flask import (
     Blueprint,
     Flask,
+    Response,
     current_app,
+    g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -28,13 +38,54 @@ from flask_wtf.csrf import CSRFProtect
 from ivr import staff_api
 from ivr.report import call_map, dot, mermaid
 from ivr.store import StoreUnavailable
-from ivr.store.stats import figures, median, recent_calls
+from ivr.store.database import LOCK_MINUTES, SignInRefused, StaffSession
+from ivr.store.stats import median
 
+log = logging.getLogger("ivr.staff")
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 csrf = CSRFProtect()
 OPEN_PAGES = {"staff.sign_in"}
+# The blueprints whose requests a staff session lets in: the staff pages and the practice phone.
+SESSION_BLUEPRINTS = {"staff", "phone_site"}
 # Where the flow page keeps its drawing, in app.extensions.
 FLOW_PICTURE = "ivr_flow_picture"
+NOT_ANSWERING = "The database is not answering. Try again in a minute."
+# What each refused sign-in is told, with its status. Nothing says whether the name exists.
+REFUSED = {
+    SignInRefused.WRONG: (401, "That name and password do not match."),
+    SignInRefused.LOCKED: (429, "Too many wrong passwords. Wait 15 minutes, then try again."),
+    SignInRefused.THROTTLED: (
+        429,
+        "Too many tries to sign in from here. Wait 15 minutes, then try again.",
+    ),
+}
+# Sent with every page and API answer under /staff/; the Content-Security-Policy is made for
+# each (`_policy`), and Strict-Transport-Security is added outside development.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",  # for browsers older than CSP's frame-ancestors
+    # Not "no-referrer": over https Flask-WTF refuses a form whose Referer is not this site.
+    "Referrer-Policy": "same-origin",
+}
+HSTS = "max-age=31536000"  # a year; not includeSubDomains, which would bind the whole domain
+
+
+def check_session() -> ResponseReturnValue | None:
+    """End a session on the server: one whose account has signed out, had its password changed
+    or been removed since is cleared, before the staff pages or the practice phone see it."""
+    if request.blueprint not in SESSION_BLUEPRINTS or not session.get("staff"):
+        return None
+    held = StaffSession(str(session["staff"]), str(session.get("stamp", "")))
+    try:
+        good = staff_api.store().still_signed_in(held)
+    except StoreUnavailable as error:
+        if request.blueprint == "phone_site" and request.method == "POST":
+            log.warning("staff session: %s", error)
+            return jsonify(error=NOT_ANSWERING), 503  # the phone page's requests are JSON
+        return unavailable(error)
+    if not good:
+        session.clear()
+    return None
 
 
 @bp.before_request
@@ -51,40 +102,62 @@ def private(response: ResponseReturnValue) -> ResponseReturnValue:
     return response
 
 
+@bp.errorhandler(StoreUnavailable)
+def unavailable(error: StoreUnavailable) -> ResponseReturnValue:
+    """Any page the database cannot answer for: a page that says so (503), never a 500."""
+    log.warning("staff site: %s", error)
+    page = render_template("staff/unavailable.html", message=NOT_ANSWERING)
+    return page, 503, {"Retry-After": "60"}
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> ResponseReturnValue:
     """The sign-in form; a wrong name or password gets the same answer."""
     if request.method == "GET":
         return render_template("staff/sign_in.html", error=None)
-    name = request.form.get("name", "")
     try:
-        outcome = staff_api.store().sign_in(name, request.form.get("password", ""))
+        outcome = staff_api.store().sign_in(
+            request.form.get("name", ""),
+            request.form.get("password", ""),
+            client=client_of(request.remote_addr),
+        )
     except StoreUnavailable:
-        return render_template(
-            "staff/sign_in.html", error="The database is not answering. Try again in a minute."
-        ), 503
-    if outcome == "locked":
-        return render_template(
-            "staff/sign_in.html", error="Too many wrong passwords. Wait 15 minutes, then try again."
-        ), 429
-    if outcome != "ok":
-        return render_template(
-            "staff/sign_in.html", error="That name and password do not match."
-        ), 401
+        return render_template("staff/sign_in.html", error=NOT_ANSWERING), 503
+    if isinstance(outcome, SignInRefused):
+        status, error = REFUSED[outcome]
+        wait = {"Retry-After": str(LOCK_MINUTES * 60)} if status == 429 else {}
+        return render_template("staff/sign_in.html", error=error), status, wait
     session.clear()  # a new session on signing in
-    session["staff"] = name.strip()
+    session["staff"] = outcome.name
+    session["stamp"] = outcome.stamp
     session.permanent = True
     target = request.args.get("next", "")
     return redirect(target if _safe_next(target) else url_for("staff.queue"))
+
+
+def client_of(address: str | None) -> str:
+    """Who is signing in, for the throttle: the remote address as the app sees it (ProxyFix
+    has taken it from the trusted proxy's X-Forwarded-For where PROXY_HOPS is set). An IPv6
+    host can pick any address in its /64, so the /64 is one client."""
+    try:
+        parsed = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or "unknown"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
 
 
 def _safe_next(target: str) -> bool:
     """Whether `next` is a staff page or the practice phone (with a shared link's options).
 
     Only a path on this site: never send staff elsewhere after signing in. Browsers read a
-    backslash as a slash, so "/\\evil.example" would leave the site too.
+    backslash as a slash, so "/\\evil.example" would leave the site too; and a line break (or
+    any control character) cannot go into the Location header at all.
     """
-    if "\\" in target or "//" in target:
+    if "\\" in target or "//" in target or not target.isprintable():
         return False
     parsed = urlparse(target)
     if parsed.scheme or parsed.netloc:
@@ -94,6 +167,8 @@ def _safe_next(target: str) -> bool:
 
 @bp.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
+    """Sign out, which ends every session of the account, on every device."""
+    staff_api.store().end_sessions(session["staff"])
     session.clear()
     return redirect(url_for("staff.sign_in"))
 
@@ -105,16 +180,13 @@ def queue() -> ResponseReturnValue:
     Requests booked from the practice phones are listed apart, so that nobody rings them.
     """
     now = dt.datetime.now(dt.UTC)
-    try:
-        found = staff_api.store().open_callbacks()
-    except StoreUnavailable:
-        return render_template("staff/queue.html", callbacks=None, practice=[], now=now), 503
+    found = staff_api.store().open_callbacks()
     callbacks = [c for c in found if not c.practice]
     practice = [c for c in found if c.practice]
     return render_template("staff/queue.html", callbacks=callbacks, practice=practice, now=now)
 
 
-@bp.post("/callbacks/<int:callback_id>/done")
+@bp.post(f"/callbacks/<int(max={staff_api.MAX_ID}):callback_id>/done")
 def done(callback_id: int) -> ResponseReturnValue:
     """Mark a request done: its number is deleted."""
     staff_api.store().mark_done(callback_id)
@@ -124,8 +196,7 @@ def done(callback_id: int) -> ResponseReturnValue:
 @bp.get("/calls")
 def calls() -> ResponseReturnValue:
     """The latest calls: when, how long, the parts they went through, and transfers."""
-    found = recent_calls(staff_api.store().engine)
-    return render_template("staff/calls.html", calls=found)
+    return render_template("staff/calls.html", calls=staff_api.store().recent_calls())
 
 
 @bp.get("/dashboard")
@@ -133,7 +204,7 @@ def dashboard() -> ResponseReturnValue:
     """What callers needed, in charts with the figures beside them."""
     store = staff_api.store()
     now = dt.datetime.now(dt.UTC)
-    shown = figures(store.engine, now=now)
+    shown = store.figures(now)
     # Like the figures, the count of call backs waiting leaves practice ones out.
     waiting = [c for c in store.open_callbacks() if not c.practice]
     named = {
@@ -201,8 +272,36 @@ def waited(since: dt.datetime, now: dt.datetime) -> str:
     return f"{hours} h {minutes % 60} min" if hours < 24 else f"{hours // 24} days"
 
 
+def style_nonce() -> str:
+    """This response's nonce for the page's own <style> element, made when a page asks."""
+    if "style_nonce" not in g:
+        g.style_nonce = secrets.token_urlsafe(16)
+    nonce: str = g.style_nonce
+    return nonce
+
+
+def _policy() -> str:
+    """Nothing may load, frame the page or be sent elsewhere; only the page's own styles apply."""
+    nonce = g.get("style_nonce")
+    styles = f"style-src 'nonce-{nonce}'; " if nonce else ""
+    return (
+        f"default-src 'none'; {styles}form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def security_headers(response: Response, *, hsts: bool) -> Response:
+    """The staff pages' and the staff API's security headers (the practice phone sets its own)."""
+    if request.path == "/staff" or request.path.startswith("/staff/"):
+        response.headers.update(SECURITY_HEADERS)
+        response.headers["Content-Security-Policy"] = _policy()
+        if hsts:
+            response.headers["Strict-Transport-Security"] = HSTS
+    return response
+
+
 def init_app(app: Flask, development: bool) -> None:
-    """The staff site, with CSRF on every form and secure session cookies."""
+    """The staff site, with CSRF on every form, secure session cookies that can be ended, and
+    security headers; HTTPS only (HSTS, Secure cookies) outside development."""
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -216,4 +315,9 @@ def init_app(app: Flask, development: bool) -> None:
         csrf.exempt(app.blueprints[name])
     app.jinja_env.filters["waited"] = waited
     app.jinja_env.filters["node_title"] = _title
+    # On the app, not the blueprint: the practice phone takes the staff session too, and the
+    # headers cover the staff API and every answer under /staff/, a 404 included.
+    app.before_request(check_session)
+    app.after_request(partial(security_headers, hsts=not development))
+    app.context_processor(lambda: {"style_nonce": style_nonce})
     app.register_blueprint(bp)

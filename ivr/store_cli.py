@@ -1,4 +1,4 @@
-"""The database's commands: `ivr db upgrade`, `ivr callbacks`, `ivr purge`, `ivr staff token`."""
+"""The database's commands: `ivr db upgrade`, `ivr callbacks`, `ivr purge`, `ivr staff ...`."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
-from sqlalchemy.engine import make_url
 
 from ivr.config import ConfigError, Settings, load_settings
-from ivr.store import CallbackRequest, Store, StoreUnavailable, head_revision
-from ivr.store.database import MIGRATIONS, alembic_config, sqlalchemy_url
+
+if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported when a command runs
+    from ivr.store import CallbackRequest, Store
 
 # Commands wait longer than a webhook may: nobody is on the phone.
 CLI_TIMEOUT = 10.0
@@ -29,6 +29,8 @@ def _fail(message: str) -> NoReturn:
 @contextmanager
 def opened() -> Iterator[tuple[Settings, Store]]:
     """The settings and the store, as `ivr serve` would open them; closed at the end."""
+    from ivr.store import Store, StoreUnavailable
+
     try:
         settings = load_settings(dict(os.environ), development=True)
     except ConfigError as error:
@@ -44,6 +46,10 @@ def opened() -> Iterator[tuple[Settings, Store]]:
 
 def shown_url(database_url: str) -> str:
     """The database's URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    from ivr.store.database import sqlalchemy_url
+
     return make_url(sqlalchemy_url(database_url)).render_as_string(hide_password=True)
 
 
@@ -80,6 +86,8 @@ def upgrade() -> None:
 @db.command()
 def current() -> None:
     """Say which schema revision the database is at; exit 1 unless it is the newest."""
+    from ivr.store import head_revision
+
     with opened() as (settings, store):
         found, newest = store.current_revision(), head_revision()
     where = shown_url(settings.database_url)
@@ -95,6 +103,8 @@ def current() -> None:
 def revision(message: str, empty: bool) -> None:
     """Write a new migration in ivr/migrations/versions/ (for developers; upgrade first)."""
     from alembic import command
+
+    from ivr.store.database import MIGRATIONS, alembic_config
 
     number = len(list((MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))) + 1
     with opened() as (_, store), store.engine.begin() as connection:
@@ -152,10 +162,12 @@ def _number_to_ring(request: CallbackRequest) -> str:
 
 @click.command()
 def purge() -> None:
-    """Delete calls and done callback requests older than RETENTION_DAYS (default 90)."""
+    """Delete calls and done callback requests older than RETENTION_DAYS (default 90), and
+    sign-in attempts older than a day."""
     with opened() as (settings, store):
         now = store.clock()
         result = store.purge(now, settings.retention_days)
+        attempts = store.purge_sign_in_attempts(now)
     cutoff = now - dt.timedelta(days=settings.retention_days)
     click.echo(
         f"Deleted what is older than {settings.retention_days} days "
@@ -168,6 +180,7 @@ def purge() -> None:
             f"{result.open_callbacks_kept} open callback request(s) are older than that and "
             "were kept, with their numbers: call them back, then `ivr callbacks --done ID`."
         )
+    click.echo(f"Deleted {attempts} sign-in attempt(s) older than a day.")
 
 
 @click.group()
@@ -188,12 +201,62 @@ def add(name: str, password: str) -> None:
     click.echo(f"Staff account {name} made: sign in at /staff/.")
 
 
+@staff.command("password")
+@click.argument("name")
+@click.password_option(help="The new password (asked for, twice, if not given).")
+def change_password(name: str, password: str) -> None:
+    """Change the password of staff account NAME; every session of theirs ends."""
+    with opened() as (_, store):
+        try:
+            store.set_password(name, password)
+        except ValueError as error:
+            _fail(str(error))
+    click.echo(f"The password for {name} is changed, and their sessions have ended.")
+
+
 @staff.command()
 @click.argument("name")
-def token(name: str) -> None:
-    """Make a staff API token for NAME; it is shown once, and only its hash is kept."""
+def remove(name: str) -> None:
+    """Remove staff account NAME: its sessions end and its API tokens stop working."""
     with opened() as (_, store):
-        made = store.create_token(name)
+        try:
+            tokens = store.remove_staff(name)
+        except ValueError as error:
+            _fail(str(error))
+    click.echo(
+        f"Staff account {name} removed: its sessions have ended, and its {tokens} API "
+        "token(s) no longer work."
+    )
+
+
+@staff.command()
+@click.argument("name", required=False)
+@click.option(
+    "--revoke",
+    metavar="TOKEN",
+    help="Revoke TOKEN (as it was shown when made), instead of making one.",
+)
+def token(name: str | None, revoke: str | None) -> None:
+    """Make a staff API token for NAME, an account made with `ivr staff add`; or, with
+    --revoke TOKEN, revoke one.
+
+    A new token is shown once, and only its hash is kept. Removing the account
+    (`ivr staff remove NAME`) revokes its tokens too.
+    """
+    if (name is None) == (revoke is None):
+        raise click.UsageError("Give a NAME to make a token for, or --revoke TOKEN, not both.")
+    if revoke is not None:
+        with opened() as (_, store):
+            if not store.revoke_token(revoke):
+                _fail("There is no such token: nothing was revoked.")
+        click.echo("The token is revoked: it no longer works.")
+        return
+    assert name is not None
+    with opened() as (_, store):
+        try:
+            made = store.create_token(name, require_account=True)
+        except ValueError:
+            _fail(f"There is no staff account called {name!r}: make it with `ivr staff add`.")
     click.echo(made)
     click.echo(
         f"The token for {name}, shown once: keep it in a password manager. Send it as the "

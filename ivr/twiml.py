@@ -8,9 +8,10 @@ from functools import lru_cache
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ivr.audio import AudioLibrary, Pace
+from ivr.audio import AudioLibrary
 from ivr.engine import Ask, Connect, Goodbye, Screen, Step, Transfer
 from ivr.model import LANGUAGE, PromptBook
+from ivr.pace import Pace
 
 STEP_PATH = "/voice/step"
 DIAL_PATH = "/voice/dial"
@@ -24,7 +25,6 @@ class Voice:
 
     prompts: PromptBook
     say_voice: str
-    gather_timeout: int
     dial_timeout: int
     paces: Mapping[str, Pace]
     audio: AudioLibrary | None = None  # None: always <Say> (PROMPT_AUDIO=say)
@@ -99,7 +99,7 @@ def render_screen(step: Step, voice: Voice) -> VoiceResponse:
     gather = response.gather(
         input="dtmf",
         num_digits=1,
-        timeout=voice.gather_timeout,
+        timeout=voice.paces["normal"].wait,
         finish_on_key="",
         action=step.state.url(WHISPER_ACCEPT_PATH),
         method="POST",

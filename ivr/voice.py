@@ -17,12 +17,29 @@ from ivr.config import Settings
 from ivr.content import Content
 from ivr.engine import Caller, Engine, Step
 from ivr.safety import Fallback
-from ivr.signature import TwilioParams, is_signed
+from ivr.signature import (
+    CALL_SID,
+    CALL_STATUSES,
+    DIAL_STATUSES,
+    KEYS,
+    MAX_SPEECH,
+    TwilioParams,
+    count,
+    is_signed,
+    too_big,
+)
+from ivr.state import CallState
 from ivr.store import Store
 
 log = logging.getLogger("ivr.calls")
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+UNKNOWN = "-"
+# Keys of any other shape did not come from a keypad: they count as a key that is no choice.
+NOT_A_KEY = "?"
+# What the journal and the log keep of several keys in a row: that they were keyed, never which
+# (a phone number for a call back). migrations/versions/0004 scrubbed what was kept before.
+KEYED_NUMBER = "keys:number"
 
 
 @dataclass(frozen=True)
@@ -48,26 +65,67 @@ def twiml(body: str) -> Response:
     return Response(body, status=200, mimetype="text/xml")
 
 
-def params() -> TwilioParams:
-    """Twilio's parameters: parsed from the body once per request (GET sends them in the URL)."""
+class Inbound:
+    """What Twilio sent with one request, read once: the form it signed (a POST's body; a GET
+    signs none), its parameters (from the body, or a GET's query string), the CallSid if it
+    has Twilio's shape (else "-"), and the query string (the call state)."""
+
+    __slots__ = ("call_sid", "form", "query", "values")
+
+    def __init__(self, body: str | None, query: str) -> None:
+        self.form = TwilioParams(body or "")
+        self.values = self.form if body is not None else TwilioParams(query)
+        self.query = query
+        sid = self.values.get("CallSid")
+        self.call_sid = sid if CALL_SID.fullmatch(sid) else UNKNOWN
+
+
+def inbound() -> Inbound:
+    """This request's Inbound, read on first use."""
     # Kept on the request itself, not `g`: a request made from inside another (the practice
     # phone's) shares its app context, and so its `g`.
-    found: TwilioParams | None = request.environ.get("ivr.twilio_params")
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    found: Inbound | None = current.environ.get("ivr.inbound")
     if found is None:
-        body = request.get_data(as_text=True) if request.method == "POST" else ""
-        found = request.environ["ivr.twilio_params"] = TwilioParams(body)
+        body = current.get_data(as_text=True) if current.method == "POST" else None
+        query = current.query_string.decode("latin-1")
+        found = current.environ["ivr.inbound"] = Inbound(body, query)
     return found
+
+
+def params() -> TwilioParams:
+    """The form Twilio signed: a POST's body, parsed once per request."""
+    return inbound().form
 
 
 def param(name: str, default: str = "") -> str:
     """One of Twilio's parameters, from the body, or the query string of a GET."""
-    if request.method == "POST":
-        return params().get(name, default)
-    return request.args.get(name, default)
+    return inbound().values.get(name, default)
 
 
 def _call_sid() -> str:
-    return param("CallSid", "-")[:64]
+    """The call's id, if it has Twilio's shape (CA and 32 hex digits); else "-"."""
+    return inbound().call_sid
+
+
+def keys_pressed() -> str:
+    """The keys sent, "" for none; keys of a shape no keypad sends count as no choice."""
+    keys = param("Digits").strip()
+    return keys if not keys or KEYS.fullmatch(keys) else NOT_A_KEY
+
+
+def heard_as(keys: str, speech: str, state: CallState) -> str:
+    """What the journal and the log keep of the input: one key as it is, several keys only as
+    "an entry code" or "a number", words only as how many (what a caller says or keys in can
+    be a phone number or their health)."""
+    if keys == NOT_A_KEY:
+        return "keys:invalid"
+    if len(keys) > 1:
+        code = keys.rstrip("#")
+        return f"code:{code}" if state.phase == "code" and code.isdecimal() else KEYED_NUMBER
+    if keys:
+        return keys
+    return f"speech:{len(speech.split())}words" if speech else "silence"
 
 
 def signed_url() -> str:
@@ -86,15 +144,26 @@ def signed_url() -> str:
 
 
 @bp.before_request
-def check_signature() -> None:
-    """Only requests signed with our auth token get through; anything else is a 403."""
+def check_signature() -> Response | None:
+    """Only requests signed with our auth token get through; anything else is a 403. What is
+    far bigger than any webhook is refused first, before it is parsed or hashed."""
+    oversized = too_big(request.content_length, request.query_string)
+    if oversized is None and request.method == "POST":
+        # Read only now, known to be small; sent in chunks with no length, it is measured here
+        # (the app reads no more than MAX_CONTENT_LENGTH of any body).
+        body = request.get_data(as_text=True)
+        oversized = too_big(None if request.content_length else len(body), b"", body)
+    if oversized is not None:
+        log.warning("refused on %s: %s, not a webhook", request.path, oversized)
+        return Response(f"Refused: {oversized}\n", 413, mimetype="text/plain")
     validator = helpline().validator
     if validator is None:  # development mode without a token, announced at start-up
-        return
+        return None
     signature = request.headers.get("X-Twilio-Signature", "")
     if not is_signed(validator, signed_url(), params(), signature):
         log.warning("call=%s refused: bad or missing signature on %s", _call_sid(), request.path)
         abort(403)
+    return None
 
 
 def _answer(step: Step, came_from: str, heard: str, journal: bool = True) -> Response:
@@ -112,9 +181,10 @@ def _answer(step: Step, came_from: str, heard: str, journal: bool = True) -> Res
     )
     found = helpline()
     # Best-effort: never waits on the database, never raises. The nurse's leg (the whisper)
-    # is not a call of its own.
-    if journal and found.store is not None:
-        found.store.call_step(_call_sid(), came_from, heard or "-", target, kind)
+    # is not a call of its own; a request without a real CallSid is no call at all.
+    sid = _call_sid()
+    if journal and found.store is not None and sid != UNKNOWN:
+        found.store.call_step(sid, came_from, heard or "-", target, kind)
     assert found.render is not None
     return twiml(found.render(step))
 
@@ -134,44 +204,47 @@ def _engine() -> Engine:
 @bp.route("/incoming", methods=["GET", "POST"])
 def incoming() -> Response:
     """A new call: the welcome inside the main menu."""
-    store = helpline().store
-    if store is not None:
-        store.call_started(_call_sid(), param("From") or None)
+    _journal_start()
     return _answer(_engine().start(), "new-call", "")
+
+
+def _journal_start() -> None:
+    store, sid = helpline().store, _call_sid()
+    if store is not None and sid != UNKNOWN:
+        store.call_started(sid, param("From") or None)
 
 
 @bp.route("/step", methods=["GET", "POST"])
 def step() -> Response:
     """The caller pressed a key, spoke, or was silent (the Redirect after a Gather)."""
     engine = _engine()
-    decoded = engine.read_state(request.query_string.decode("latin-1"))
-    keys = param("Digits").strip()
-    speech = param("SpeechResult").strip()
-    heard = keys or (f"speech:{len(speech.split())}words" if speech else "silence")
+    decoded = engine.read_state(inbound().query)
+    keys = keys_pressed()
+    speech = param("SpeechResult").strip()[:MAX_SPEECH]
+    heard = heard_as(keys, speech, decoded.state)
     return _answer(engine.respond(decoded, keys, speech, _caller()), decoded.state.node, heard)
 
 
 @bp.route("/entry/<code>", methods=["GET", "POST"])
 def entry(code: str) -> Response:
     """Straight to a part of the guidance: for systems that can set a URL when they transfer."""
-    store = helpline().store
-    if store is not None:
-        store.call_started(_call_sid(), param("From") or None)
-    return _answer(_engine().enter(code[:3]), f"entry:{code[:3]}", "")
+    _journal_start()
+    code = code[:3] if KEYS.fullmatch(code[:3]) else NOT_A_KEY
+    return _answer(_engine().enter(code), f"entry:{code}", "")
 
 
 @bp.route("/dial", methods=["GET", "POST"])
 def dial() -> Response:
     """The call to a person ended; DialCallStatus says how."""
     engine = _engine()
-    decoded = engine.read_state(request.query_string.decode("latin-1"))
-    status = param("DialCallStatus", "failed")
+    decoded = engine.read_state(inbound().query)
+    status = _dial_status()
     # DialBridged says whether the two calls were joined: not when nobody pressed 1 in the whisper.
     bridged = param("DialBridged", "true") != "false"
     outcome = status if bridged or status != "completed" else "declined"
-    store = helpline().store
-    if store is not None:
-        store.transfer_ended(_call_sid(), decoded.state.node, outcome)
+    store, sid = helpline().store, _call_sid()
+    if store is not None and sid != UNKNOWN:
+        store.transfer_ended(sid, decoded.state.node, outcome)
     return _answer(
         engine.dial_ended(decoded, status, bridged), decoded.state.node, f"dial:{outcome}"
     )
@@ -181,7 +254,7 @@ def dial() -> Response:
 def whisper() -> Response:
     """Played to the nurse who answers (<Number url>): why the caller rang; 1 takes the call."""
     engine = _engine()
-    decoded = engine.read_state(request.query_string.decode("latin-1"))
+    decoded = engine.read_state(inbound().query)
     return _answer(engine.whisper(decoded), decoded.state.node, "answered", journal=False)
 
 
@@ -189,12 +262,12 @@ def whisper() -> Response:
 def whisper_accept() -> Response:
     """The nurse's key in the whisper: 1 puts the caller through."""
     engine = _engine()
-    decoded = engine.read_state(request.query_string.decode("latin-1"))
-    keys = param("Digits").strip()
+    decoded = engine.read_state(inbound().query)
+    keys = keys_pressed()
     return _answer(
         engine.whisper_answered(decoded, keys),
         decoded.state.node,
-        f"whisper:{keys or 'silence'}",
+        f"whisper:{heard_as(keys, '', decoded.state)}",
         journal=False,
     )
 
@@ -202,11 +275,15 @@ def whisper_accept() -> Response:
 @bp.route("/status", methods=["GET", "POST"])
 def status() -> Response:
     """Twilio's status callback: the call's end and length, for the log and the journal."""
-    status, duration = param("CallStatus", "-"), param("CallDuration", "")
-    log.info("call=%s status=%s duration=%ss", _call_sid(), status, duration or "-")
-    store = helpline().store
-    if store is not None and status in ENDED:
-        store.call_ended(_call_sid(), status, int(duration) if duration.isdigit() else None)
+    status = param("CallStatus")
+    status = status if status in CALL_STATUSES else UNKNOWN
+    duration = count(param("CallDuration"))
+    log.info(
+        "call=%s status=%s duration=%ss", _call_sid(), status, "-" if duration is None else duration
+    )
+    store, sid = helpline().store, _call_sid()
+    if store is not None and status in ENDED and sid != UNKNOWN:
+        store.call_ended(sid, status, duration)
     return twiml('<?xml version="1.0" encoding="UTF-8"?><Response/>')
 
 
@@ -215,9 +292,15 @@ def fallback() -> Response:
     """Twilio's Fallback URL: used when our answer failed. Depends on no flow."""
     found = helpline()
     dialled = request.args.get("dialled") == "1"
-    status = param("DialCallStatus", "failed") if dialled else None
+    status = _dial_status() if dialled else None
     log.warning("call=%s fallback used (dial outcome %s)", _call_sid(), status or "-")
     return twiml(found.fallback.twiml(dt.datetime.now(dt.UTC), status))
+
+
+def _dial_status() -> str:
+    """How the call to a person ended; anything Twilio does not send counts as failed."""
+    status = param("DialCallStatus")
+    return status if status in DIAL_STATUSES else "failed"
 
 
 def _safe_answer(error: Exception) -> Response:

@@ -226,9 +226,8 @@ def _check_main_menu_words(prompt: Prompt, wording: Wording, problems: ProblemLi
 
 
 def _check_honest_hours(prompt: RawPrompt, wording: Wording, problems: ProblemList) -> None:
-    """Only {nurse_hours} says when someone is there: no sentence promises it at all hours."""
-    if prompt.id.startswith("hours."):
-        return  # the hours words are where the hours are said
+    """Only {nurse_hours} says when someone is there: no sentence promises it at all hours. (The
+    hours words, which alone may say "at any time", are not among the prompts checked.)"""
     for sentence in sentences(prompt.text):
         promised = _found(sentence, wording.always)
         if promised and _found(sentence, wording.person):

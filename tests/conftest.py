@@ -48,7 +48,8 @@ ENV = {
     "NURSE_LINE_HOURS": "always",
     "NURSE_LINE_HOLIDAYS": "none",  # so that "always" holds on bank holidays too
     "CONTENT_DIR": str(ROOT),
-    "PROXY_HOPS": "1",
+    # Signatures are checked against this address: the test client's own.
+    "PUBLIC_BASE_URL": "http://localhost",
     # Calls compare what is said; tests of rendered audio set their own audio folder and mode.
     "PROMPT_AUDIO": "say",
     "DATABASE_URL": f"sqlite:///{TEST_DATABASE}",

@@ -12,15 +12,19 @@ from pathlib import Path
 from types import MappingProxyType
 
 import pytest
+import requests
+from click.testing import CliRunner
 from flask import Flask
 
+from ivr import create_app
 from ivr.audio import AUDIO_PATH, check_wav, file_name, load_manifest, words_per_minute
+from ivr.cli import main
 from ivr.config import Settings
 from ivr.content import Content
 from ivr.model import Prompt, PromptBook
 from ivr.phone import Phone
 from ivr.render import render_prompts
-from tests.conftest import ENV, ROOT, TOKEN, signed_post
+from tests.conftest import ENV, ROOT, TOKEN, served, signed_post
 from tests.test_calls import keyed_nodes, keys_to
 
 
@@ -278,3 +282,20 @@ def test_a_recording_at_the_wrong_rate_is_rendered_again(
     again = render_prompts(book, settings.paces, settings.tts_voice, tmp_path)
     assert (again.rendered, again.failed) == (2, {})
     assert check_wav(slow) > check_wav(normal) * 1.1
+
+
+def test_ivr_call_url_shows_the_words_of_a_running_servers_recordings(rendered: Path) -> None:
+    """`ivr call --url` against a server that plays recordings shows their words, as it does
+    in-process, from the captions the server publishes (never /audio/<hash>.wav)."""
+    # As `ivr serve` runs: signatures checked against the address it is called at.
+    env = {k: v for k, v in ENV.items() if k != "PUBLIC_BASE_URL"}
+    app = create_app({**env, "PROMPT_AUDIO": "auto", "AUDIO_DIR": str(rendered)}, development=True)
+    with served(app) as base:
+        listed = requests.get(f"{base}/audio/captions.json", timeout=10).json()
+        result = CliRunner().invoke(
+            main, ["call", "--url", base, "--keys", "."], env={"TWILIO_AUTH_TOKEN": TOKEN}
+        )
+    assert result.exit_code == 0, result.output
+    assert listed == app.extensions["ivr"].audio.captions and listed
+    assert "Helpline: Welcome to the" in result.output and "(recorded)" in result.output
+    assert "/audio/" not in result.output

@@ -113,6 +113,18 @@ def test_asking_again_does_not_pile_up(app: Flask) -> None:
     assert len(store_of(app).open_callbacks()) == 1
 
 
+def test_one_call_cannot_book_call_backs_to_many_numbers(app: Flask) -> None:
+    """A withheld caller who keys a second number on the same call hears their request is
+    already with the nurses, and only the first number is stored."""
+    first = ["0", "1", "02079460958#", "1"]
+    second = ["0", "1", "01614960585#", "1"]
+    transcript = call(app, [*first, *second], caller="anonymous")
+    heard = transcript.heard()
+    assert heard.count(said(app, "callback.booked")[0]) == 1
+    assert said(app, "callback.already")[0] in heard
+    assert [r.number for r in store_of(app).open_callbacks()] == [KEYED]
+
+
 def test_a_call_back_from_the_practice_phone_is_marked_practice(app: Flask) -> None:
     """Booked from the practice phones' number: stored, and marked so that nobody rings it.
 

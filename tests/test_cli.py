@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -76,3 +79,31 @@ def test_graph_prints_mermaid_and_draws_an_svg(tmp_path: Path) -> None:
     assert "  main -- 1 --> about" in output
     assert svg.read_text(encoding="utf-8").lstrip().startswith(("<?xml", "<svg"))
     assert "What a second opinion is" in svg.read_text(encoding="utf-8")
+
+
+def test_commands_say_nothing_of_alembic_unless_asked(tmp_path: Path) -> None:
+    """`ivr db upgrade` prints its own line, not Alembic's dozen; LOG_LEVEL=DEBUG shows them."""
+    database = f"sqlite:///{tmp_path}/quiet.sqlite3"
+    quiet = subprocess.run(
+        [str(Path(sys.executable).parent / "ivr"), "db", "upgrade"],
+        env={**os.environ, "DATABASE_URL": database, "LOG_LEVEL": "INFO"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "alembic" not in quiet.stdout + quiet.stderr
+    assert "newest" in quiet.stdout
+    loud = subprocess.run(
+        [str(Path(sys.executable).parent / "ivr"), "db", "upgrade"],
+        env={
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/loud.sqlite3",
+            "LOG_LEVEL": "DEBUG",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "alembic" in loud.stderr

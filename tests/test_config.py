@@ -34,6 +34,7 @@ def production(content_dir: Path) -> dict[str, str]:
         "NURSE_LINE_NUMBER": "+448081234567",
         "NURSE_LINE_HOURS": "Mon-Fri 09:00-17:00",
         "SERVICE_RUN_BY": "the Example Cancer Trust",
+        "PUBLIC_BASE_URL": "https://helpline.example.org",
         "CONTENT_DIR": str(content_dir),
     }
 
@@ -57,11 +58,10 @@ def test_correct_production_settings_load(production: dict[str, str], content_di
         ),
         nurse_line_hours_text="Mon-Fri 09:00-17:00",
         service_name="second opinion information line",
-        gather_timeout=8,
         dial_timeout=30,
         say_voice="Polly.Amy",
-        public_base_url=None,
-        proxy_hops=1,
+        public_base_url="https://helpline.example.org",
+        proxy_hops=0,
         content_dir=content_dir,
         development=False,
         run_by="the Example Cancer Trust",
@@ -129,7 +129,7 @@ def test_values_are_trimmed_and_read(production: dict[str, str]) -> None:
         ("GATHER_TIMEOUT", "8.5", "GATHER_TIMEOUT='8.5' must be a whole number from 5 to 15"),
         ("GATHER_TIMEOUT", "-6", "GATHER_TIMEOUT='-6' must be a whole number from 5 to 15"),
         ("DIAL_TIMEOUT", "121", "DIAL_TIMEOUT='121' must be a whole number from 10 to 120"),
-        ("PROXY_HOPS", "six", "PROXY_HOPS='six' must be a whole number from 0 to 5 (default 1)"),
+        ("PROXY_HOPS", "six", "PROXY_HOPS='six' must be a whole number from 0 to 5 (default 0)"),
         (
             "PUBLIC_BASE_URL",
             "helpline.example.org",

@@ -73,8 +73,8 @@ def test_zero_reaches_the_nurse_line_from_every_node(
         else:
             assert isinstance(step, Ask), node_id
             assert step.state.node == operator.closed
-            # Never open: nothing to say about when it opens.
-            said = content.flow.nodes[operator.closed].prompt_ids()
+            # Closed, and never open: nothing to say about when it opens.
+            said = (*operator.closed_say, *content.flow.nodes[operator.closed].prompt_ids())
             assert step.prompts == tuple(p for p in said if not p.startswith("opens."))
 
 
@@ -360,7 +360,13 @@ def test_pass_is_put_through_only_when_open(
     else:
         assert isinstance(step, Ask)
         assert step.state.node == "scotland_number"
-        assert step.prompts[:2] == ("referral.scotland_closed", "opens.scotland.monday_0900")
+        # Said once, where the block would have offered it.
+        assert step.prompts.count("referral.scotland_closed") == 1
+        assert step.prompts[-3:] == (
+            "referral.scotland_closed",
+            "opens.scotland.monday_0900",
+            "main.return",
+        )
 
 
 @pytest.mark.parametrize(
@@ -468,3 +474,46 @@ def test_a_number_is_taken_only_after_saying_how_it_is_kept(
     for step, question in ((own, "callback.own"), (withheld, "callback.withheld")):
         assert isinstance(step, Ask)
         assert step.prompts.index("callback.kept") < step.prompts.index(question)
+
+
+def test_asking_for_a_nurse_by_voice_never_rings_an_outside_service(content: Content) -> None:
+    """At the Scotland block, with PASS open, "put me through to a nurse" rings the nurse line;
+    "put me through" alone is the put-through it offers."""
+    engine = _at(content, FRIDAY_NOON)
+    block = fresh("scotland", history=("main", "referral"))
+    nurse = engine.respond(block, speech="put me through to a nurse")
+    assert isinstance(nurse, Transfer)
+    assert nurse.number == "+441632960000"
+    service = engine.respond(block, speech="put me through")
+    assert isinstance(service, Transfer)
+    assert service.number == "+448009172127"
+
+
+@pytest.mark.parametrize("phase", ["own", "enter", "check"])
+def test_silence_in_a_call_back_keeps_its_question(
+    make_engine: MakeEngine, content: Content, phase: str
+) -> None:
+    """Two silences in the middle of asking for a call back never lose where the caller was: no
+    offer that a digit could take; the caller is put through, as before."""
+    engine = make_engine()
+    step = engine.respond(fresh("callback", silences=1, phase=phase))
+    assert isinstance(step, Transfer)
+    assert step.state.node == content.flow.operator
+
+
+def test_eight_is_the_main_menu_while_a_number_is_keyed(make_engine: MakeEngine) -> None:
+    """Keying a number for a call back, a lone 8 is the main menu, as everywhere."""
+    step = make_engine().respond(fresh("callback", phase="enter"), keys="8")
+    assert isinstance(step, Ask)
+    assert step.state.node == "main"
+
+
+def test_hearing_the_closed_nurse_line_again_never_says_it_is_closed_when_it_is_open(
+    content: Content,
+) -> None:
+    """# at the nurse line's closed node (or * back to it) plays the safety message and the
+    choices: "closed now" is said only when a caller asks for a nurse while it is closed."""
+    engine = _at(content, dt.datetime(2026, 11, 20, 8, 0, 5, tzinfo=dt.UTC), "Mon-Sun 08:00-20:00")
+    again = engine.respond(fresh("nurse_closed"), keys="#")
+    assert isinstance(again, Ask)
+    assert again.prompts == ("safety.message", "nurse.closed_next", "main.return")

@@ -86,7 +86,8 @@ def test_procfile_refuses_to_start_without_a_token() -> None:
 def test_procfile_server_answers_signed_calls_and_refuses_unsigned() -> None:
     """Under gunicorn, a signed call goes through to the nurse line; unsigned gets a 403."""
     port = free_port()
-    with server(procfile_web(port), ENV, port) as base:
+    env = {**ENV, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}  # where Twilio would call
+    with server(procfile_web(port), env, port) as base:
         transcript = Phone(base, auth_token=TOKEN).call(["1", ".", "7", "0"])
         assert transcript.errors() == []
         assert len(transcript.of_kind("dial")) == 1

@@ -63,6 +63,8 @@ class Break:
 
 
 FLOW = "flows/helpline.yaml"
+# The words that choose the put-through to PASS, as the flow gives them.
+PASS_WORDS = '["put me through", "connect me", "put me through to pass"]'
 PROMPTS = "prompts/en-GB/"
 
 BREAKS = {
@@ -205,10 +207,10 @@ BREAKS = {
         FLOW,
         '      "1": {to: scotland_number, words: ["number", "hear the number", "phone number"]}\n'
         '      "2": {to: referral, words: ["another", "other nation", "somewhere else"]}\n'
-        '      "3": {to: scotland_transfer, words: ["put me through", "connect me", "through"],'
+        '      "3": {to: scotland_transfer, words: ' + PASS_WORDS + ","
         " offer: referral.scotland_offer}\n\n  scotland_number:",
         '      "1": {to: scotland_number, words: ["number", "hear the number", "phone number"]}\n'
-        '      "2": {to: scotland_transfer, words: ["put me through", "connect me", "through"],'
+        '      "2": {to: scotland_transfer, words: ' + PASS_WORDS + ","
         " offer: referral.scotland_offer}\n"
         '      "3": {to: referral, words: ["another", "other nation", "somewhere else"]}\n\n'
         "  scotland_number:",
@@ -218,10 +220,9 @@ BREAKS = {
     "put-through-without-an-offer": Break(
         "put-through-apart",
         FLOW,
-        '"3": {to: scotland_transfer, words: ["put me through", "connect me", "through"],'
+        '"3": {to: scotland_transfer, words: ' + PASS_WORDS + ","
         " offer: referral.scotland_offer}\n\n  wales:",
-        '"3": {to: scotland_transfer, words: ["put me through", "connect me", "through"]}\n\n'
-        "  wales:",
+        '"3": {to: scotland_transfer, words: ' + PASS_WORDS + "}\n\n  wales:",
         (FLOW, "  scotland_number:"),
         "it has no `offer:` prompt of its own",
     ),
@@ -337,14 +338,3 @@ def test_every_new_rule_has_a_broken_copy() -> None:
         "service-checked",
     }
     assert set(RULES) - older == tried
-
-
-def test_every_problem_names_a_rule_that_exists(tmp_path: Path) -> None:
-    """Problems carry the name of a rule `ivr check --rules` lists, shown at the end of the line."""
-    root = real_copy(tmp_path)
-    for broken in list(BREAKS.values())[:3]:
-        change(root, broken.file, broken.old, broken.new)
-    for problem in problems_of(root):
-        if problem.rule:
-            assert problem.rule in RULES
-            assert str(problem).endswith(f"({problem.rule})")

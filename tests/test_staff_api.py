@@ -36,7 +36,8 @@ def api(store: Store) -> FlaskClient:
 
 @pytest.fixture
 def token(store: Store) -> str:
-    return store.create_token("alice")
+    store.add_staff("alice", "a long enough password")
+    return store.create_token("alice", require_account=True)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -139,3 +140,41 @@ def test_a_database_that_is_down_is_a_503(down: Store) -> None:
     assert response.status_code == 503
     assert response.is_json
     assert response.headers["Retry-After"] == "60"
+
+
+@pytest.mark.parametrize("callback_id", [2**31, 10**20])
+def test_an_id_too_big_for_the_column_is_a_404(
+    api: FlaskClient, token: str, callback_id: int
+) -> None:
+    """No request has that id: a 404, as for any other, not a database error."""
+    response = api.post(f"/staff/api/callbacks/{callback_id}/done", headers=bearer(token))
+    assert (response.status_code, response.get_json()) == (404, {"error": "not found"})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error"),
+    [
+        ("GET", "/staff/api/callbacks/1/done", 405, "method not allowed: use OPTIONS, POST"),
+        ("DELETE", "/staff/api/callbacks", 405, "method not allowed: use GET, HEAD, OPTIONS"),
+        ("GET", "/staff/api/nothing-here", 404, "not found"),
+    ],
+)
+def test_errors_found_before_any_view_are_json(
+    api: FlaskClient, token: str, method: str, path: str, status: int, error: str
+) -> None:
+    """No such path, or a method the path does not take: JSON, like every other answer."""
+    response = api.open(path, method=method, headers=bearer(token))
+    assert (response.status_code, response.get_json()) == (status, {"error": error})
+
+
+def test_an_error_in_a_view_is_json(
+    api: FlaskClient, store: Store, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even a bug is told as JSON (500), not as an HTML page."""
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(store, "open_callbacks", broken)
+    response = api.get("/staff/api/callbacks", headers=bearer(token))
+    assert (response.status_code, response.get_json()) == (500, {"error": "internal server error"})

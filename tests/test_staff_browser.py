@@ -12,6 +12,13 @@ from ivr.phone import Phone
 from tests.conftest import CALLER, ENV, TOKEN, no_violations, served
 
 PASSWORD = "a long enough password"
+# Run in every page before its own content: collects what the Content-Security-Policy refused.
+REFUSALS = """
+window.refusedByPolicy = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.refusedByPolicy.push(`${event.violatedDirective}: ${event.blockedURI || "inline"}`);
+});
+"""
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +43,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store.close()
 
 
+def checked(page: object, name: str) -> None:
+    """axe finds no violation, and the page's security policy refused nothing on it."""
+    no_violations(page, name)
+    assert page.evaluate("window.refusedByPolicy") == [], name  # type: ignore[attr-defined]
+
+
 def test_sign_in_queue_dashboard_and_flow_by_keyboard(server: str, browser: object) -> None:
-    """Sign in and mark a call back done with the keyboard alone; axe finds no violation."""
+    """Sign in and mark a call back done with the keyboard alone; axe finds no violation, and
+    the security policy refuses nothing on any page."""
     page = browser.new_page()  # type: ignore[attr-defined]
+    page.add_init_script(REFUSALS)
     page.goto(f"{server}/staff/")
     assert page.url.endswith("/staff/sign-in?next=/staff/")
-    no_violations(page, "sign-in")
+    checked(page, "sign-in")
+    # The page's own styles apply under its Content-Security-Policy (by their nonce).
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('header')).borderBottomStyle")
+        == "solid"
+    )
     page.keyboard.press("Tab")  # the skip link comes first
     assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
     page.keyboard.press("Tab")
@@ -52,7 +72,7 @@ def test_sign_in_queue_dashboard_and_flow_by_keyboard(server: str, browser: obje
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server}/staff/")
     assert "1 waiting, oldest first." in page.content()
-    no_violations(page, "queue")
+    checked(page, "queue")
     done = page.get_by_role("button", name=f"Mark the call back to {CALLER} done")
     done.focus()
     with page.expect_navigation():
@@ -61,12 +81,12 @@ def test_sign_in_queue_dashboard_and_flow_by_keyboard(server: str, browser: obje
 
     page.goto(f"{server}/staff/dashboard")
     assert page.locator("svg[role=img]").count() == 4
-    no_violations(page, "dashboard")
+    checked(page, "dashboard")
     page.goto(f"{server}/staff/calls")
     assert page.locator("tbody tr").count() == 50
-    no_violations(page, "calls")
+    checked(page, "calls")
     page.goto(f"{server}/staff/flow")
     if shutil.which("dot"):
         assert page.locator("figure svg").count() == 1
-    no_violations(page, "flow")
+    checked(page, "flow")
     page.close()

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from collections.abc import Callable
 
+import argon2
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
+from ivr import create_app
 from ivr.cli import main
 from ivr.numbers import PRACTICE_CALLER
 from ivr.phone import DEFAULT_CALLER, Phone
+from ivr.store import Store
+from ivr.store import database as ivr_database
+from ivr.store.schema import JournalLoss
 from tests.conftest import CALLER, ENV, TOKEN
+from tests.test_store import CLOSED_PORT_URL, SECRET
 
 BASE = "https://localhost"  # the session cookie is Secure outside development
 # Over https, Flask-WTF also checks that a form came from this site, as browsers say it did.
 SAME_SITE = {"Referer": f"{BASE}/staff/"}
 PASSWORD = "a long enough password"
+NEW_PASSWORD = "another long enough password"
 PRACTICE_HEADING = "Practice call backs (from the practice phones): do not ring"
 PRACTICED = "+442079460958"  # the number keyed on the practice phone to be called back
 
@@ -215,6 +224,9 @@ def test_after_sign_in_a_link_to_the_practice_phone_is_followed(site: Flask, tar
         "/staff/\\evil.example",
         "javascript:alert(1)",
         "",
+        "/staff/\r\nSet-Cookie: session=x",
+        "/staff/calls\n",
+        "/phone?keys=1\t2",
     ],
 )
 def test_after_sign_in_any_other_next_leads_to_the_queue(site: Flask, target: str) -> None:
@@ -279,6 +291,20 @@ def test_the_dashboard_leaves_practice_calls_out_and_says_how_many(site: Flask) 
     assert "Nobody has been put through yet." in page  # only the practice calls were
 
 
+def test_the_dashboard_says_how_much_of_the_journal_was_lost(site: Flask) -> None:
+    """Journal events lost while the database was down are counted on the dashboard."""
+    client = _signed_in(site)
+    page = client.get("/staff/dashboard", base_url=BASE).get_data(as_text=True)
+    assert "Nothing was lost from the journal in these 14 days." in page
+    store = site.extensions["ivr"].store
+    with store.engine.begin() as connection:
+        connection.execute(
+            sa.insert(JournalLoss).values(at=dt.datetime.now(dt.UTC), failed=5, dropped=2)
+        )
+    page = client.get("/staff/dashboard", base_url=BASE).get_data(as_text=True)
+    assert "7 events of calls could not be written to the journal in these 14 days" in page
+
+
 def test_the_dashboard_draws_charts_from_200_calls(site: Flask) -> None:
     """Charts of 200 scripted calls: SVG with a text alternative and the figures as a table."""
     scripts = [["1", "1"], ["2", "3", "0"], ["3", "3"], ["4", "2"], ["0"]]
@@ -304,3 +330,235 @@ def test_the_flow_is_shown_as_a_picture_and_a_tree(site: Flask) -> None:
     assert "flowchart TD" in page
     if shutil.which("dot"):
         assert "<svg" in page and "What a second opinion is" in page
+
+
+class CountingHasher:
+    """Argon2's hasher, counting its hashes and checks: the work a sign-in costs."""
+
+    def __init__(self, real: argon2.PasswordHasher) -> None:
+        self.real = real
+        self.calls = 0
+
+    def hash(self, password: str) -> str:
+        self.calls += 1
+        return self.real.hash(password)
+
+    def verify(self, hashed: str, password: str) -> bool:
+        self.calls += 1
+        return self.real.verify(hashed, password)
+
+
+def sign_in_from(client: FlaskClient, address: str, name: str, password: str) -> int:
+    """Sign in as a browser at `address` would (as the app sees it: ProxyFix's remote_addr)."""
+    client.environ_base["REMOTE_ADDR"] = address
+    return sign_in(client, name, password)
+
+
+@pytest.mark.parametrize(
+    ("tries_from", "elsewhere"),
+    [
+        (["203.0.113.7"] * 21, "203.0.113.8"),
+        ([f"2001:db8:1:2::{n:x}" for n in range(1, 22)], "2001:db8:1:3::1"),
+    ],
+    ids=["ipv4", "ipv6-one-64"],
+)
+def test_many_names_from_one_client_are_stopped_before_any_hashing(
+    site: Flask, monkeypatch: pytest.MonkeyPatch, tries_from: list[str], elsewhere: str
+) -> None:
+    """After 20 wrong tries from a client (an address, or an IPv6 /64), with a new name each
+    time, it is told to wait (429) and nothing is hashed; another client still signs in."""
+    hasher = CountingHasher(ivr_database._passwords)
+    monkeypatch.setattr(ivr_database, "_passwords", hasher)
+    client = site.test_client()
+    tried = [sign_in_from(client, at, f"made-up {n}", "a guess") for n, at in enumerate(tries_from)]
+    assert tried == [401] * 20 + [429]
+    assert hasher.calls == 20  # one for each try let through, none for the refused one
+    response = client.post(
+        "/staff/sign-in",
+        base_url=BASE,
+        headers=SAME_SITE,
+        data={"name": "sam", "password": PASSWORD, "csrf_token": csrf_of(_sign_in_page(client))},
+    )
+    assert (response.status_code, response.headers["Retry-After"]) == (429, "900")
+    assert "Too many tries to sign in from here" in response.get_data(as_text=True)
+    assert hasher.calls == 20
+    assert sign_in_from(site.test_client(), elsewhere, "sam", PASSWORD) == 302
+
+
+def _sign_in_page(client: FlaskClient) -> str:
+    return client.get("/staff/sign-in", base_url=BASE).get_data(as_text=True)
+
+
+def _cookie(client: FlaskClient) -> str:
+    """The session cookie's value, to replay it as someone who copied it would."""
+    cookie = client.get_cookie("session", domain="localhost")
+    assert cookie is not None
+    return cookie.value
+
+
+def _replaying(site: Flask, cookie: str) -> FlaskClient:
+    client = site.test_client()
+    client.set_cookie("session", cookie, domain="localhost")
+    return client
+
+
+def _sent_to_sign_in(client: FlaskClient, path: str) -> bool:
+    response = client.get(path, base_url=BASE)
+    return response.status_code == 302 and "/staff/sign-in" in response.headers["Location"]
+
+
+def test_signing_out_ends_the_session_on_the_server(site: Flask) -> None:
+    """A copy of the cookie kept from before signing out opens neither the staff pages nor the
+    practice phone; another member of staff stays signed in."""
+    site.extensions["ivr"].store.add_staff("kim", PASSWORD)
+    client, kim = _signed_in(site), site.test_client()
+    assert sign_in(kim, "kim") == 302
+    kept = _cookie(client)
+    signed_out = client.post(
+        "/staff/sign-out",
+        base_url=BASE,
+        headers=SAME_SITE,
+        data={"csrf_token": csrf_of(_sign_in_page(client))},
+    )
+    assert signed_out.status_code == 302
+    paths = ("/staff/", "/staff/calls", "/phone")
+    replayed = {path: _sent_to_sign_in(_replaying(site, kept), path) for path in paths}
+    assert replayed == dict.fromkeys(paths, True)
+    assert kim.get("/staff/", base_url=BASE).status_code == 200
+
+
+def test_a_changed_password_ends_every_session_of_the_account(
+    site: Flask, tmp_path: object
+) -> None:
+    """`ivr staff password` (asked twice) signs the account out everywhere; the new one works."""
+    first, second = _signed_in(site), _signed_in(site)
+    env = {**ENV, "DATABASE_URL": f"sqlite:///{tmp_path}/staff.sqlite3"}
+    changed = CliRunner().invoke(
+        main, ["staff", "password", "sam"], env=env, input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n"
+    )
+    assert changed.exit_code == 0, changed.output
+    assert [_sent_to_sign_in(c, "/staff/") for c in (first, second)] == [True, True]
+    assert sign_in(site.test_client()) == 401
+    assert sign_in(site.test_client(), "sam", NEW_PASSWORD) == 302
+
+
+def test_a_removed_account_is_signed_out(site: Flask) -> None:
+    """Removing the account ends its sessions at once."""
+    client = _signed_in(site)
+    site.extensions["ivr"].store.remove_staff("sam")
+    assert _sent_to_sign_in(client, "/staff/")
+
+
+def test_a_session_without_the_account_s_stamp_is_not_signed_in(site: Flask) -> None:
+    """A cookie naming a member of staff, as made before sessions could be ended, is not enough."""
+    client = site.test_client()
+    with client.session_transaction(base_url=BASE) as session:
+        session["staff"] = "sam"
+    assert _sent_to_sign_in(client, "/staff/")
+
+
+SECURITY = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Strict-Transport-Security": "max-age=31536000",
+}
+NO_STYLES = "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+
+@pytest.mark.parametrize(
+    "path", ["/staff/sign-in", "/staff/", "/staff/dashboard", "/staff/flow", "/staff/nowhere"]
+)
+def test_staff_pages_send_security_headers(site: Flask, path: str) -> None:
+    """No framing, sniffing or referrer elsewhere, HTTPS only, and only the page's own styles."""
+    response = _signed_in(site).get(path, base_url=BASE)
+    assert {name: response.headers.get(name) for name in SECURITY} == SECURITY
+    nonce = re.search(r'<style nonce="([^"]+)">', response.get_data(as_text=True))
+    styles = f"style-src 'nonce-{nonce.group(1)}'; " if nonce else ""
+    policy = (
+        f"default-src 'none'; {styles}form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+    assert response.headers["Content-Security-Policy"] == policy
+    assert (nonce is not None) == (path != "/staff/nowhere")  # Flask's own 404 has no styles
+    assert "style=" not in response.get_data(as_text=True)  # the policy would refuse it
+
+
+def test_each_page_has_a_style_nonce_of_its_own(site: Flask) -> None:
+    """Two answers, two nonces: a nonce seen once is no use for another page."""
+    client = site.test_client()
+    policies = {
+        client.get("/staff/sign-in", base_url=BASE).headers["Content-Security-Policy"]
+        for _ in range(2)
+    }
+    assert len(policies) == 2
+
+
+def test_the_staff_api_sends_security_headers(site: Flask) -> None:
+    """Its answers (a refusal here) carry the same headers, with nothing allowed to load."""
+    response = site.test_client().get("/staff/api/callbacks", base_url=BASE)
+    assert response.status_code == 401
+    assert {name: response.headers.get(name) for name in SECURITY} == SECURITY
+    assert response.headers["Content-Security-Policy"] == NO_STYLES
+
+
+def test_development_sends_no_strict_transport_security(tmp_path: object) -> None:
+    """Plain http on loopback in development: the browser is not told to insist on HTTPS."""
+    app = create_app({**ENV, "DATABASE_URL": f"sqlite:///{tmp_path}/dev.sqlite3"}, development=True)
+    response = app.test_client().get("/staff/sign-in")
+    assert "Strict-Transport-Security" not in response.headers
+    assert response.headers["X-Frame-Options"] == "DENY"
+    app.extensions["ivr"].store.close()
+
+
+@pytest.mark.parametrize("path", ["/staff/", "/staff/calls", "/staff/dashboard"])
+@pytest.mark.parametrize("found_by", ["session check", "page"])
+def test_with_the_database_down_every_page_is_the_503_page(
+    site: Flask, monkeypatch: pytest.MonkeyPatch, path: str, found_by: str
+) -> None:
+    """The same page that says the database is not answering (503), never a 500: whether the
+    session check finds it down, or the page's own query."""
+    client = _signed_in(site)
+    down = Store(CLOSED_PORT_URL, SECRET)
+    if found_by == "page":
+        monkeypatch.setattr(down, "still_signed_in", lambda session: True)
+    site.extensions["ivr_store"] = down
+    try:
+        response = client.get(path, base_url=BASE)
+    finally:
+        down.close()
+    assert (response.status_code, response.headers["Retry-After"]) == (503, "60")
+    assert "The database is not answering. Try again in a minute." in response.get_data(
+        as_text=True
+    )
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/phone"), ("POST", "/phone/sid")])
+def test_with_the_database_down_the_practice_phone_says_so(
+    site: Flask, method: str, path: str
+) -> None:
+    """The session cannot be checked: the page says so (503), and its requests in JSON."""
+    client = _signed_in(site)
+    down = Store(CLOSED_PORT_URL, SECRET)
+    site.extensions["ivr_store"] = down
+    try:
+        response = client.open(path, method=method, base_url=BASE, headers=SAME_SITE)
+    finally:
+        down.close()
+    said = "The database is not answering. Try again in a minute."
+    assert response.status_code == 503
+    if method == "POST":
+        assert response.get_json() == {"error": said}
+    else:
+        assert said in response.get_data(as_text=True)
+
+
+def test_marking_done_an_id_too_big_for_the_column_is_a_404(site: Flask) -> None:
+    """Not a database error: no request has that id."""
+    client = _signed_in(site)
+    response = client.post(
+        f"/staff/callbacks/{2**31}/done",
+        base_url=BASE,
+        headers=SAME_SITE,
+        data={"csrf_token": csrf_of(_sign_in_page(client))},
+    )
+    assert response.status_code == 404

@@ -12,10 +12,7 @@ import datetime as dt
 import logging
 import os
 import secrets
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -33,10 +30,12 @@ from sqlalchemy.pool import NullPool
 
 from ivr.numbers import PRACTICE_CALLER
 from ivr.store import Booking, Store, StoreUnavailable, head_revision
-from ivr.store.database import alembic_config, sqlalchemy_url
+from ivr.store.database import CALLBACKS_PER_NUMBER_A_DAY, alembic_config, sqlalchemy_url
+from ivr.store.journal import Step
 from ivr.store.schema import Base, Call, UTCDateTime
 from ivr.store.stats import figures, recent_calls
 from tests.conftest import missing
+from tests.pgcluster import Cluster, ClusterUnavailable, own_cluster
 
 SECRET = "test-store-secret"
 CALLER = "+447700900123"
@@ -49,6 +48,7 @@ TABLES = {
     "api_tokens",
     "staff_users",
     "sign_in_attempts",
+    "journal_losses",
     "alembic_version",
 }
 # Nothing listens on port 1: connections are refused at once, as with a stopped server.
@@ -237,6 +237,50 @@ def test_calls_journalled_before_practice_calls_were_marked_count_as_real(
         store.close()
 
 
+def test_numbers_keyed_before_are_scrubbed_from_the_journal(database_url: str) -> None:
+    """Upgrading to 0004 replaces any run of keys kept in `heard` (a number keyed for a call
+    back, an entry code) with "keys:number"; single keys and the rest stay as they were."""
+    store = Store(database_url, SECRET)
+    try:
+        migrate(store, "0003")
+        heard = ["07400123456#", "02079460958", "1", "#", "silence", "dial:busy", "speech:3words"]
+        events = sa.table(
+            "call_events",
+            *(sa.column(name) for name in ("call_sid", "from_node", "heard", "to_node", "kind")),
+            sa.column("at", UTCDateTime),
+        )
+        calls = sa.table("calls", sa.column("call_sid"), sa.column("started_at", UTCDateTime))
+        with store.engine.begin() as connection:
+            connection.execute(sa.insert(calls).values(call_sid="CA-OLD", started_at=store.clock()))
+            connection.execute(
+                sa.insert(events),
+                [
+                    {
+                        "call_sid": "CA-OLD",
+                        "from_node": "callback",
+                        "heard": h,
+                        "to_node": "callback",
+                        "kind": "ask",
+                        "at": store.clock(),
+                    }
+                    for h in heard
+                ],
+            )
+        store.upgrade()
+        kept = [r["heard"] for r in sorted(rows(store, "call_events"), key=lambda r: r["id"])]
+        assert kept == [
+            "keys:number",
+            "keys:number",
+            "1",
+            "#",
+            "silence",
+            "dial:busy",
+            "speech:3words",
+        ]
+    finally:
+        store.close()
+
+
 def open_callback_as_0002(store: Store, call_sid: str) -> None:
     """An open request for CALLER, written in the columns of the callbacks table 0002 made."""
     old_callbacks = sa.table(
@@ -367,6 +411,43 @@ def test_withheld_numbers_and_long_values_do_not_break_the_journal(store: Store)
     assert store.flush(10)
     assert store.journal_stats()["failed"] == 0
     assert rows(store, "calls")[0]["caller_hash"] is None
+
+
+def test_nul_bytes_and_durations_out_of_range_are_cleaned_not_refused(store: Store) -> None:
+    """PostgreSQL refuses a NUL byte in text and an integer past its column: such values are
+    cleaned on the way in, so a whole batch of other calls' steps is never lost for them."""
+    for n in range(20):
+        store.call_step(f"CA{n:02d}", "main", "1", "about", "ask")
+    store.call_step("CA99", "ma\x00in", "1\x00", "about", "ask")
+    store.call_ended("CA98", "completed", 2**40)
+    assert store.flush(10)
+    assert store.journal_stats()["failed"] == 0
+    assert count(store, "call_events") == 21
+    kept = {r["call_sid"]: r for r in rows(store, "call_events")}["CA99"]
+    assert (kept["from_node"], kept["heard"]) == ("main", "1")
+    assert {r["call_sid"]: r["duration_seconds"] for r in rows(store, "calls")}["CA98"] is None
+
+
+def test_a_batch_the_database_refuses_is_saved_event_by_event(store: Store) -> None:
+    """When one event still breaks a batch, the others of the batch are written one by one and
+    only the bad one is lost, and counted."""
+    good = [Step(f"CA{n:02d}", store.clock(), "main", "1", "about", "ask") for n in range(10)]
+    bad = Step("CA-BAD", None, "main", "1", "about", "ask")  # type: ignore[arg-type]
+    store.journal._write_one_by_one([*good[:5], bad, *good[5:]])
+    assert count(store, "call_events") == 10
+    written, lost = store.journal._write_one_by_one([bad])
+    assert (written, lost) == (0, 1)
+    # Through the writer thread: the batch fails, the rest are saved, one is counted lost.
+    for event in [*good[:3], bad]:
+        store.journal.put(event)
+    assert store.flush(10)
+    assert count(store, "call_events") == 13
+    assert store.journal_stats()["failed"] == 1
+    # The next good write also records the loss, where staff see it on the dashboard.
+    store.call_step("CA-NEXT", "main", "1", "about", "ask")
+    assert store.flush(10)
+    assert [(r["failed"], r["dropped"]) for r in rows(store, "journal_losses")] == [(1, 0)]
+    assert figures(store.engine, now=store.clock()).journal_events_lost == 1
 
 
 def test_a_call_from_the_practice_phones_is_marked_practice(store: Store) -> None:
@@ -524,6 +605,30 @@ def test_asking_again_while_a_request_is_open_does_not_pile_up(store: Store) -> 
     assert later.created and later.id != first.id
 
 
+def test_one_call_books_one_call_back_whatever_the_number(store: Store) -> None:
+    """A second number asked for on the same call is not booked: the first one stands."""
+    first = store.book_callback("CA01", CALLER, "info", [])
+    second = store.book_callback("CA01", "+441614960585", "info", [])
+    assert second == Booking(first.id, created=False)
+    assert [c.number for c in store.open_callbacks()] == [CALLER]
+    # Once that call back is done, the call may ask again (it is a new request).
+    assert store.mark_done(first.id)
+    assert store.book_callback("CA01", "+441614960585", "info", []).created
+
+
+def test_a_number_is_booked_at_most_three_times_a_day(store: Store, clock: Clock) -> None:
+    """Calls from many lines cannot have one number rung over and over in a day."""
+    for n in range(CALLBACKS_PER_NUMBER_A_DAY):
+        booking = store.book_callback(f"CA{n}", CALLER, "info", [])
+        assert booking.created
+        assert store.mark_done(booking.id)
+    over = store.book_callback("CA9", CALLER, "info", [])
+    assert over == Booking(booking.id, created=False)
+    assert store.open_callbacks() == []
+    clock.advance(days=1, seconds=1)
+    assert store.book_callback("CA10", CALLER, "info", []).created
+
+
 def test_practice_and_real_requests_for_one_number_are_kept_apart(store: Store) -> None:
     """A request from the practice phones is never taken for a real one, nor a real one for it."""
     real = store.book_callback("CA01", CALLER, "info", [])
@@ -561,8 +666,8 @@ def test_requests_at_the_same_moment_from_many_workers_make_one(store: Store) ->
 
 def test_open_requests_are_listed_oldest_first(store: Store, clock: Clock) -> None:
     numbers = ["+447700900003", "+447700900001", "+447700900002"]
-    for number in numbers:
-        store.book_callback("CA", number, "info", [])
+    for n, number in enumerate(numbers):
+        store.book_callback(f"CA{n}", number, "info", [])  # one call back a call
         clock.advance(minutes=5)
     assert [c.number for c in store.open_callbacks()] == numbers
 
@@ -604,7 +709,7 @@ def test_purge_deletes_what_is_older_than_the_retention_period(store: Store, clo
     """Old calls with their steps and transfers, and long-done requests, go; open ones stay."""
     journal_a_call(store, "CA-OLD")
     old_open = store.book_callback("CA-OLD", CALLER, "info", ["closed"])
-    old_done = store.book_callback("CA-OLD", OTHER, "info", ["closed"])
+    old_done = store.book_callback("CA-OLD-2", OTHER, "info", ["closed"])
     assert store.mark_done(old_done.id)
     assert store.flush(10)
     clock.advance(days=60)
@@ -821,62 +926,13 @@ def test_a_server_that_stops_answering_is_given_up_on_in_time(
 # --- a real PostgreSQL server, stopped and started -------------------------------------------
 
 
-def _user_exists(name: str) -> bool:
-    import pwd
-
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
-
-
-class Cluster:
-    """A PostgreSQL server of one test's own, so stopping it disturbs nobody else's tests."""
-
-    def __init__(self, folder: Path) -> None:
-        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-        if not found:
-            missing("no PostgreSQL server binaries in /usr/lib/postgresql")
-        self.bin = found[-1].parent
-        self.run_as: list[str] = []
-        if os.geteuid() == 0:  # initdb refuses to run as root
-            runuser = shutil.which("runuser")
-            if runuser is None or not _user_exists("postgres"):
-                missing("running as root, without runuser and a postgres user to become")
-            self.run_as = [runuser, "-u", "postgres", "--"]
-            shutil.chown(folder, "postgres")
-        self.folder, self.data = folder, folder / "data"
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        self.url = f"postgresql://ivr@127.0.0.1:{port}/postgres"
-        self.options = f"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off"
-        self.pg("initdb", "-D", str(self.data), "-U", "ivr", "--auth=trust", "-E", "UTF8")
-
-    def pg(self, program: str, *args: str, check: bool = True) -> None:
-        command = [*self.run_as, str(self.bin / program), *args]
-        subprocess.run(command, check=check, capture_output=True, timeout=60)
-
-    def start(self) -> None:
-        log = str(self.folder / "server.log")
-        self.pg("pg_ctl", "-D", str(self.data), "-o", self.options, "-l", log, "-w", "start")
-
-    def stop(self, mode: str = "fast") -> None:
-        self.pg("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=mode == "fast")
-
-
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
-    # Not under tmp_path: pytest makes that readable by this user only, and the server runs
-    # as postgres.
-    with tempfile.TemporaryDirectory(prefix="ivr-pg-") as folder:
-        made = Cluster(Path(folder))
-        made.start()
-        try:
+    try:
+        with own_cluster() as made:
             yield made
-        finally:
-            made.stop("immediate")
+    except ClusterUnavailable as why:
+        missing(str(why))
 
 
 def test_a_real_server_stopped_and_started_again(cluster: Cluster) -> None:

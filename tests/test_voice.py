@@ -7,16 +7,19 @@ import datetime as dt
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
+from ivr.config import ConfigError, load_settings
 from ivr.engine import Engine
 from ivr.hours import parse_hours
 from ivr.model import LAST_RESORT_SAFETY
 from ivr.safety import Fallback
+from ivr.signature import TwilioParams, signature_of
 from tests.conftest import CALLER, TOKEN, signed_post
 
 WEBHOOKS = [
@@ -43,6 +46,27 @@ def test_twilio_published_signature_vector() -> None:
     validator = RequestValidator("12345")
     assert validator.compute_signature(url, params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
     assert validator.validate(url, params, "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+    form = TwilioParams(urlencode(params))
+    assert signature_of(b"12345", url, form) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "CallSid=CA1&Digits=1&From=%2B442079460123",
+        "A=2&A=1&A=2&B=&C=caf%C3%A9+%E2%98%8E",  # repeated names, an empty value, UTF-8
+        "SpeechResult=I+want+a+nurse&Confidence=0.9&CallSid=CA" + "0" * 32,
+        "",
+    ],
+)
+def test_our_signature_is_twilios_for_any_form(body: str) -> None:
+    """The signature the webhooks compute is the one twilio's RequestValidator computes, for
+    forms with repeated names, empty values and non-ASCII text."""
+    form = TwilioParams(body)
+    url = "https://helpline.example.org/voice/step?n=main&b=about"
+    assert signature_of(b"a-token", url, form) == RequestValidator("a-token").compute_signature(
+        url, form
+    )
 
 
 @pytest.mark.parametrize("path", WEBHOOKS)
@@ -82,17 +106,35 @@ def test_tampered_parameters_are_refused(client: FlaskClient) -> None:
     assert response.status_code == 403
 
 
-def test_https_behind_a_proxy_is_validated_against_the_public_url(client: FlaskClient) -> None:
-    """Behind a TLS proxy, Twilio signs https://public-host/...; X-Forwarded-* make it match."""
-    status, _, _ = signed_post(
-        client,
-        "/voice/incoming",
-        base="https://helpline.example.org",
-        headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "helpline.example.org"},
+def test_a_request_signed_for_another_site_is_refused_whatever_its_headers_say(
+    make_app: Callable[..., Flask],
+) -> None:
+    """Behind a proxy, signatures are checked against PUBLIC_BASE_URL only: a request signed for
+    a staging site is refused even when X-Forwarded-Host names that site."""
+    app = make_app(PUBLIC_BASE_URL="https://helpline.example.org", PROXY_HOPS="1")
+    client = app.test_client()
+    staging = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "staging.example.org"}
+    assert (
+        signed_post(client, "/voice/incoming", base="https://staging.example.org", headers=staging)[
+            0
+        ]
+        == 403
     )
-    assert status == 200
-    status, _, _ = signed_post(client, "/voice/incoming", base="https://helpline.example.org")
-    assert status == 403
+    ours = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "helpline.example.org"}
+    assert (
+        signed_post(client, "/voice/incoming", base="https://helpline.example.org", headers=ours)[0]
+        == 200
+    )
+
+
+def test_production_needs_the_public_address_and_trusts_no_proxy_by_default() -> None:
+    """Outside development PUBLIC_BASE_URL is required; PROXY_HOPS is 0 unless set."""
+    from tests.conftest import ENV
+
+    env = {k: v for k, v in ENV.items() if k != "PUBLIC_BASE_URL"}
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL is not set"):
+        load_settings(env)
+    assert load_settings(ENV).proxy_hops == 0
 
 
 def test_public_base_url_is_used_when_set(make_app: Callable[..., Flask]) -> None:

@@ -8,6 +8,7 @@ booking gives up after `write_timeout` seconds even if the database hangs withou
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import hmac
 import logging
@@ -42,6 +43,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ivr.config import E164
 from ivr.numbers import is_practice_caller
+from ivr.store import stats
 from ivr.store.journal import Ended, Event, Journal, Started, Step, TransferEnded, describe
 from ivr.store.schema import (
     LISTENING_TO,
@@ -76,6 +78,15 @@ _passwords = argon2.PasswordHasher()
 MIN_PASSWORD = 12
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
+# And after 20 wrong tries from one client, whatever the names, that client waits as long:
+# each try costs an Argon2 hash, which a stream of made-up names must not be able to buy.
+MAX_CLIENT_FAILURES = 20
+CLIENT = 64  # sign_in_attempts.client's length: an IPv6 /64 in full is 43 characters
+# Tries are needed for the 15 minutes above; `ivr purge` deletes those older than a day.
+SIGN_IN_ATTEMPTS_KEPT = dt.timedelta(days=1)
+# A call books one call back, and a number is booked at most this often a day: nobody can use
+# the line to have nurses ring a stranger, or one number again and again.
+CALLBACKS_PER_NUMBER_A_DAY = 3
 
 
 class StoreUnavailable(Exception):
@@ -84,7 +95,8 @@ class StoreUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Booking:
-    """A callback request: its id, and False for `created` if one was already open."""
+    """A callback request: its id, and False for `created` if one was already open (for the
+    number, or booked on the same call), or the number has had its call backs for the day."""
 
     id: int
     created: bool
@@ -101,6 +113,22 @@ class CallbackRequest:
     reasons: list[str]
     call_sid: str
     practice: bool  # booked on a call from the practice phones: never to be rung
+
+
+@dataclass(frozen=True)
+class StaffSession:
+    """A signed-in member of staff, as their session cookie holds them."""
+
+    name: str
+    stamp: str  # the account's session stamp when they signed in: a new one ends the session
+
+
+class SignInRefused(enum.Enum):
+    """Why a sign-in was refused."""
+
+    WRONG = "wrong"  # an unknown name or a wrong password, alike
+    LOCKED = "locked"  # too many wrong passwords for the name lately
+    THROTTLED = "throttled"  # too many wrong tries from the client lately: nothing was hashed
 
 
 @dataclass(frozen=True)
@@ -145,12 +173,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _writable_folder(database: Path) -> None:
+    """Make the SQLite file's folder if need be; say what to do when it cannot be written."""
+    folder = database.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreUnavailable(
+            f"the database folder {folder} cannot be made ({error.strerror}): make it, or set "
+            "DATABASE_URL to sqlite:///path/to/a/folder/this/user/can/write/helpline.sqlite3"
+        ) from None
+    # SQLite writes beside the file (its WAL and journal), so the folder must take new files.
+    if not os.access(folder, os.W_OK | os.X_OK) or (
+        database.exists() and not os.access(database, os.R_OK | os.W_OK)
+    ):
+        raise StoreUnavailable(
+            f"the database {database} cannot be written by this user: give it (and its folder "
+            f"{folder}) write permission, or set DATABASE_URL to a file in a folder it can write"
+        )
+
+
 def make_engine(database_url: str, timeout: float) -> Engine:
     """An engine whose every wait is bounded by about `timeout` seconds."""
     url = make_url(sqlalchemy_url(database_url))
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            _writable_folder(Path(url.database))
         engine = create_engine(
             url,
             connect_args={"timeout": timeout},  # how long to wait for another writer's lock
@@ -280,6 +328,18 @@ class Store:
         """Events written, dropped (queue full), failed (database error), and still queued."""
         return self.journal.stats()
 
+    def answering(self) -> bool:
+        """Whether the database answers a query now, within the store's write timeout."""
+
+        def ask(_deadline: float) -> bool:
+            with self._database("checking the database"), self.engine.connect() as connection:
+                return connection.scalar(select(1)) == 1
+
+        try:
+            return self._bounded("checking the database", ask)
+        except StoreUnavailable:
+            return False
+
     def close(self, timeout: float = 5.0) -> bool:
         """Write what is queued (up to `timeout` s), stop the writer, close connections."""
         flushed = self.journal.stop(timeout)
@@ -324,13 +384,28 @@ class Store:
         return self._bounded("booking a callback", lambda deadline: self._book(row, deadline))
 
     def _book(self, row: dict[str, Any], deadline: float) -> Booking:
-        find = select(Callback.id).where(
-            Callback.number == row["number"], Callback.practice.is_(row["practice"])
+        kind = Callback.practice.is_(row["practice"])
+        find = select(Callback.id).where(Callback.number == row["number"], kind)
+        # One open request a call, whatever number it asks for.
+        this_call = select(Callback.id).where(
+            Callback.call_sid == row["call_sid"], Callback.done_at.is_(None), kind
+        )
+        # Requests for the number in the last day, done ones too (they keep the number's hash).
+        today = select(func.count(), func.max(Callback.id)).where(
+            Callback.number_hash == row["number_hash"],
+            Callback.created_at >= row["created_at"] - dt.timedelta(days=1),
+            kind,
         )
         with self._database("booking a callback"), self.engine.connect() as connection:
             found = connection.scalar(find)
             if found is not None:
                 return Booking(found, created=False)
+            found = connection.scalar(this_call)
+            if found is not None:
+                return Booking(found, created=False)
+            count, latest = connection.execute(today).one()
+            if count >= CALLBACKS_PER_NUMBER_A_DAY:
+                return Booking(latest, created=False)
             try:
                 result = connection.execute(insert(Callback).values(row))
                 if time.monotonic() > deadline:  # the caller has been told it failed
@@ -410,8 +485,6 @@ class Store:
             open_callbacks_kept=kept or 0,
         )
 
-    # --- staff API tokens ----------------------------------------------------------------
-
     # --- staff who sign in ------------------------------------------------------------------
 
     def add_staff(self, name: str, password: str) -> None:
@@ -422,6 +495,7 @@ class Store:
             "name": name.strip(),
             "password_hash": _passwords.hash(password),
             "created_at": self.clock(),
+            "session_stamp": _new_stamp(),
         }
         with self._database("adding staff"), self.engine.begin() as connection:
             try:
@@ -429,43 +503,141 @@ class Store:
             except IntegrityError:  # staff names are unique: the only constraint it can break
                 raise ValueError(f"there is already a staff account called {name!r}") from None
 
-    def sign_in(self, name: str, password: str) -> str:
-        """ "ok", "wrong" (unknown name or wrong password, alike) or "locked" after too many
-        wrong tries for a name in a short time. Every try is recorded."""
+    def sign_in(self, name: str, password: str, *, client: str) -> StaffSession | SignInRefused:
+        """The session for a right name and password, or why not.
+
+        `client` says who is trying (an address). After too many wrong tries lately from the
+        client, or for the name, the try is refused before any hashing and not recorded; every
+        other try is recorded.
+        """
         name = name.strip()[:NAME_LENGTH]
+        client = client[:CLIENT]
         now = self.clock()
-        since = now - dt.timedelta(minutes=LOCK_MINUTES)
-        failures = (
+        wrong_lately = (
             select(func.count())
             .select_from(SignInAttempt)
             .where(
-                SignInAttempt.name == name,
-                SignInAttempt.at >= since,
+                SignInAttempt.at >= now - dt.timedelta(minutes=LOCK_MINUTES),
                 SignInAttempt.succeeded.is_(False),
             )
         )
+        by_client = wrong_lately.where(SignInAttempt.client == client)
+        by_name = wrong_lately.where(SignInAttempt.name == name)
         with self._database("signing in"), self.engine.begin() as connection:
-            if (connection.scalar(failures) or 0) >= MAX_FAILURES:
-                return "locked"
-            stored = connection.scalar(
-                select(StaffUser.password_hash).where(StaffUser.name == name)
-            )
+            # The client first: it stops a stream of made-up names, each locked by none.
+            if (connection.scalar(by_client) or 0) >= MAX_CLIENT_FAILURES:
+                return SignInRefused.THROTTLED
+            if (connection.scalar(by_name) or 0) >= MAX_FAILURES:
+                return SignInRefused.LOCKED
+            account = connection.execute(
+                select(StaffUser.password_hash, StaffUser.session_stamp).where(
+                    StaffUser.name == name
+                )
+            ).first()
             try:
-                good = stored is not None and _passwords.verify(stored, password)
+                good = account is not None and _passwords.verify(account.password_hash, password)
             except argon2.exceptions.VerificationError:
                 good = False
-            if stored is None:
+            if account is None:
                 _passwords.hash(password)  # take as long as a real check: names are not revealed
-            connection.execute(insert(SignInAttempt).values(name=name, at=now, succeeded=good))
-        return "ok" if good else "wrong"
+            connection.execute(
+                insert(SignInAttempt).values(name=name, at=now, succeeded=good, client=client)
+            )
+        if account is None or not good:
+            return SignInRefused.WRONG
+        return StaffSession(name, account.session_stamp)
 
-    def create_token(self, name: str) -> str:
-        """A new staff API token, returned once: only its SHA-256 is kept."""
+    def still_signed_in(self, session: StaffSession) -> bool:
+        """Whether a session is still good: not once its account has signed out, had its
+        password changed, or been removed. Raises StoreUnavailable if it cannot be checked."""
+        query = select(StaffUser.id).where(
+            StaffUser.name == session.name, StaffUser.session_stamp == session.stamp
+        )
+        with self._database("checking a session"), self.engine.connect() as connection:
+            return connection.scalar(query) is not None
+
+    def end_sessions(self, name: str) -> bool:
+        """End every session of the account NAME (signing out); False if there is no such one."""
+        change = (
+            update(StaffUser)
+            .where(StaffUser.name == name.strip())
+            .values(session_stamp=_new_stamp())
+        )
+        with self._database("ending sessions"), self.engine.begin() as connection:
+            return connection.execute(change).rowcount == 1
+
+    def set_password(self, name: str, password: str) -> None:
+        """A new password for NAME, which ends every session of theirs; ValueError if there is
+        no such account or the password is too short."""
+        if len(password) < MIN_PASSWORD:
+            raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
+        change = (
+            update(StaffUser)
+            .where(StaffUser.name == name.strip())
+            .values(password_hash=_passwords.hash(password), session_stamp=_new_stamp())
+        )
+        with self._database("changing a password"), self.engine.begin() as connection:
+            if connection.execute(change).rowcount != 1:
+                raise ValueError(_no_account(name))
+
+    def remove_staff(self, name: str) -> int:
+        """Remove the account NAME, which ends its sessions and deletes its API tokens; how
+        many tokens went. ValueError if there is no such account."""
+        name = name.strip()
+        with self._database("removing staff"), self.engine.begin() as connection:
+            staff_id = connection.scalar(select(StaffUser.id).where(StaffUser.name == name))
+            if staff_id is None:
+                raise ValueError(_no_account(name))
+            # By name too: a token made for the name while it had no account is not tied to it.
+            tokens = connection.execute(
+                delete(ApiToken).where((ApiToken.staff_id == staff_id) | (ApiToken.name == name))
+            )
+            connection.execute(delete(StaffUser).where(StaffUser.id == staff_id))
+        return tokens.rowcount
+
+    def purge_sign_in_attempts(self, now: dt.datetime) -> int:
+        """Delete sign-in tries older than a day (they count for 15 minutes); how many went."""
+        old = delete(SignInAttempt).where(SignInAttempt.at < now - SIGN_IN_ATTEMPTS_KEPT)
+        with self._database("purging sign-in attempts"), self.engine.begin() as connection:
+            self._maintenance(connection)
+            return connection.execute(old).rowcount
+
+    # --- what staff see --------------------------------------------------------------------
+
+    def recent_calls(self) -> list[stats.RecentCall]:
+        """The latest calls (ivr.store.stats); StoreUnavailable if the database cannot say."""
+        with self._database("listing recent calls"):
+            return stats.recent_calls(self.engine)
+
+    def figures(self, now: dt.datetime) -> stats.Figures:
+        """The dashboard's figures (ivr.store.stats); StoreUnavailable if the database cannot
+        say."""
+        with self._database("counting calls"):
+            return stats.figures(self.engine, now=now)
+
+    # --- staff API tokens ------------------------------------------------------------------
+
+    def create_token(self, name: str, *, require_account: bool = False) -> str:
+        """A new staff API token, returned once: only its SHA-256 is kept.
+
+        It is tied to the account NAME, and goes when the account is removed. For a name
+        without an account, ValueError if `require_account` (as `ivr staff token` asks);
+        otherwise the token stands alone until revoked.
+        """
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = {"name": name, "token_hash": _token_hash(token), "created_at": self.clock()}
         with self._database("creating a token"), self.engine.begin() as connection:
-            connection.execute(insert(ApiToken).values(row))
+            staff_id = connection.scalar(select(StaffUser.id).where(StaffUser.name == name))
+            if staff_id is None and require_account:
+                raise ValueError(_no_account(name))
+            connection.execute(insert(ApiToken).values({**row, "staff_id": staff_id}))
         return token
+
+    def revoke_token(self, token: str) -> bool:
+        """Delete a token, so that it works no more; False if it is not one we have."""
+        gone = delete(ApiToken).where(ApiToken.token_hash == _token_hash(token.strip()))
+        with self._database("revoking a token"), self.engine.begin() as connection:
+            return connection.execute(gone).rowcount == 1
 
     def check_token(self, token: str) -> bool:
         """True if the token is one we made. Raises StoreUnavailable if it cannot be checked."""
@@ -568,6 +740,15 @@ def _after_fork(ref: weakref.ref[Store]) -> None:
     store = ref()
     if store is not None:
         store._after_fork()
+
+
+def _new_stamp() -> str:
+    """A new session stamp for an account: 128 random bits (StaffUser.session_stamp)."""
+    return secrets.token_hex(16)
+
+
+def _no_account(name: str) -> str:
+    return f"there is no staff account called {name.strip()!r}"
 
 
 def _token_hash(token: str) -> str:

@@ -2,8 +2,11 @@
 
 A webhook must answer Twilio within seconds whatever the database does, so it only puts an event
 in a bounded queue (a few microseconds) and never waits. The writer takes what has queued up and
-writes it in one transaction. When the queue is full the event is dropped; when a write fails its
-events are lost: both are counted and logged (without any number), and calls go on.
+writes it in one transaction. Values are cleaned on the way in (no NUL bytes, numbers in range),
+and when a batch is refused all the same, its events are written one by one, so that one bad
+event loses only itself. When the queue is full the event is dropped; when a write fails its
+events are lost: both are counted (staff see the counts) and logged (without any number), and
+calls go on.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from typing import Any, NamedTuple
 from sqlalchemy import Engine, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ivr.store.schema import HEARD, KIND, NODE, SID, STATUS, Call, CallEvent, Transfer
+from ivr.store.schema import HEARD, KIND, NODE, SID, STATUS, Call, CallEvent, JournalLoss, Transfer
 
 log = logging.getLogger("ivr.store")
 
 WARN_EVERY = 60.0  # seconds between warnings while the database keeps failing
+MAX_INT = 2**31 - 1  # the largest integer the journal's columns hold
 
 
 class Started(NamedTuple):
@@ -108,6 +112,8 @@ class Journal:
         self._stopping = threading.Event()
         self._failing_since: float | None = None
         self._failed_in_a_row = 0
+        # Losses not yet written to journal_losses (the database may be what lost them).
+        self._unreported = {"failed": 0, "dropped": 0}
         self._last_warning = {"dropped": -WARN_EVERY, "failed": -WARN_EVERY}
 
     def put(self, event: Event) -> None:
@@ -121,6 +127,7 @@ class Journal:
         except queue.Full:
             with self._lock:
                 self.dropped += 1
+                self._unreported["dropped"] += 1
                 dropped = self.dropped
             self._warn(
                 "dropped",
@@ -194,19 +201,25 @@ class Journal:
             try:
                 self._write(batch)
             except Exception as error:  # the writer must outlive any failure
-                self.failed += len(batch)
+                written, lost = self._write_one_by_one(batch) if len(batch) > 1 else (0, 1)
+                self.written += written
+                self.failed += lost
+                with self._lock:
+                    self._unreported["failed"] += lost
                 self._failed_in_a_row += 1
                 if self._failing_since is None:
                     self._failing_since = time.monotonic()
                 self._warn(
                     "failed",
-                    "journal write failed (%s): %d events lost, %d so far; calls go on",
+                    "journal write failed (%s): %d of %d events lost, %d so far; calls go on",
                     describe(error),
+                    lost,
                     len(batch),
                     self.failed,
                 )
             else:
                 self.written += len(batch)
+                self._report_losses()
                 if self._failing_since is not None:
                     log.warning(
                         "journal writing again after %d failed writes over %.0f s",
@@ -218,12 +231,42 @@ class Journal:
                 for _ in batch:
                     self._queue.task_done()
 
+    def _report_losses(self) -> None:
+        """Once the database takes writes, keep a record of what was lost before (staff see it);
+        if that fails too, the counts wait for the next good write."""
+        with self._lock:
+            lost = dict(self._unreported)
+            self._unreported = {"failed": 0, "dropped": 0}
+        if not any(lost.values()):
+            return
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(JournalLoss).values(at=_utcnow(), **lost))
+        except Exception:  # counted again, and reported with a later write
+            with self._lock:
+                for kind, n in lost.items():
+                    self._unreported[kind] += n
+
+    def _write_one_by_one(self, batch: Sequence[Event]) -> tuple[int, int]:
+        """After a batch is refused: each event on its own, so that a bad one loses only itself
+        (and a database that is down loses no more than it did). Written and lost, counted."""
+        written = 0
+        for event in batch:
+            try:
+                self._write((event,))
+            except Exception:  # counted by the caller; the reason was logged once for the batch
+                if self._stopping.is_set():
+                    break
+                continue
+            written += 1
+        return written, len(batch) - written
+
     def _write(self, batch: Sequence[Event]) -> None:
         calls: dict[str, dict[str, Any]] = {}
         steps: list[dict[str, Any]] = []
         transfers: list[dict[str, Any]] = []
         ends: list[dict[str, Any]] = []
-        for event in batch:
+        for event in map(_cleaned, batch):
             sid = event.call_sid[:SID]
             row = calls.setdefault(sid, {"call_sid": sid, "started_at": event.at})
             row.setdefault("caller_hash", None)
@@ -278,3 +321,24 @@ class Journal:
                 return
             self._last_warning[kind] = now
         log.warning(message, *args)
+
+
+def _text(value: str) -> str:
+    """Text a database keeps: PostgreSQL refuses a NUL byte in any string."""
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
+def _cleaned(event: Event) -> Event:
+    """The event with values every database takes: no NUL bytes, numbers within the column."""
+    changes: dict[str, Any] = {
+        name: _text(value)
+        for name, value in event._asdict().items()
+        if isinstance(value, str) and "\x00" in value
+    }
+    if isinstance(event, Ended) and not 0 <= (event.duration_seconds or 0) <= MAX_INT:
+        changes["duration_seconds"] = None
+    return event._replace(**changes) if changes else event
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -154,6 +154,12 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(NAME))
     token_hash: Mapped[str] = mapped_column(String(HASH), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The account the token was made for: removing the account deletes its tokens. None for a
+    # token made before tokens were tied to accounts (or for a name without one), which works on.
+    # On SQLite a later migration that rebuilds staff_users would delete every token this way.
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
 
 
 class StaffUser(Base):
@@ -165,10 +171,14 @@ class StaffUser(Base):
     name: Mapped[str] = mapped_column(String(NAME), unique=True)
     password_hash: Mapped[str] = mapped_column(String(PASSWORD_HASH))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Random, and in every session cookie made for the account: a new one (on signing out, a
+    # changed password) ends every session made before it.
+    session_stamp: Mapped[str] = mapped_column(String(32))
 
 
 class SignInAttempt(Base):
-    """Each try to sign in, so that guessing can be stopped after a few wrong passwords."""
+    """Each try to sign in, so that guessing can be stopped after a few wrong passwords for a
+    name, or from a client; kept for a day (`ivr purge`)."""
 
     __tablename__ = "sign_in_attempts"
 
@@ -176,3 +186,19 @@ class SignInAttempt(Base):
     name: Mapped[str] = mapped_column(String(NAME), index=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
+    # Who tried (an address, or an IPv6 /64), so that one client trying many names can be
+    # stopped too; None for tries recorded before clients were.
+    client: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class JournalLoss(Base):
+    """Journal events a worker could not write (the database was down, or refused them) or had
+    to drop (its queue was full): written once the database takes writes again, so that staff
+    see how much of the journal is missing."""
+
+    __tablename__ = "journal_losses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    failed: Mapped[int]
+    dropped: Mapped[int]

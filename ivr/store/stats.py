@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select, type_coerce
 
-from ivr.store.schema import Call, CallEvent, Transfer, UTCDateTime
+from ivr.store.schema import Call, CallEvent, JournalLoss, Transfer, UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class Figures:
     transfer_outcomes: list[tuple[str, int]]
     seconds_to_person: list[float]
     practice_calls_left_out: int
+    # Journal events lost in the period (not written, or dropped), so figures are read with care.
+    journal_events_lost: int = 0
 
 
 def recent_calls(engine: Engine, limit: int = 50) -> list[RecentCall]:
@@ -137,6 +139,11 @@ def figures(engine: Engine, days: int = 14, now: dt.datetime | None = None) -> F
             .join(first_transfer, first_transfer.c.call_sid == Call.call_sid)
             .where(Call.started_at >= since, real)
         ).all()
+        lost = connection.scalar(
+            select(func.coalesce(func.sum(JournalLoss.failed + JournalLoss.dropped), 0)).where(
+                JournalLoss.at >= since
+            )
+        )
     per_day = Counter(moment.astimezone(dt.UTC).date().isoformat() for moment in started)
     days_shown = [(now - dt.timedelta(days=n)).date().isoformat() for n in range(days - 1, -1, -1)]
     return Figures(
@@ -148,6 +155,7 @@ def figures(engine: Engine, days: int = 14, now: dt.datetime | None = None) -> F
             (_aware(w.at) - _aware(w.started_at)).total_seconds() for w in waits
         ),
         practice_calls_left_out=practice_calls or 0,
+        journal_events_lost=int(lost or 0),
     )
 
 
