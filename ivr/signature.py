@@ -29,6 +29,21 @@ DIAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled
 MAX_SPEECH = 500
 
 
+# The escapes in most of what Twilio sends: numbers (+44...), times, and spaces as "+". Values
+# with only these are decoded by replacing them (a few times faster than unquote_plus).
+_COMMON_ESCAPES = (("%2B", "+"), ("%3A", ":"), ("%2C", ","), ("%2F", "/"))
+
+
+def _unquote(value: str) -> str:
+    """A form value, decoded: what unquote_plus gives, sooner for the common escapes."""
+    if value.count("%") != sum(value.count(escape) for escape, _ in _COMMON_ESCAPES):
+        return unquote_plus(value)
+    value = value.replace("+", " ")  # before "%2B" becomes "+"
+    for escape, plain in _COMMON_ESCAPES:
+        value = value.replace(escape, plain)
+    return value
+
+
 def too_big(content_length: int | None, query: bytes, body: str | None = None) -> str | None:
     """Why a request is too big to be one of Twilio's webhooks, or None if it is not."""
     if content_length is not None and content_length > MAX_BODY_BYTES:
@@ -61,7 +76,7 @@ class TwilioParams:
             if "%" in name or "+" in name:
                 name = unquote_plus(name)
             if "%" in value or "+" in value:
-                value = unquote_plus(value)
+                value = _unquote(value)
             self._values.setdefault(name, []).append(value)
 
     def __iter__(self) -> Iterator[str]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Flask, Request, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException
 
@@ -128,9 +128,10 @@ def heard_as(keys: str, speech: str, state: CallState) -> str:
     return f"speech:{len(speech.split())}words" if speech else "silence"
 
 
-def signed_url() -> str:
+def signed_url(current: Request | None = None) -> str:
     """The URL Twilio signed: the public base URL where one is set, else what the proxy said."""
-    environ = request.environ
+    current = current or request._get_current_object()  # type: ignore[attr-defined]
+    environ = current.environ
     # The path and query exactly as requested, where the server keeps them (gunicorn, werkzeug).
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw is None:
@@ -139,7 +140,7 @@ def signed_url() -> str:
         raw += f"?{query}" if query else ""
     base = helpline().settings.public_base_url
     if base is None:
-        base = f"{environ['wsgi.url_scheme']}://{request.host}"
+        base = f"{environ['wsgi.url_scheme']}://{current.host}"
     return base + raw
 
 
@@ -147,21 +148,23 @@ def signed_url() -> str:
 def check_signature() -> Response | None:
     """Only requests signed with our auth token get through; anything else is a 403. What is
     far bigger than any webhook is refused first, before it is parsed or hashed."""
-    oversized = too_big(request.content_length, request.query_string)
-    if oversized is None and request.method == "POST":
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    length = current.content_length
+    oversized = too_big(length, current.query_string)
+    if oversized is None and current.method == "POST":
         # Read only now, known to be small; sent in chunks with no length, it is measured here
         # (the app reads no more than MAX_CONTENT_LENGTH of any body).
-        body = request.get_data(as_text=True)
-        oversized = too_big(None if request.content_length else len(body), b"", body)
+        body = current.get_data(as_text=True)
+        oversized = too_big(None if length else len(body), b"", body)
     if oversized is not None:
-        log.warning("refused on %s: %s, not a webhook", request.path, oversized)
+        log.warning("refused on %s: %s, not a webhook", current.path, oversized)
         return Response(f"Refused: {oversized}\n", 413, mimetype="text/plain")
     validator = helpline().validator
     if validator is None:  # development mode without a token, announced at start-up
         return None
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not is_signed(validator, signed_url(), params(), signature):
-        log.warning("call=%s refused: bad or missing signature on %s", _call_sid(), request.path)
+    signature = current.headers.get("X-Twilio-Signature", "")
+    if not is_signed(validator, signed_url(current), params(), signature):
+        log.warning("call=%s refused: bad or missing signature on %s", _call_sid(), current.path)
         abort(403)
     return None
 
@@ -169,9 +172,10 @@ def check_signature() -> Response | None:
 def _answer(step: Step, came_from: str, heard: str, journal: bool = True) -> Response:
     target = step.state.node
     kind = type(step).__name__.lower()
+    sid = _call_sid()
     log.info(
         "call=%s from=%s heard=%s to=%s step=%s silences=%d wrong=%d",
-        _call_sid(),
+        sid,
         came_from,
         heard or "-",
         target,
@@ -182,7 +186,6 @@ def _answer(step: Step, came_from: str, heard: str, journal: bool = True) -> Res
     found = helpline()
     # Best-effort: never waits on the database, never raises. The nurse's leg (the whisper)
     # is not a call of its own; a request without a real CallSid is no call at all.
-    sid = _call_sid()
     if journal and found.store is not None and sid != UNKNOWN:
         found.store.call_step(sid, came_from, heard or "-", target, kind)
     assert found.render is not None
