@@ -8,13 +8,13 @@ Run it from the project folder, with a PostgreSQL server (1,000 calls take secon
 
 The URL is TEST_DATABASE_URL, else DATABASE_URL (or --url). The benchmark makes a database of
 its own on that server (the role needs CREATEDB), migrates it, builds the helpline with
-`ivr.create_app` and that DATABASE_URL, and rings it N times with `ivr.phone.Phone` (in-process,
-signed as Twilio signs) from a few caller threads: a mix of menus, back and repeat, wrong keys,
-silence, transfers that are answered, busy or unanswered, and one call in ten asks for a call
-back (some from a number whose request is still open: that must not make a second). Then it
-waits for the journal to be written, counts the rows of every table, prints the figures, and
-drops its database (--keep keeps it; --in-place uses the database as it is and counts the rows
-it added).
+`ivr.create_app` and that DATABASE_URL, and rings it N times with `ivr.practice.phone.Phone`
+(in-process, signed as Twilio signs) from a few caller threads: a mix of menus, back and
+repeat, wrong keys, silence, transfers that are answered, busy or unanswered, and one call in
+ten asks for a call back (some from a number whose request is still open: that must not make a
+second). Then it waits for the journal to be written, counts the rows of every table, prints
+the figures, and drops its database (--keep keeps it; --in-place uses the database as it is and
+counts the rows it added).
 
 Errors are calls whose transcript has an error, callback requests missing from the table, and
 journal events dropped or failed; the run exits 1 if there are any. It stops starting new calls
@@ -55,10 +55,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from ivr import create_app
-from ivr.phone import Phone, parse_keys
+from ivr.practice.phone import Phone, parse_keys
 from ivr.store import Store
+from ivr.store.cli import shown_url
 from ivr.store.database import sqlalchemy_url
-from ivr.store_cli import shown_url
 
 # The tests' own PostgreSQL server (tests/pgcluster.py), for --outage: the project folder is
 # where `tests` is found when this file is run as a script.

@@ -38,9 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ivr import create_app  # noqa: E402
+from ivr.audio.render import render_prompts  # noqa: E402
 from ivr.config import load_settings  # noqa: E402
-from ivr.content import load_content  # noqa: E402
-from ivr.render import render_prompts  # noqa: E402
+from ivr.content.load import load_content  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -78,8 +78,8 @@ def page_weight(base: str) -> list[tuple[str, int, int]]:
     rows = []
     for what, path in (
         ("HTML", "/phone"),
-        ("JS", "/static/phone.js"),
-        ("CSS", "/static/phone.css"),
+        ("JS", "/phone/static/phone.js"),
+        ("CSS", "/phone/static/phone.css"),
     ):
         body = requests.get(base + path, timeout=10).content
         rows.append((what, len(body), len(gzip.compress(body, 9))))
@@ -148,7 +148,7 @@ def measure(base: str, count: int) -> tuple[list[float], list[float]]:
         for _ in range(5):  # warm up: the first requests build caches
             page.evaluate(TIME_PRESS, "#")
         presses = [page.evaluate(TIME_PRESS, "#") for _ in range(count)]
-        trips = [page.evaluate(ROUND_TRIP, base + "/static/phone.css") for _ in range(count)]
+        trips = [page.evaluate(ROUND_TRIP, base + "/phone/static/phone.css") for _ in range(count)]
         page.get_by_role("button", name="Hang up").click()
         browser.close()
     return presses, trips

@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ivr.audio import AudioLibrary, words_per_minute
+from ivr.audio.library import AudioLibrary, words_per_minute
+from ivr.audio.render import render_prompts
 from ivr.config import load_settings
-from ivr.content import load_content
-from ivr.render import render_prompts
+from ivr.content.load import load_content
 
 
 def main() -> None:

@@ -78,7 +78,14 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import EnvironBuilder
 
 from ivr import create_app
-from ivr.model import BACK_KEY, MAIN_MENU_KEY, OPERATOR_KEY, PACE_KEY, REPEAT_KEY, ChoiceNode
+from ivr.content.model import (
+    BACK_KEY,
+    MAIN_MENU_KEY,
+    OPERATOR_KEY,
+    PACE_KEY,
+    REPEAT_KEY,
+    ChoiceNode,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"

@@ -15,16 +15,20 @@ from twilio.request_validator import RequestValidator
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from ivr import health, logs, media, phone_site, staff_api, staff_site
-from ivr.audio import AudioLibrary
+from ivr import health, logs
+from ivr.audio import media
+from ivr.audio.library import AudioLibrary
+from ivr.call.engine import Engine, utc_now
 from ivr.config import load_settings
-from ivr.content import load_content
-from ivr.engine import Engine, utc_now
+from ivr.content.load import load_content
 from ivr.numbers import Sealer
-from ivr.safety import Fallback
+from ivr.practice import site as phone_site
+from ivr.staff import api as staff_api
+from ivr.staff import site as staff_site
 from ivr.store import Store
-from ivr.twiml import Voice, cached_renderer
-from ivr.voice import Helpline, init_app
+from ivr.webhooks.fallback import Fallback
+from ivr.webhooks.twiml import Voice, cached_renderer
+from ivr.webhooks.views import Helpline, init_app
 
 log = logging.getLogger("ivr")
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -76,7 +80,7 @@ def create_app(
 
     app = Flask(__name__)
     app.config["SECRET_KEY"] = settings.secret_key
-    # No form or page here takes more; the webhooks refuse far less (ivr.signature).
+    # No form or page here takes more; the webhooks refuse far less (ivr.webhooks.signature).
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.session_interface = NoSessionForCalls()
     if settings.proxy_hops:

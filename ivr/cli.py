@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 from dotenv import load_dotenv
 
-from ivr import logs, store_cli
+from ivr import logs
 from ivr.config import ConfigError, Settings, load_settings
-from ivr.problems import ContentError
+from ivr.content.problems import ContentError
+from ivr.store import cli as store_cli
 
 if TYPE_CHECKING:
     from flask import Flask
 
-    from ivr.content import Content
+    from ivr.content.load import Content
 
 
 def _command_name() -> str:
@@ -40,7 +41,7 @@ def _command_name() -> str:
 
 def _load() -> tuple[Settings, Content]:
     """The settings and the checked content, as the helpline loads them; exit 1 on a problem."""
-    from ivr.content import load_content
+    from ivr.content.load import load_content
 
     try:
         settings = load_settings(dict(os.environ), development=True)
@@ -122,7 +123,7 @@ def check(root: Path | None, list_rules: bool) -> None:
     from ivr.report import content_report
 
     if list_rules:
-        from ivr.checks import RULES
+        from ivr.content.checks import RULES
 
         width = max(map(len, RULES))
         for name, what in RULES.items():
@@ -157,7 +158,7 @@ def prompts() -> None:
 @click.option("--strict", is_flag=True, help="Exit 1 if any prompt could not be rendered.")
 def render_command(workers: int, timeout: float, strict: bool) -> None:
     """Render every prompt at both paces with pyttsx3; unchanged ones are reused."""
-    from ivr.render import plan, render_prompts
+    from ivr.audio.render import plan, render_prompts
 
     settings, content = _load()
     # One job per file to render; the engine only names the files, so any name counts the same.
@@ -253,7 +254,7 @@ def call_map_command() -> None:
 )
 def call(keys: str | None, url: str | None, dial_outcome: str, caller: str, speak: bool) -> None:
     """A phone in the terminal: hear the helpline and press keys, as a caller would."""
-    from ivr.phone import Event, Phone, parse_keys, remote_captions
+    from ivr.practice.phone import Event, Phone, parse_keys, remote_captions
 
     token = os.environ.get("TWILIO_AUTH_TOKEN") or None
     captions = None
@@ -304,7 +305,7 @@ def _speak(text: str, voice: str, rate: int) -> None:
     seconds = 10 + len(text.split())  # generous: a word takes well under a second
     try:
         subprocess.run(
-            [sys.executable, "-m", "ivr.speech", "speak", voice, str(rate)],
+            [sys.executable, "-m", "ivr.audio.worker", "speak", voice, str(rate)],
             input=text,
             text=True,
             timeout=seconds,

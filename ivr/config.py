@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ivr.hours import Hours, HoursError, bank_holidays, parse_closed_dates, parse_hours
-from ivr.model import DEFAULT_RUN_BY
-from ivr.pace import Pace
+from ivr.audio.pace import Pace
+from ivr.content.hours import Hours, HoursError, bank_holidays, parse_closed_dates, parse_hours
+from ivr.content.model import DEFAULT_RUN_BY
 
 # A fictional UK number (Ofcom's drama range) so development never rings a real phone.
 DEVELOPMENT_NURSE_LINE = "+441632960000"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ivr.audio import AudioLibrary, words_per_minute
-from ivr.checks import MAX_MENU_SECONDS, node_is_content, shortest_paths
+from ivr.audio.library import AudioLibrary, words_per_minute
+from ivr.call.engine import PUT_THROUGH_AFTER_SILENCES
 from ivr.config import Settings
-from ivr.content import Content, collect_content
-from ivr.engine import PUT_THROUGH_AFTER_SILENCES
-from ivr.model import (
+from ivr.content.checks import MAX_MENU_SECONDS, node_is_content, shortest_paths
+from ivr.content.load import Content, collect_content
+from ivr.content.model import (
     MAIN_MENU_KEY,
     NO_KEY,
     PACE_KEY,
@@ -19,7 +19,7 @@ from ivr.model import (
     Node,
     QuestionNode,
 )
-from ivr.readability import WORDS_PER_MINUTE, measure, seconds_to_say, word_count
+from ivr.content.readability import WORDS_PER_MINUTE, measure, seconds_to_say, word_count
 
 
 def _node_words(content: Content, node: Node) -> int:

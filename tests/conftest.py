@@ -23,12 +23,12 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 from ivr import create_app
+from ivr.audio.render import render_prompts
+from ivr.call.engine import Engine
 from ivr.config import Settings, load_settings
-from ivr.content import Content, load_content
-from ivr.engine import Engine
-from ivr.hours import parse_hours
-from ivr.phone import Phone
-from ivr.render import render_prompts
+from ivr.content.hours import parse_hours
+from ivr.content.load import Content, load_content
+from ivr.practice.phone import Phone
 
 ROOT = Path(__file__).resolve().parent.parent
 # One SQLite file for the whole run, outside the project: tests never touch instance/.

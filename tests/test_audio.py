@@ -17,13 +17,13 @@ from click.testing import CliRunner
 from flask import Flask
 
 from ivr import create_app
-from ivr.audio import AUDIO_PATH, check_wav, file_name, load_manifest, words_per_minute
+from ivr.audio.library import AUDIO_PATH, check_wav, file_name, load_manifest, words_per_minute
+from ivr.audio.render import render_prompts
 from ivr.cli import main
 from ivr.config import Settings
-from ivr.content import Content
-from ivr.model import Prompt, PromptBook
-from ivr.phone import Phone
-from ivr.render import render_prompts
+from ivr.content.load import Content
+from ivr.content.model import Prompt, PromptBook
+from ivr.practice.phone import Phone
 from tests.conftest import ENV, ROOT, TOKEN, served, signed_post
 from tests.test_calls import keyed_nodes, keys_to
 

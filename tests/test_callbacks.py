@@ -14,9 +14,9 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 
 from ivr.cli import main
-from ivr.content import Content
+from ivr.content.load import Content
 from ivr.numbers import PRACTICE_CALLER
-from ivr.phone import Phone, Transcript
+from ivr.practice.phone import Phone, Transcript
 from ivr.store import Store
 from tests.conftest import CALLER, ENV, TOKEN, missing
 from tests.test_store import database_url, postgres_database  # noqa: F401 (fixtures)

@@ -12,11 +12,11 @@ import yaml
 from click.testing import CliRunner
 from flask import Flask
 
-from ivr.checks import shortest_paths
 from ivr.cli import main
-from ivr.content import Content
-from ivr.model import ChoiceNode, PromptBook, QuestionNode, SummaryNode, TransferNode
-from ivr.phone import Phone, Transcript
+from ivr.content.checks import shortest_paths
+from ivr.content.load import Content
+from ivr.content.model import ChoiceNode, PromptBook, QuestionNode, SummaryNode, TransferNode
+from ivr.practice.phone import Phone, Transcript
 from tests.conftest import CALLER, ROOT, TOKEN
 
 

@@ -1,4 +1,5 @@
-"""Tests for ivr.checks: each check of a loaded flow, by breaking one thing in a small tree."""
+"""Tests for ivr.content.checks: each check of a loaded flow, by breaking one thing in a small
+tree."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ivr.checks import check_flow, menu_depths, shortest_paths
-from ivr.model import SYSTEM_PROMPTS, MenuNode
-from ivr.problems import Problem, ProblemList
+from ivr.content.checks import check_flow, menu_depths, shortest_paths
+from ivr.content.model import SYSTEM_PROMPTS, MenuNode
+from ivr.content.problems import Problem, ProblemList
 from tests.trees import (
     FLOW,
     FLOW_FILE,

@@ -15,7 +15,7 @@ from ivr.config import (
     Settings,
     load_settings,
 )
-from ivr.hours import BankHolidays, parse_hours
+from ivr.content.hours import BankHolidays, parse_hours
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Tests for ivr.content: loading flows and prompts from small trees, one thing broken at a time."""
+"""Tests for ivr.content.load: loading flows and prompts from small trees, one thing broken at a
+time."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from ivr.config import load_settings
-from ivr.content import collect_content, load_content
-from ivr.flows import load_flow
-from ivr.hours import HOURS_PROMPTS, parse_hours
-from ivr.model import Guidance, InfoNode, MenuNode, Option, TransferNode
-from ivr.problems import ContentError, Problem, ProblemList
-from ivr.prompts import (
+from ivr.content.flows import load_flow
+from ivr.content.hours import HOURS_PROMPTS, parse_hours
+from ivr.content.load import collect_content, load_content
+from ivr.content.model import Guidance, InfoNode, MenuNode, Option, TransferNode
+from ivr.content.problems import ContentError, Problem, ProblemList
+from ivr.content.prompts import (
     DURING_CALL,
     RawPrompt,
     check_vocabulary,

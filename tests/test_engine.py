@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ivr.content import Content
-from ivr.engine import (
+from ivr.call.engine import (
     GOODBYE_AFTER_SILENCES,
     Ask,
     Caller,
@@ -16,9 +15,10 @@ from ivr.engine import (
     Goodbye,
     Transfer,
 )
-from ivr.hours import parse_hours
-from ivr.model import ChoiceNode, InfoNode, QuestionNode, SummaryNode, TransferNode
-from ivr.state import CallState, Decoded
+from ivr.call.state import CallState, Decoded
+from ivr.content.hours import parse_hours
+from ivr.content.load import Content
+from ivr.content.model import ChoiceNode, InfoNode, QuestionNode, SummaryNode, TransferNode
 
 MakeEngine = Callable[..., Engine]
 

@@ -14,8 +14,8 @@ from flask import Flask
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from ivr.content import Content
-from ivr.phone import Phone
+from ivr.content.load import Content
+from ivr.practice.phone import Phone
 from ivr.report import entry_codes
 from tests.conftest import ROOT, TOKEN
 

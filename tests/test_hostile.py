@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ivr.phone import Phone
-from ivr.signature import MAX_BODY_BYTES, MAX_FIELDS
+from ivr.practice.phone import Phone
+from ivr.webhooks.signature import MAX_BODY_BYTES, MAX_FIELDS
 from tests.conftest import CALLER, TOKEN, signed_post
 
 SID = "CA" + "0" * 32
@@ -211,7 +211,7 @@ def test_a_chunked_body_is_held_to_the_same_limit(client: FlaskClient) -> None:
 def test_a_genuine_state_url_is_far_from_any_limit(app: Flask) -> None:
     """The longest state a call can carry (history, every answer, a sealed number) makes a URL
     well under the 2 KB a webhook may have: state URLs are bounded by design."""
-    from ivr.state import MAX_HISTORY, CallState
+    from ivr.call.state import MAX_HISTORY, CallState
 
     flow = app.extensions["ivr"].content.flow
     longest = max(flow.nodes, key=len)

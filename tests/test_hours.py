@@ -1,4 +1,4 @@
-"""Tests for ivr.hours: reading NURSE_LINE_HOURS, checking it in UK time, and saying it."""
+"""Tests for ivr.content.hours: reading NURSE_LINE_HOURS, checking it in UK time, and saying it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ivr.config import ConfigError, load_settings
-from ivr.hours import (
+from ivr.content.hours import (
     Hours,
     HoursError,
     Opening,
@@ -23,8 +23,8 @@ from ivr.hours import (
     possible_openings,
     spoken_hours,
 )
-from ivr.problems import ProblemList
-from ivr.prompts import load_raw_prompts
+from ivr.content.problems import ProblemList
+from ivr.content.prompts import load_raw_prompts
 
 ROOT = Path(__file__).resolve().parent.parent
 WEEK = (0, 1, 2, 3, 4, 5, 6)

@@ -1,4 +1,4 @@
-"""Tests for ivr.phone against a small stand-in helpline defined here."""
+"""Tests for ivr.practice.phone against a small stand-in helpline defined here."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import Flask, Response, abort, request
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
-from ivr.phone import Phone, Transcript, parse_keys
+from ivr.practice.phone import Phone, Transcript, parse_keys
 from tests.conftest import served
 
 TOKEN = "stand-in-auth-token"

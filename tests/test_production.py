@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from ivr.phone import Phone
+from ivr.practice.phone import Phone
 from tests.conftest import ENV, ROOT, TOKEN
 
 BIN = Path(sys.executable).parent

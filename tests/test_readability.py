@@ -1,10 +1,11 @@
-"""Tests for ivr.readability: how easy a prompt is to follow by ear, and how long it takes."""
+"""Tests for ivr.content.readability: how easy a prompt is to follow by ear, and how long it
+takes."""
 
 from __future__ import annotations
 
 import pytest
 
-from ivr.readability import (
+from ivr.content.readability import (
     MAX_AVERAGE_SENTENCE,
     MIN_READING_EASE,
     MIN_WORDS_TO_SCORE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ivr.content import Content
+from ivr.content.load import Content
 from ivr.report import call_map, mermaid
 from tests.conftest import ROOT
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ivr.checks import RULES
-from ivr.problems import Problem
+from ivr.content.checks import RULES
+from ivr.content.problems import Problem
 from tests.trees import TODAY, collect
 
 ROOT = Path(__file__).resolve().parent.parent

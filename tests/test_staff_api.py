@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ivr import voice
-from ivr.staff_api import init_app
+from ivr.staff.api import init_app
 from ivr.store import Store
+from ivr.webhooks import views as voice
 from tests import test_store as shared
 from tests.test_store import CALLER, CLOSED_PORT_URL, OTHER, SECRET, Clock
 

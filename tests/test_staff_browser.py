@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from ivr import create_app
-from ivr.phone import Phone
+from ivr.practice.phone import Phone
 from tests.conftest import CALLER, ENV, TOKEN, no_violations, served
 
 PASSWORD = "a long enough password"

@@ -17,10 +17,10 @@ from flask.testing import FlaskClient
 from ivr import create_app
 from ivr.cli import main
 from ivr.numbers import PRACTICE_CALLER
-from ivr.phone import DEFAULT_CALLER, Phone
+from ivr.practice.phone import DEFAULT_CALLER, Phone
 from ivr.store import Store
 from ivr.store import database as ivr_database
-from ivr.store.schema import JournalLoss
+from ivr.store.tables import JournalLoss
 from tests.conftest import CALLER, ENV, TOKEN
 from tests.test_store import CLOSED_PORT_URL, SECRET
 

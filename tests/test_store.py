@@ -32,8 +32,8 @@ from ivr.numbers import PRACTICE_CALLER
 from ivr.store import Booking, Store, StoreUnavailable, head_revision
 from ivr.store.database import CALLBACKS_PER_NUMBER_A_DAY, alembic_config, sqlalchemy_url
 from ivr.store.journal import Step
-from ivr.store.schema import Base, Call, UTCDateTime
 from ivr.store.stats import figures, recent_calls
+from ivr.store.tables import Base, Call, UTCDateTime
 from tests.conftest import missing
 from tests.pgcluster import Cluster, ClusterUnavailable, own_cluster
 

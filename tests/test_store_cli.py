@@ -16,10 +16,10 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
-from ivr import store_cli
 from ivr.store import Store, head_revision
+from ivr.store import cli as store_cli
 from ivr.store.database import MIGRATIONS, SignInRefused, StaffSession
-from ivr.store.schema import UTCDateTime
+from ivr.store.tables import UTCDateTime
 from tests import test_store as shared
 from tests.test_store import (
     CALLER,

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ivr.content import Content
-from ivr.model import TransferNode
-from ivr.phone import Phone
+from ivr.content.load import Content
+from ivr.content.model import TransferNode
+from ivr.practice.phone import Phone
 from tests.conftest import TOKEN, signed_post
 
 

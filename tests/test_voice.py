@@ -16,12 +16,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
+from ivr.call.engine import Engine
 from ivr.config import ConfigError, load_settings
-from ivr.engine import Engine
-from ivr.hours import parse_hours
-from ivr.model import LAST_RESORT_SAFETY
-from ivr.safety import Fallback
-from ivr.signature import TwilioParams, signature_of
+from ivr.content.hours import parse_hours
+from ivr.content.model import LAST_RESORT_SAFETY
+from ivr.webhooks.fallback import Fallback
+from ivr.webhooks.signature import TwilioParams, signature_of
 from tests.conftest import CALLER, TOKEN, signed_post
 
 WEBHOOKS = [

@@ -1,4 +1,5 @@
-"""Tests for ivr.yamlsource: YAML read safely, with the file and line of every value and key."""
+"""Tests for ivr.content.yamlsource: YAML read safely, with the file and line of every value and
+key."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ivr.problems import Problem, ProblemList
-from ivr.yamlsource import Located, LocatedDict, load_yaml
+from ivr.content.problems import Problem, ProblemList
+from ivr.content.yamlsource import Located, LocatedDict, load_yaml
 
 
 def load(tmp_path: Path, text: str, name: str = "doc.yaml") -> tuple[Any, list[Problem]]:
@@ -156,7 +157,7 @@ def test_lost_hash_key_is_reported(tmp_path: Path, line: str) -> None:
 @pytest.mark.parametrize(
     "line",
     [
-        "# yaml-language-server: $schema=../ivr/schema/flow.schema.json",
+        "# yaml-language-server: $schema=../ivr/content/schema/flow.schema.json",
         "# a note: with a colon later",
         "#",
         'hash: "#: in quotes"',

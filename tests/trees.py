@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr.content import Content, collect_content
-from ivr.hours import Hours, parse_hours
-from ivr.problems import Problem, ProblemList
+from ivr.content.hours import Hours, parse_hours
+from ivr.content.load import Content, collect_content
+from ivr.content.problems import Problem, ProblemList
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_PROMPTS = ROOT / "prompts" / "en-GB"
@@ -22,7 +22,7 @@ PROMPT_FILE = "prompts/en-GB/demo.yaml"
 
 # A minimal valid flow: a start menu, two info nodes, and the nurse transfer with its two endings.
 FLOW = """\
-# yaml-language-server: $schema=../ivr/schema/flow.schema.json
+# yaml-language-server: $schema=../ivr/content/schema/flow.schema.json
 start: main
 operator: nurse
 welcome: [demo.hello, safety.message, demo.keys]

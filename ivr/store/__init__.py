@@ -1,6 +1,7 @@
 """The helpline's database: a journal of calls, callback requests, staff tokens, retention.
 
-See `Store`. Tables are in `ivr.store.schema`, migrations in ivr/migrations/ (`ivr db upgrade`).
+See `Store`. Tables are in `ivr.store.tables`, migrations in ivr/store/migrations/
+(`ivr db upgrade`).
 """
 
 from ivr.store.database import (

@@ -45,7 +45,7 @@ from ivr.config import E164
 from ivr.numbers import is_practice_caller
 from ivr.store import stats
 from ivr.store.journal import Ended, Event, Journal, Started, Step, TransferEnded, describe
-from ivr.store.schema import (
+from ivr.store.tables import (
     LISTENING_TO,
     ApiToken,
     Call,
@@ -55,7 +55,7 @@ from ivr.store.schema import (
     StaffUser,
     Transfer,
 )
-from ivr.store.schema import (
+from ivr.store.tables import (
     NAME as NAME_LENGTH,
 )
 
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ivr.store")
 T = TypeVar("T")
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Maintenance (migrations, purge) may take longer than a webhook's statement, but not for ever.
 MAINTENANCE_TIMEOUT_MS = 10 * 60 * 1000
 # Any fixed number: PostgreSQL's advisory lock that lets one `ivr db upgrade` run at a time.

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Engine, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ivr.store.schema import HEARD, KIND, NODE, SID, STATUS, Call, CallEvent, JournalLoss, Transfer
+from ivr.store.tables import HEARD, KIND, NODE, SID, STATUS, Call, CallEvent, JournalLoss, Transfer
 
 log = logging.getLogger("ivr.store")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select, type_coerce
 
-from ivr.store.schema import Call, CallEvent, JournalLoss, Transfer, UTCDateTime
+from ivr.store.tables import Call, CallEvent, JournalLoss, Transfer, UTCDateTime
 
 
 @dataclass(frozen=True)

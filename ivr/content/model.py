@@ -1,0 +1,338 @@
+"""The call flow and prompts as typed, frozen objects: what the rest of the code works with."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import ClassVar
+
+# The keys that work in every node; flows may not use them as options.
+OPERATOR_KEY = "0"
+BACK_KEY = "*"
+REPEAT_KEY = "#"
+PACE_KEY = "9"  # no menu has more than 4 options, so 9 is free everywhere
+MAIN_MENU_KEY = "8"  # the main menu, from every part of the call
+YES_KEY = "1"
+NO_KEY = "2"
+
+# The language of the prompts: their folder under prompts/, and <Say> and <Gather> language.
+LANGUAGE = "en-GB"
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """One sentence or short block the caller hears: written form and spoken form."""
+
+    id: str
+    text: str
+    spoken: str
+    file: str
+    line: int
+
+    @property
+    def dynamic(self) -> bool:
+        """Filled in during the call (a caller's number, the part they were in): never
+        rendered ahead, always spoken with <Say>."""
+        return "{" in self.spoken
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A numbered choice: the key, where it leads, and the words that choose it by speech.
+
+    An option that puts the caller through to a service names its `offer`, the prompt that
+    offers it: played only while the service can be rung.
+    """
+
+    key: str
+    to: str
+    words: tuple[str, ...]
+    offer: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Node:
+    """What every node has: an id, a title for people, the prompts it plays and where it is."""
+
+    kind: ClassVar[str] = ""
+    # Choosing a way on from this kind of node goes one menu level deeper.
+    deepens: ClassVar[bool] = False
+
+    id: str
+    title: str
+    say: tuple[str, ...]
+    file: str
+    line: int
+    code: str = ""  # the entry code staff use to send a caller straight here
+
+    def targets(self) -> tuple[str, ...]:
+        """Every node this one can lead to (the global keys aside)."""
+        return ()
+
+    def keyed(self) -> tuple[tuple[str, str], ...]:
+        """The keys that lead on from here, with where each leads (the global keys aside)."""
+        return ()
+
+    def prompt_ids(self) -> tuple[str, ...]:
+        """Every prompt id this node can play."""
+        return self.say
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChoiceNode(Node):
+    """A node that ends with numbered options."""
+
+    options: tuple[Option, ...]
+
+    def targets(self) -> tuple[str, ...]:
+        return tuple(option.to for option in self.options)
+
+    def keyed(self) -> tuple[tuple[str, str], ...]:
+        return tuple((option.key, option.to) for option in self.options)
+
+    def said_choices(self) -> tuple[str, ...]:
+        """The prompts that say the choices: a menu's own, a block's `choices`."""
+        return self.say
+
+    def option(self, key: str) -> Option | None:
+        return next((o for o in self.options if o.key == key), None)
+
+    def offers(self) -> dict[str, Option]:
+        """The options that put the caller through, by the prompt that offers each."""
+        return {o.offer: o for o in self.options if o.offer}
+
+
+@dataclass(frozen=True, kw_only=True)
+class MenuNode(ChoiceNode):
+    """A choice between parts of the helpline."""
+
+    kind: ClassVar[str] = "menu"
+    deepens: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class InfoNode(ChoiceNode):
+    """A block of information, then where the caller can go next."""
+
+    kind: ClassVar[str] = "info"
+    choices: tuple[str, ...]
+
+    def prompt_ids(self) -> tuple[str, ...]:
+        return (*self.say, *self.choices)
+
+    def said_choices(self) -> tuple[str, ...]:
+        return self.choices
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionNode(Node):
+    """A yes/no question of the reasons walk-through; the answer is kept in the call state."""
+
+    kind: ClassVar[str] = "question"
+    records: str
+    label: str  # what a yes means, for staff and the nurse's whisper
+    yes: str
+    no: str
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.yes, self.no)
+
+    def keyed(self) -> tuple[tuple[str, str], ...]:
+        return ((YES_KEY, self.yes), (NO_KEY, self.no))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SummaryNode(ChoiceNode):
+    """The end of the walk-through: what the caller said yes to, and what to do next."""
+
+    kind: ClassVar[str] = "summary"
+    answers: tuple[tuple[str, str], ...]
+    none: str
+    then: tuple[str, ...]
+    after: tuple[str, ...] = ()  # said after the answers, whatever they were
+
+    def prompt_ids(self) -> tuple[str, ...]:
+        return (*self.say, *(p for _, p in self.answers), self.none, *self.after, *self.then)
+
+    def said_choices(self) -> tuple[str, ...]:
+        return self.then
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransferNode(Node):
+    """Put the caller through to a person; where to go when the line is closed or unanswered."""
+
+    kind: ClassVar[str] = "transfer"
+    to: str
+    closed: str
+    unavailable: str
+    # Said while the line cannot be rung, in place of the option's offer and before `closed`.
+    closed_say: tuple[str, ...] = ()
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.closed, self.unavailable)
+
+    def prompt_ids(self) -> tuple[str, ...]:
+        return (*self.say, *self.closed_say)
+
+    @property
+    def line_id(self) -> str:
+        """The line it rings: nurse_line, or a service's id."""
+        return self.to.removeprefix(SERVICE_PREFIX)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallbackNode(Node):
+    """Take a number for a nurse to call back: the caller's own, or one they key in."""
+
+    kind: ClassVar[str] = "callback"
+    booked: str  # where the caller goes once the request is stored (or was already open)
+    failed: str  # where the caller goes when it could not be stored: they are told so
+    privacy: str = ""  # how a number is kept, said before the caller gives one
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.booked, self.failed)
+
+    def prompt_ids(self) -> tuple[str, ...]:
+        return (*self.say, *((self.privacy,) if self.privacy else ()), *CALLBACK_PROMPTS)
+
+
+NURSE_LINE = "nurse_line"
+SERVICE_PREFIX = "service:"
+
+# A prompt id in a flow that stands for when a closed line opens again, e.g. opens.nurse_line:
+# the engine plays the sentence that fits the hours and the clock (or nothing, when it is not
+# known), chosen from prompts made at start-up from the hours words (ivr.content.hours).
+OPENS = "opens."
+
+
+def is_opens_slot(prompt_id: str) -> bool:
+    """opens.<line>, as a flow names it (not one of the sentences it stands for)."""
+    return prompt_id.startswith(OPENS) and prompt_id.count(".") == 1
+
+
+# What a callback node says besides its own `say`. Numbers are read back digit by digit with
+# one recording a digit, so the number itself is never written into the TwiML.
+CALLBACK_PROMPTS = (
+    "callback.own",
+    "callback.own_confirm",
+    "callback.withheld",
+    "callback.enter",
+    "callback.check",
+    "callback.check_confirm",
+    "callback.invalid",
+    "callback.booked",
+    "callback.already",
+    *(f"digits.d{d}" for d in "0123456789"),
+)
+
+NODE_KINDS: Mapping[str, type[Node]] = MappingProxyType(
+    {
+        cls.kind: cls
+        for cls in (MenuNode, InfoNode, QuestionNode, SummaryNode, TransferNode, CallbackNode)
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Guidance:
+    """Where the spoken information comes from, and when it is due for review."""
+
+    source: str
+    reviewed: dt.date
+    next_review: dt.date
+    file: str = "flows"
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The whole call: its nodes, where it starts, and where 0 goes."""
+
+    start: str
+    operator: str
+    welcome: tuple[str, ...]
+    guidance: Guidance
+    nodes: Mapping[str, Node]
+    # The walk-through's answer ids in the order they are asked, for short URLs.
+    answer_ids: tuple[str, ...] = field(default=())
+
+    def node(self, node_id: str) -> Node | None:
+        return self.nodes.get(node_id)
+
+
+@dataclass(frozen=True)
+class PromptBook:
+    """Every prompt by id, with placeholders already filled from the configuration."""
+
+    prompts: Mapping[str, Prompt]
+
+    def __getitem__(self, prompt_id: str) -> Prompt:
+        return self.prompts[prompt_id]
+
+    def __contains__(self, prompt_id: object) -> bool:
+        return prompt_id in self.prompts
+
+
+# Words a caller can say anywhere (recognised, never spoken), as the standards page lists them.
+OPERATOR_WORDS = ("nurse", "person", "operator", "help", "someone")
+MAIN_MENU_WORDS = ("main menu", "start again", "menu")
+REPEAT_WORDS = ("repeat", "again")
+BACK_WORDS = ("back", "go back")
+YES_WORDS = ("yes", "yeah", "yep", "it is", "that's right")
+NO_WORDS = ("no", "nope", "it isn't", "not really")
+SLOWER_WORDS = ("slower", "slow down", "more slowly", "too fast")
+FASTER_WORDS = ("faster", "speed up", "usual speed", "normal speed")
+
+# The one safety message, played wherever safety is said (ivr check makes sure of it), and the
+# main menu's key, said at the end of every block.
+SAFETY_PROMPT = "safety.message"
+MAIN_MENU_PROMPT = "main.return"
+
+# Prompts the engine plays itself, whatever the flow; the checks make sure each exists.
+SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
+    {
+        SAFETY_PROMPT: "wherever safety is said: the welcome, when no nurse can take the call, "
+        "before a silent call ends, and on the fallback URL",
+        MAIN_MENU_PROMPT: "at the end of every block: the main menu's key",
+        "system.no_input": "after silence, before the choices again",
+        "system.not_an_option": "after a key that is not a choice",
+        "system.not_understood": "after words that match no choice",
+        "system.offer_person": "after the second wrong key: how to reach a person",
+        "system.no_input_again": "after the second silence, before the offer of a nurse",
+        "system.put_through": "offering a nurse: silence puts the caller through, # stays",
+        "system.at_start": "when the caller presses star at the main menu",
+        "system.stale": "when a link from an older version of the flow is followed",
+        "system.error": "when something goes wrong inside the helpline",
+        "system.goodbye": "after a long silence, before the safety message and the end",
+        "system.call_again": "at the end of a call the helpline ends, after the safety message",
+        "system.after_call": "when the caller's conversation with a person ends",
+        "system.fallback": "on the fallback URL, before putting the caller through",
+        "system.fallback_closed": "on the fallback URL when no nurse can take the call",
+        "system.slower": "when the caller switches to the slower voice (press 9)",
+        "system.faster": "when the caller switches back to the usual speed (press 9 again)",
+        "system.entry": "when staff put a caller straight through to a part ({part})",
+        "system.entry_unknown": "when an entry code is not known",
+        "whisper.intro": "to the nurse who answers, before the caller is put through",
+        "whisper.part": "to the nurse: the part of the guidance the caller was in ({part})",
+        "whisper.reasons": "to the nurse: the reasons the caller said yes to ({reasons})",
+        "whisper.accept": "to the nurse: how to take the call",
+        "whisper.declined": "to the nurse, when the call was not taken",
+    }
+)
+
+# Who runs the line, as callers hear it ({run_by}), where SERVICE_RUN_BY is not set: in
+# development only; production needs the setting.
+DEFAULT_RUN_BY = "the helpline team"
+
+# What the Fallback URL says if even the prompt files could not be read: the only spoken words
+# kept in code. `ivr check` fails unless LAST_RESORT_SAFETY is safety.message's spoken form.
+LAST_RESORT_SORRY = "Sorry, this line is not working."
+LAST_RESORT_SAFETY = (
+    "If it is an emergency, hang up and call nine nine nine. You may be having cancer "
+    "treatment, or have had it recently. If so, and you feel unwell or have a temperature, call "
+    "your hospital's twenty-four hour number now. It is on the card or letter your hospital "
+    "gave you."
+)

@@ -1,0 +1,395 @@
+"""/phone: the helpline's telephone in a web browser, for editors, trainers and newcomers.
+
+The page (templates/phone.html, static/phone.js) plays what a caller hears and sends what they
+press, acting as Twilio does. It never reaches into the engine: every webhook request goes
+through `bridge`, which adds Twilio's parameters for a practice caller, signs them with the
+auth token and hands them to the helpline's own /voice/ views, so the page gets exactly the
+TwiML a real call gets. With JavaScript off, `transcript` runs the same call on the server
+with the terminal phone and shows it as a page.
+
+Open in development mode (`ivr serve`); otherwise for signed-in staff only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import re
+import secrets
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import NamedTuple
+from urllib.parse import parse_qs, urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from ivr.practice.phone import (
+    DEFAULT_CALLED,
+    DEFAULT_CALLER,
+    DIAL_OUTCOMES,
+    Event,
+    Phone,
+    answering_params,
+    parse_keys,
+    signed_request,
+    twilio_params,
+)
+from ivr.staff.site import csrf
+from ivr.webhooks.views import Helpline, helpline
+
+bp = Blueprint(
+    "phone_site",
+    __name__,
+    url_prefix="/phone",
+    template_folder="templates",
+    static_folder="static",
+)
+
+#: What the page may add to a request, as Twilio would: the caller's input and call outcomes.
+INPUTS = frozenset(
+    {
+        "Digits",
+        "SpeechResult",
+        "Confidence",
+        "DialCallStatus",
+        "DialCallSid",
+        "DialBridged",
+        "DialCallDuration",
+        "CallStatus",
+        "CallDuration",
+    }
+)
+#: The outcomes a tester can choose for a transfer, as the page names them.
+OUTCOMES = {
+    "answered": "Answered: the nurse presses 1",
+    "declined": "Answered, not taken (voicemail)",
+    "busy": "Busy",
+    "no-answer": "No answer",
+    "failed": "Failed: the call could not be made",
+}
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+#: Twilio's own parameters: a webhook URL's query string may not set them (the bridge does).
+TWILIO_NAMES = INPUTS | {
+    "CallSid",
+    "AccountSid",
+    "From",
+    "To",
+    "Caller",
+    "Called",
+    "Direction",
+    "ApiVersion",
+    "ParentCallSid",
+}
+_SID = re.compile(r"CA([0-9a-f]{16})([0-9a-f]{16})")
+_NUMBER = re.compile(r"\+[0-9]{6,15}")
+_CODE = re.compile(r"[0-9]{1,3}")
+_MAX_SCRIPT = 200  # tokens in a shared call: plenty for any real path, and bounded
+
+
+@dataclass(frozen=True)
+class PhonePage:
+    """What the page shows that never changes while the app runs: worked out once."""
+
+    entry_points: list[tuple[str, str]]  # (code, title) of every part a call can start at
+    names: dict[str, str]  # who each number a transfer rings belongs to ("the nurse line")
+    public_host: str | None  # PUBLIC_BASE_URL's host name, where one is set
+    security_policy: str  # the page may load its own script, styles and audio, nothing else
+
+
+def _setup(found: Helpline) -> PhonePage:
+    assert found.engine is not None and found.content is not None
+    settings = found.settings
+    names = {s.number: s.name for s in found.content.services.values() if s.number}
+    if settings.nurse_line_number:
+        names[settings.nurse_line_number] = "the nurse line"
+    media = "'self'" + (f" {_origin(settings.audio_base_url)}" if settings.audio_base_url else "")
+    return PhonePage(
+        entry_points=[(code, node.title) for code, node in sorted(found.engine.by_code.items())],
+        names=names,
+        public_host=urlsplit(settings.public_base_url).hostname
+        if settings.public_base_url
+        else None,
+        security_policy=(
+            f"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+            f"media-src {media}; img-src data:; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'"
+        ),
+    )
+
+
+def _phone_page() -> PhonePage:
+    found: PhonePage = current_app.extensions["phone_site"]
+    return found
+
+
+def _open_here() -> bool:
+    """A development server is open to a browser on this machine (the connection comes from a
+    loopback address, whatever any header says) that names it by its own name: loopback or
+    its public address (a tunnel's agent connects from loopback too). Anyone else (another
+    machine on the network, or a DNS-rebinding page pretending to be this server) needs a
+    signed-in member of staff, as in production."""
+    if not helpline().settings.development:
+        return False
+    # What the connection itself said, before any trusted proxy's headers rewrote it.
+    said = request.environ.get("werkzeug.proxy_fix.orig") or request.environ
+    try:
+        peer = ipaddress.ip_address(said.get("REMOTE_ADDR") or "")
+    except ValueError:
+        return False
+    host = urlsplit("//" + (said.get("HTTP_HOST") or "")).hostname or ""
+    return peer.is_loopback and (host in LOOPBACK or host == _phone_page().public_host)
+
+
+@bp.before_request
+def staff_or_development() -> ResponseReturnValue | None:
+    """Anyone may practise on a development server; elsewhere only signed-in staff."""
+    if _open_here() or session.get("staff"):
+        if request.method == "POST":
+            csrf.protect()  # after the sign-in check, so a lapsed session hears why (401)
+        return None
+    if request.method == "POST":
+        return jsonify(error="Sign in to the staff site to use the phone."), 401
+    return redirect(url_for("staff.sign_in", next=request.full_path.rstrip("?")))
+
+
+@bp.errorhandler(400)
+def refused(error: HTTPException) -> ResponseReturnValue:
+    """The page's requests are JSON, and so are their refusals: it shows `error` in the call."""
+    if request.is_json or request.endpoint == "phone_site.sid":
+        return jsonify(error=error.description), 400
+    return error
+
+
+@bp.after_request
+def private(response: Response) -> Response:
+    """Never cached; and the page may load its own script, styles and audio, nothing else."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = _phone_page().security_policy
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _call_options() -> tuple[str, str, str]:
+    """The start code, key script and dial outcome asked for (a shared link, or the form)."""
+    values = request.values
+    start = values.get("start", "").strip()
+    if start and not _CODE.fullmatch(start):
+        start = ""
+    dial = values.get("dial", "answered")
+    if dial not in OUTCOMES:
+        dial = "answered"
+    return start, values.get("keys", "").strip()[:1000], dial
+
+
+class Line(NamedTuple):
+    """One line of a transcript shown by the server (the phone with JavaScript off)."""
+
+    kind: str
+    who: str
+    text: str
+    audio: str = ""
+
+
+def _page(start: str, keys: str, dial: str, lines: list[Line]) -> str:
+    setup = _phone_page()
+    return render_template(
+        "practice/phone.html",
+        entry_points=setup.entry_points,
+        outcomes=OUTCOMES,
+        start=start,
+        keys=keys,
+        dial=dial,
+        lines=lines,
+        config={
+            "bridge": url_for("phone_site.bridge"),
+            "sid": url_for("phone_site.sid"),
+            "names": setup.names,
+            "dialStatus": DIAL_OUTCOMES,  # the DialCallStatus Twilio reports for each outcome
+        },
+    )
+
+
+@bp.get("")
+def page() -> ResponseReturnValue:
+    """The phone: keypad, call button, and the transcript of the call."""
+    return _page(*_call_options(), [])
+
+
+def _public_base() -> str:
+    """The address Twilio would call this helpline at: what the webhooks check signatures on."""
+    return helpline().settings.public_base_url or request.host_url.rstrip("/")
+
+
+def _target(url: str) -> str:
+    """The path and query of a webhook URL on this helpline; anything else is refused."""
+    parts = urlsplit(url)
+    own = {"", request.host, urlsplit(_public_base()).netloc}
+    if parts.netloc not in own or not parts.path.startswith("/voice/") or ".." in parts.path:
+        abort(400, "The phone only calls this helpline's /voice/ webhooks.")
+    # A GET carries Twilio's parameters in the query string, where the first of a name wins:
+    # one already in the URL would stand in for the bridge's own (the caller's number, say).
+    clashes = sorted(set(parse_qs(parts.query, keep_blank_values=True)) & TWILIO_NAMES)
+    if clashes:
+        abort(400, f"The URL may not set Twilio's parameters: {', '.join(clashes)}.")
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _sid_tag(random_part: str) -> str:
+    key = helpline().settings.secret_key.encode()
+    return hmac.new(key, random_part.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _practice_sid(value: object, name: str) -> str:
+    """A CallSid minted by `sid` for the practice phone: never a real call's, so a practice call
+    cannot add to a real call's journal."""
+    found = _SID.fullmatch(str(value))
+    if found is None or not hmac.compare_digest(found.group(2), _sid_tag(found.group(1))):
+        abort(400, f"{name} must be a practice CallSid from /phone/sid.")
+    return found.group(0)
+
+
+@bp.post("/sid")
+def sid() -> ResponseReturnValue:
+    """A new CallSid for the practice phone, in Twilio's form, carrying a tag only we can make."""
+    random_part = secrets.token_hex(8)
+    return jsonify(sid=f"CA{random_part}{_sid_tag(random_part)}")
+
+
+def _twilio_params(body: dict[str, object]) -> dict[str, str]:
+    """Twilio's parameters for one request from the practice phone."""
+    call_sid = _practice_sid(body.get("callSid"), "callSid")
+    inputs = body.get("inputs") or {}
+    if not isinstance(inputs, dict) or not set(inputs) <= INPUTS:
+        abort(400, f"inputs may only hold {sorted(INPUTS)}.")
+    account_sid = "AC" + "0" * 32
+    ringing = bool(body.get("first"))
+    params = twilio_params(call_sid, account_sid, DEFAULT_CALLER, DEFAULT_CALLED, ringing=ringing)
+    if body.get("leg") == "answerer":
+        # The person a transfer rings: their own call, a child of the caller's.
+        dialled = str(body.get("to", ""))
+        if not _NUMBER.fullmatch(dialled):
+            abort(400, "to must be the number dialled, in E.164.")
+        dial_sid = _practice_sid(body.get("dialCallSid"), "dialCallSid")
+        params = answering_params(params, dial_sid, dialled, DEFAULT_CALLED)
+    if "DialCallSid" in inputs:
+        _practice_sid(inputs["DialCallSid"], "DialCallSid")
+    return params | {str(k): str(v)[:500] for k, v in inputs.items()}
+
+
+def _captions(twiml: str, found: Helpline) -> dict[str, str]:
+    """The written words of each recording a document plays, for the page's captions."""
+    if found.audio is None or "<Play" not in twiml:
+        return {}
+    try:
+        root = ET.fromstring(twiml)
+    except ET.ParseError:
+        return {}
+    captions = {}
+    for played in root.iter("Play"):
+        url = (played.text or "").strip()
+        caption = found.audio.caption(url)
+        if caption:
+            captions[url] = caption
+    return captions
+
+
+@bp.post("/bridge")
+def bridge() -> ResponseReturnValue:
+    """Make one webhook request as Twilio would, signed, and answer what the helpline said."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, "Send JSON: url, method, callSid, inputs.")
+    method = str(body.get("method", "POST")).upper()
+    if method not in ("GET", "POST"):
+        abort(400, "method must be GET or POST.")
+    target = _target(str(body.get("url", "")))
+    params = _twilio_params(body)
+    found = helpline()
+    requested = _public_base() + target
+    url, form, headers = signed_request(found.settings.twilio_auth_token, method, requested, params)
+    client = current_app.test_client()  # a WSGI client: the helpline's own views, in-process
+    response = client.open(url, method=method, data=form, headers=headers)
+    twiml = response.get_data(as_text=True)
+    answer = {
+        "status": response.status_code,
+        "contentType": response.content_type or "",
+        "url": requested,  # as requested, before a GET's parameters
+        "twiml": twiml,
+        "captions": _captions(twiml, found),
+    }
+    response.close()
+    return jsonify(answer)
+
+
+def _line(event: Event, names: dict[str, str]) -> Line | None:
+    """How the page shows one event of a call run on the server; None for the plumbing."""
+    match event.kind:
+        case "say":
+            return Line("heard", "Helpline:", event.text)
+        case "play":
+            caption = event.attrs.get("caption", "(a recording)")
+            return Line("heard", "Helpline:", caption, event.text)
+        case "keys":
+            return Line("pressed", "You press:", event.text)
+        case "speech":
+            return Line("pressed", "You say:", f'"{event.text}"')
+        case "silence":
+            return Line("note", "", "(silence)")
+        case "dial":
+            name = names.get(event.text, event.text)
+            return Line("transfer", "Transfer:", f"Now ringing {name} ({event.attrs['outcome']}).")
+        case "whisper":
+            return Line("whisper", "Whisper:", f"The person answering hears: {event.text}")
+        case "hangup":
+            return Line("note", "", "The helpline hangs up.")
+        case "caller-hung-up":
+            return Line("note", "", "You hang up: the keys to press ran out.")
+        case "error" | "fell-off-end":
+            return Line("problem", "Problem:", event.line().strip(" !"))
+    return None
+
+
+@bp.post("/transcript")
+def transcript() -> ResponseReturnValue:
+    """A whole call run on the server from a key script: the phone with JavaScript off."""
+    found = helpline()
+    start, keys, dial = _call_options()
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    phone = Phone(
+        app,
+        found.settings.twilio_auth_token,
+        dial_outcome=dial,
+        captions=found.audio.caption if found.audio else None,
+        base_url=_public_base(),
+    )
+    path = f"/voice/entry/{start}" if start else "/voice/incoming"
+    call = phone.call(parse_keys(keys)[:_MAX_SCRIPT], path=path)
+    names = _phone_page().names
+    shown = [line for e in call.events if (line := _line(e, names)) is not None]
+    return _page(start, keys, dial, shown)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["phone_site"] = _setup(app.extensions["ivr"])
+    app.register_blueprint(bp)
+    csrf.exempt(bp)  # checked in staff_or_development instead, after sign-in

@@ -1,0 +1,1 @@
+"""The staff site and its JSON API: call backs, calls, the flow."""

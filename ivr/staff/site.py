@@ -1,0 +1,323 @@
+"""The staff site under /staff/: sign in, then the callback queue (oldest first) and marking done.
+
+Staff sign in with accounts made by `ivr staff add`. Sessions are Flask's signed cookies
+(HttpOnly, SameSite=Lax, Secure outside development) that hold the account's session stamp,
+checked on every request: signing out, a changed password or a removed account ends them at
+once. Every form carries a CSRF token (Flask-WTF). After a few wrong passwords a name must wait,
+and after many wrong tries a client must (ivr.store.Store.sign_in). The staff pages and API send
+security headers (`security_headers`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+import secrets
+import shutil
+import subprocess
+from functools import partial
+from urllib.parse import urlparse
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFProtect
+
+from ivr.report import call_map, dot, mermaid
+from ivr.staff import api as staff_api
+from ivr.store import StoreUnavailable
+from ivr.store.database import LOCK_MINUTES, SignInRefused, StaffSession
+from ivr.store.stats import median
+
+log = logging.getLogger("ivr.staff")
+bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
+csrf = CSRFProtect()
+OPEN_PAGES = {"staff.sign_in"}
+# The blueprints whose requests a staff session lets in: the staff pages and the practice phone.
+SESSION_BLUEPRINTS = {"staff", "phone_site"}
+# Where the flow page keeps its drawing, in app.extensions.
+FLOW_PICTURE = "ivr_flow_picture"
+NOT_ANSWERING = "The database is not answering. Try again in a minute."
+# What each refused sign-in is told, with its status. Nothing says whether the name exists.
+REFUSED = {
+    SignInRefused.WRONG: (401, "That name and password do not match."),
+    SignInRefused.LOCKED: (429, "Too many wrong passwords. Wait 15 minutes, then try again."),
+    SignInRefused.THROTTLED: (
+        429,
+        "Too many tries to sign in from here. Wait 15 minutes, then try again.",
+    ),
+}
+# Sent with every page and API answer under /staff/; the Content-Security-Policy is made for
+# each (`_policy`), and Strict-Transport-Security is added outside development.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",  # for browsers older than CSP's frame-ancestors
+    # Not "no-referrer": over https Flask-WTF refuses a form whose Referer is not this site.
+    "Referrer-Policy": "same-origin",
+}
+HSTS = "max-age=31536000"  # a year; not includeSubDomains, which would bind the whole domain
+
+
+def check_session() -> ResponseReturnValue | None:
+    """End a session on the server: one whose account has signed out, had its password changed
+    or been removed since is cleared, before the staff pages or the practice phone see it."""
+    if request.blueprint not in SESSION_BLUEPRINTS or not session.get("staff"):
+        return None
+    held = StaffSession(str(session["staff"]), str(session.get("stamp", "")))
+    try:
+        good = staff_api.store().still_signed_in(held)
+    except StoreUnavailable as error:
+        if request.blueprint == "phone_site" and request.method == "POST":
+            log.warning("staff session: %s", error)
+            return jsonify(error=NOT_ANSWERING), 503  # the phone page's requests are JSON
+        return unavailable(error)
+    if not good:
+        session.clear()
+    return None
+
+
+@bp.before_request
+def signed_in_only() -> ResponseReturnValue | None:
+    """Every page but sign-in needs a signed-in member of staff."""
+    if request.endpoint in OPEN_PAGES or session.get("staff"):
+        return None
+    return redirect(url_for("staff.sign_in", next=request.path))
+
+
+@bp.after_request
+def private(response: ResponseReturnValue) -> ResponseReturnValue:
+    response.headers["Cache-Control"] = "no-store"  # type: ignore[union-attr]
+    return response
+
+
+@bp.errorhandler(StoreUnavailable)
+def unavailable(error: StoreUnavailable) -> ResponseReturnValue:
+    """Any page the database cannot answer for: a page that says so (503), never a 500."""
+    log.warning("staff site: %s", error)
+    page = render_template("staff/unavailable.html", message=NOT_ANSWERING)
+    return page, 503, {"Retry-After": "60"}
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> ResponseReturnValue:
+    """The sign-in form; a wrong name or password gets the same answer."""
+    if request.method == "GET":
+        return render_template("staff/sign_in.html", error=None)
+    try:
+        outcome = staff_api.store().sign_in(
+            request.form.get("name", ""),
+            request.form.get("password", ""),
+            client=client_of(request.remote_addr),
+        )
+    except StoreUnavailable:
+        return render_template("staff/sign_in.html", error=NOT_ANSWERING), 503
+    if isinstance(outcome, SignInRefused):
+        status, error = REFUSED[outcome]
+        wait = {"Retry-After": str(LOCK_MINUTES * 60)} if status == 429 else {}
+        return render_template("staff/sign_in.html", error=error), status, wait
+    session.clear()  # a new session on signing in
+    session["staff"] = outcome.name
+    session["stamp"] = outcome.stamp
+    session.permanent = True
+    target = request.args.get("next", "")
+    return redirect(target if _safe_next(target) else url_for("staff.queue"))
+
+
+def client_of(address: str | None) -> str:
+    """Who is signing in, for the throttle: the remote address as the app sees it (ProxyFix
+    has taken it from the trusted proxy's X-Forwarded-For where PROXY_HOPS is set). An IPv6
+    host can pick any address in its /64, so the /64 is one client."""
+    try:
+        parsed = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or "unknown"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
+def _safe_next(target: str) -> bool:
+    """Whether `next` is a staff page or the practice phone (with a shared link's options).
+
+    Only a path on this site: never send staff elsewhere after signing in. Browsers read a
+    backslash as a slash, so "/\\evil.example" would leave the site too; and a line break (or
+    any control character) cannot go into the Location header at all.
+    """
+    if "\\" in target or "//" in target or not target.isprintable():
+        return False
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc:
+        return False
+    return target.startswith(("/staff/", "/phone?", "/phone/")) or target == "/phone"
+
+
+@bp.post("/sign-out")
+def sign_out() -> ResponseReturnValue:
+    """Sign out, which ends every session of the account, on every device."""
+    staff_api.store().end_sessions(session["staff"])
+    session.clear()
+    return redirect(url_for("staff.sign_in"))
+
+
+@bp.get("/")
+def queue() -> ResponseReturnValue:
+    """Open callback requests, oldest first, with what the caller needed.
+
+    Requests booked from the practice phones are listed apart, so that nobody rings them.
+    """
+    now = dt.datetime.now(dt.UTC)
+    found = staff_api.store().open_callbacks()
+    callbacks = [c for c in found if not c.practice]
+    practice = [c for c in found if c.practice]
+    return render_template("staff/queue.html", callbacks=callbacks, practice=practice, now=now)
+
+
+@bp.post(f"/callbacks/<int(max={staff_api.MAX_ID}):callback_id>/done")
+def done(callback_id: int) -> ResponseReturnValue:
+    """Mark a request done: its number is deleted."""
+    staff_api.store().mark_done(callback_id)
+    return redirect(url_for("staff.queue"))
+
+
+@bp.get("/calls")
+def calls() -> ResponseReturnValue:
+    """The latest calls: when, how long, the parts they went through, and transfers."""
+    return render_template("staff/calls.html", calls=staff_api.store().recent_calls())
+
+
+@bp.get("/dashboard")
+def dashboard() -> ResponseReturnValue:
+    """What callers needed, in charts with the figures beside them."""
+    store = staff_api.store()
+    now = dt.datetime.now(dt.UTC)
+    shown = store.figures(now)
+    # Like the figures, the count of call backs waiting leaves practice ones out.
+    waiting = [c for c in store.open_callbacks() if not c.practice]
+    named = {
+        "parts_heard": [(_title(node), n) for node, n in shown.parts_heard[:10]],
+        "drop_off": [(_title(node), n) for node, n in shown.drop_off[:10]],
+    }
+    return render_template(
+        "staff/dashboard.html",
+        shown=shown,
+        named=named,
+        waiting=waiting,
+        now=now,
+        median=median(shown.seconds_to_person),
+    )
+
+
+@bp.get("/flow")
+def flow() -> ResponseReturnValue:
+    """The call flow as a picture: Graphviz's SVG where dot is installed, and the Mermaid text."""
+    svg, mermaid_text, tree = _flow_picture()
+    return render_template("staff/flow.html", svg=svg, mermaid=mermaid_text, tree=tree)
+
+
+def _flow_picture() -> tuple[str | None, str, str]:
+    """The flow's (SVG, Mermaid text, tree of keys), drawn on the first request and kept.
+
+    The content does not change while the process runs. A drawing without its SVG (no dot,
+    or dot failed) is not kept, so that the next request tries dot again.
+    """
+    kept: tuple[str | None, str, str] | None = current_app.extensions.get(FLOW_PICTURE)
+    if kept is not None:
+        return kept
+    content = current_app.extensions["ivr"].content
+    svg = None
+    if shutil.which("dot"):
+        done = subprocess.run(
+            ["dot", "-Tsvg"],
+            input=dot(content),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        # Inline SVG: drop the XML prologue and doctype, keep the drawing.
+        svg = done.stdout[done.stdout.find("<svg") :] if done.returncode == 0 else None
+    picture = (svg, "\n".join(mermaid(content)), "\n".join(call_map(content)))
+    if svg is not None:
+        current_app.extensions[FLOW_PICTURE] = picture
+    return picture
+
+
+def _title(node_id: str) -> str:
+    """A node's title for people (the id itself when the flow no longer has it)."""
+    engine = current_app.extensions["ivr"].engine
+    node = engine.flow.nodes.get(node_id) if engine else None
+    return node.title if node else node_id
+
+
+def waited(since: dt.datetime, now: dt.datetime) -> str:
+    """How long a request has waited, as people say it."""
+    minutes = int((now - since).total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h {minutes % 60} min" if hours < 24 else f"{hours // 24} days"
+
+
+def style_nonce() -> str:
+    """This response's nonce for the page's own <style> element, made when a page asks."""
+    if "style_nonce" not in g:
+        g.style_nonce = secrets.token_urlsafe(16)
+    nonce: str = g.style_nonce
+    return nonce
+
+
+def _policy() -> str:
+    """Nothing may load, frame the page or be sent elsewhere; only the page's own styles apply."""
+    nonce = g.get("style_nonce")
+    styles = f"style-src 'nonce-{nonce}'; " if nonce else ""
+    return (
+        f"default-src 'none'; {styles}form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def security_headers(response: Response, *, hsts: bool) -> Response:
+    """The staff pages' and the staff API's security headers (the practice phone sets its own)."""
+    if request.path == "/staff" or request.path.startswith("/staff/"):
+        response.headers.update(SECURITY_HEADERS)
+        response.headers["Content-Security-Policy"] = _policy()
+        if hsts:
+            response.headers["Strict-Transport-Security"] = HSTS
+    return response
+
+
+def init_app(app: Flask, development: bool) -> None:
+    """The staff site, with CSRF on every form, secure session cookies that can be ended, and
+    security headers; HTTPS only (HSTS, Secure cookies) outside development."""
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not development,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+    )
+    csrf.init_app(app)
+    # Twilio's webhooks are signed, and the API takes a bearer token: neither has cookies.
+    for name in ("voice", "staff_api", "media"):
+        csrf.exempt(app.blueprints[name])
+    app.jinja_env.filters["waited"] = waited
+    app.jinja_env.filters["node_title"] = _title
+    # On the app, not the blueprint: the practice phone takes the staff session too, and the
+    # headers cover the staff API and every answer under /staff/, a 404 included.
+    app.before_request(check_session)
+    app.after_request(partial(security_headers, hsts=not development))
+    app.context_processor(lambda: {"style_nonce": style_nonce})
+    app.register_blueprint(bp)

@@ -1,0 +1,1 @@
+"""Twilio's webhooks: signed requests in, call steps out as TwiML."""

@@ -1,0 +1,148 @@
+"""Turn engine steps into TwiML: one renderer per kind of step, looked up in a table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr.audio.library import AudioLibrary
+from ivr.audio.pace import Pace
+from ivr.call.engine import Ask, Connect, Goodbye, Screen, Step, Transfer
+from ivr.content.model import LANGUAGE, PromptBook
+
+STEP_PATH = "/voice/step"
+DIAL_PATH = "/voice/dial"
+WHISPER_PATH = "/voice/whisper"
+WHISPER_ACCEPT_PATH = "/voice/whisper/accept"
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How prompts are spoken: rendered audio where there is some, else <Say>, at a pace."""
+
+    prompts: PromptBook
+    say_voice: str
+    dial_timeout: int
+    paces: Mapping[str, Pace]
+    audio: AudioLibrary | None = None  # None: always <Say> (PROMPT_AUDIO=say)
+
+    def say(
+        self,
+        parent: VoiceResponse | Gather,
+        prompt_ids: tuple[str, ...],
+        slow: bool,
+        fill: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        pace = self.paces["slow" if slow else "normal"]
+        for prompt_id in prompt_ids:
+            prompt = self.prompts[prompt_id]
+            url = self.audio.url(prompt_id, pace.name) if self.audio else None
+            if url is not None:
+                parent.play(url)
+                continue
+            # A prompt with no audio is never silent: Twilio speaks it, at the same pace.
+            text = prompt.spoken.format_map(dict(fill)) if prompt.dynamic else prompt.spoken
+            said = parent.say(voice=self.say_voice, language=LANGUAGE)
+            said.prosody(text, rate=pace.say_rate)
+
+
+def render_ask(step: Step, voice: Voice) -> VoiceResponse:
+    """Prompts inside a Gather (so a key stops them), then what happens on silence."""
+    assert isinstance(step, Ask)
+    action = step.state.url(STEP_PATH)
+    response = VoiceResponse()
+    gather = response.gather(
+        input="dtmf speech",
+        action=action,
+        method="POST",
+        # The slower pace waits longer too, for callers who need the time (text relay, 18001).
+        timeout=voice.paces["slow" if step.state.slow else "normal"].wait,
+        num_digits=step.max_digits,
+        # '#' is a menu key (repeat), so it ends the input only where a number is keyed.
+        finish_on_key=step.finish_on_key,
+        language=LANGUAGE,
+        hints=", ".join(step.hints),
+        speech_timeout="auto",
+    )
+    voice.say(gather, step.prompts, step.state.slow, step.fill)
+    # Gather falls through on silence: come back to the same place with no input.
+    response.redirect(action, method="POST")
+    return response
+
+
+def render_transfer(step: Step, voice: Voice) -> VoiceResponse:
+    """Say where the caller is going, then ring; the outcome is posted to the dial URL."""
+    assert isinstance(step, Transfer)
+    response = VoiceResponse()
+    voice.say(response, step.prompts, step.state.slow)
+    dial = response.dial(
+        action=step.state.url(DIAL_PATH),
+        method="POST",
+        timeout=voice.dial_timeout,
+        answer_on_bridge=True,
+    )
+    if step.whisper:
+        # The nurse hears a whisper and presses 1 to take the call (see render_screen).
+        dial.number(step.number, url=step.state.url(WHISPER_PATH), method="POST")
+    else:
+        dial.number(step.number)
+    return response
+
+
+def render_screen(step: Step, voice: Voice) -> VoiceResponse:
+    """The whisper: why the caller rang, and 1 to take the call; else it is not put through."""
+    assert isinstance(step, Screen)
+    response = VoiceResponse()
+    gather = response.gather(
+        input="dtmf",
+        num_digits=1,
+        timeout=voice.paces["normal"].wait,
+        finish_on_key="",
+        action=step.state.url(WHISPER_ACCEPT_PATH),
+        method="POST",
+    )
+    voice.say(gather, step.prompts, slow=False, fill=step.fill)
+    voice.say(response, ("whisper.declined",), slow=False)
+    response.hangup()
+    return response
+
+
+def render_connect(step: Step, voice: Voice) -> VoiceResponse:
+    """An empty answer ends the whisper, and Twilio puts the two calls through."""
+    assert isinstance(step, Connect)
+    return VoiceResponse()
+
+
+def render_goodbye(step: Step, voice: Voice) -> VoiceResponse:
+    assert isinstance(step, Goodbye)
+    response = VoiceResponse()
+    voice.say(response, step.prompts, step.state.slow)
+    response.hangup()
+    return response
+
+
+RENDERERS: Mapping[type, Callable[[Step, Voice], VoiceResponse]] = {
+    Ask: render_ask,
+    Transfer: render_transfer,
+    Goodbye: render_goodbye,
+    Screen: render_screen,
+    Connect: render_connect,
+}
+
+
+def render(step: Step, voice: Voice) -> str:
+    """The TwiML document for a step."""
+    return str(RENDERERS[type(step)](step, voice))
+
+
+def cached_renderer(voice: Voice, size: int = 4096) -> Callable[[Step], str]:
+    """Steps are frozen and repeat from call to call, so each document is built only once."""
+
+    @lru_cache(maxsize=size)
+    def render_step(step: Step) -> str:
+        return render(step, voice)
+
+    return render_step

@@ -1,0 +1,345 @@
+"""Twilio's webhooks: check the signature, ask the engine, answer TwiML. Nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Request, Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+from werkzeug.exceptions import HTTPException
+
+from ivr.audio.library import AudioLibrary
+from ivr.call.engine import Caller, Engine, Step
+from ivr.call.state import CallState
+from ivr.config import Settings
+from ivr.content.load import Content
+from ivr.store import Store
+from ivr.webhooks.fallback import Fallback
+from ivr.webhooks.signature import (
+    CALL_SID,
+    CALL_STATUSES,
+    DIAL_STATUSES,
+    KEYS,
+    MAX_SPEECH,
+    TwilioParams,
+    count,
+    is_signed,
+    too_big,
+)
+
+log = logging.getLogger("ivr.calls")
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+UNKNOWN = "-"
+# Keys of any other shape did not come from a keypad: they count as a key that is no choice.
+NOT_A_KEY = "?"
+# What the journal and the log keep of several keys in a row: that they were keyed, never which
+# (a phone number for a call back). migrations/versions/0004 scrubbed what was kept before.
+KEYED_NUMBER = "keys:number"
+
+
+@dataclass(frozen=True)
+class Helpline:
+    """What the views need, built once at start-up."""
+
+    settings: Settings
+    engine: Engine | None
+    render: Callable[[Step], str] | None
+    fallback: Fallback
+    validator: RequestValidator | None
+    audio: AudioLibrary | None = None  # rendered prompts found at start-up, for captions
+    store: Store | None = None  # the journal of calls, and callback requests
+    content: Content | None = None  # the flow and prompts, for the staff site's pictures
+
+
+def helpline() -> Helpline:
+    found: Helpline = current_app.extensions["ivr"]
+    return found
+
+
+def twiml(body: str) -> Response:
+    return Response(body, status=200, mimetype="text/xml")
+
+
+class Inbound:
+    """What Twilio sent with one request, read once: the form it signed (a POST's body; a GET
+    signs none), its parameters (from the body, or a GET's query string), the CallSid if it
+    has Twilio's shape (else "-"), and the query string (the call state)."""
+
+    __slots__ = ("call_sid", "form", "query", "values")
+
+    def __init__(self, body: str | None, query: str) -> None:
+        self.form = TwilioParams(body or "")
+        self.values = self.form if body is not None else TwilioParams(query)
+        self.query = query
+        sid = self.values.get("CallSid")
+        self.call_sid = sid if CALL_SID.fullmatch(sid) else UNKNOWN
+
+
+def inbound() -> Inbound:
+    """This request's Inbound, read on first use."""
+    # Kept on the request itself, not `g`: a request made from inside another (the practice
+    # phone's) shares its app context, and so its `g`.
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    found: Inbound | None = current.environ.get("ivr.inbound")
+    if found is None:
+        body = current.get_data(as_text=True) if current.method == "POST" else None
+        query = current.query_string.decode("latin-1")
+        found = current.environ["ivr.inbound"] = Inbound(body, query)
+    return found
+
+
+def params() -> TwilioParams:
+    """The form Twilio signed: a POST's body, parsed once per request."""
+    return inbound().form
+
+
+def param(name: str, default: str = "") -> str:
+    """One of Twilio's parameters, from the body, or the query string of a GET."""
+    return inbound().values.get(name, default)
+
+
+def _call_sid() -> str:
+    """The call's id, if it has Twilio's shape (CA and 32 hex digits); else "-"."""
+    return inbound().call_sid
+
+
+def keys_pressed() -> str:
+    """The keys sent, "" for none; keys of a shape no keypad sends count as no choice."""
+    keys = param("Digits").strip()
+    return keys if not keys or KEYS.fullmatch(keys) else NOT_A_KEY
+
+
+def heard_as(keys: str, speech: str, state: CallState) -> str:
+    """What the journal and the log keep of the input: one key as it is, several keys only as
+    "an entry code" or "a number", words only as how many (what a caller says or keys in can
+    be a phone number or their health)."""
+    if keys == NOT_A_KEY:
+        return "keys:invalid"
+    if len(keys) > 1:
+        code = keys.rstrip("#")
+        return f"code:{code}" if state.phase == "code" and code.isdecimal() else KEYED_NUMBER
+    if keys:
+        return keys
+    return f"speech:{len(speech.split())}words" if speech else "silence"
+
+
+def signed_url(current: Request | None = None) -> str:
+    """The URL Twilio signed: the public base URL where one is set, else what the proxy said."""
+    current = current or request._get_current_object()  # type: ignore[attr-defined]
+    environ = current.environ
+    # The path and query exactly as requested, where the server keeps them (gunicorn, werkzeug).
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw is None:
+        query = environ.get("QUERY_STRING", "")
+        raw = quote(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
+        raw += f"?{query}" if query else ""
+    base = helpline().settings.public_base_url
+    if base is None:
+        base = f"{environ['wsgi.url_scheme']}://{current.host}"
+    return base + raw
+
+
+@bp.before_request
+def check_signature() -> Response | None:
+    """Only requests signed with our auth token get through; anything else is a 403. What is
+    far bigger than any webhook is refused first, before it is parsed or hashed."""
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    length = current.content_length
+    oversized = too_big(length, current.query_string)
+    if oversized is None and current.method == "POST":
+        # Read only now, known to be small; sent in chunks with no length, it is measured here
+        # (the app reads no more than MAX_CONTENT_LENGTH of any body).
+        body = current.get_data(as_text=True)
+        oversized = too_big(None if length else len(body), b"", body)
+    if oversized is not None:
+        log.warning("refused on %s: %s, not a webhook", current.path, oversized)
+        return Response(f"Refused: {oversized}\n", 413, mimetype="text/plain")
+    validator = helpline().validator
+    if validator is None:  # development mode without a token, announced at start-up
+        return None
+    signature = current.headers.get("X-Twilio-Signature", "")
+    if not is_signed(validator, signed_url(current), params(), signature):
+        log.warning("call=%s refused: bad or missing signature on %s", _call_sid(), current.path)
+        abort(403)
+    return None
+
+
+def _answer(step: Step, came_from: str, heard: str, journal: bool = True) -> Response:
+    target = step.state.node
+    kind = type(step).__name__.lower()
+    sid = _call_sid()
+    log.info(
+        "call=%s from=%s heard=%s to=%s step=%s silences=%d wrong=%d",
+        sid,
+        came_from,
+        heard or "-",
+        target,
+        kind,
+        step.state.silences,
+        step.state.wrong,
+    )
+    found = helpline()
+    # Best-effort: never waits on the database, never raises. The nurse's leg (the whisper)
+    # is not a call of its own; a request without a real CallSid is no call at all.
+    if journal and found.store is not None and sid != UNKNOWN:
+        found.store.call_step(sid, came_from, heard or "-", target, kind)
+    assert found.render is not None
+    return twiml(found.render(step))
+
+
+def _caller() -> Caller:
+    """Who is calling: needed to offer a call back on their own number, never kept in state."""
+    return Caller(_call_sid(), param("From") or None)
+
+
+def _engine() -> Engine:
+    engine = helpline().engine
+    if engine is None:
+        raise RuntimeError("the call flow is not loaded")
+    return engine
+
+
+@bp.route("/incoming", methods=["GET", "POST"])
+def incoming() -> Response:
+    """A new call: the welcome inside the main menu."""
+    _journal_start()
+    return _answer(_engine().start(), "new-call", "")
+
+
+def _journal_start() -> None:
+    store, sid = helpline().store, _call_sid()
+    if store is not None and sid != UNKNOWN:
+        store.call_started(sid, param("From") or None)
+
+
+@bp.route("/step", methods=["GET", "POST"])
+def step() -> Response:
+    """The caller pressed a key, spoke, or was silent (the Redirect after a Gather)."""
+    engine = _engine()
+    decoded = engine.read_state(inbound().query)
+    keys = keys_pressed()
+    speech = param("SpeechResult").strip()[:MAX_SPEECH]
+    heard = heard_as(keys, speech, decoded.state)
+    return _answer(engine.respond(decoded, keys, speech, _caller()), decoded.state.node, heard)
+
+
+@bp.route("/entry/<code>", methods=["GET", "POST"])
+def entry(code: str) -> Response:
+    """Straight to a part of the guidance: for systems that can set a URL when they transfer."""
+    _journal_start()
+    code = code[:3] if KEYS.fullmatch(code[:3]) else NOT_A_KEY
+    return _answer(_engine().enter(code), f"entry:{code}", "")
+
+
+@bp.route("/dial", methods=["GET", "POST"])
+def dial() -> Response:
+    """The call to a person ended; DialCallStatus says how."""
+    engine = _engine()
+    decoded = engine.read_state(inbound().query)
+    status = _dial_status()
+    # DialBridged says whether the two calls were joined: not when nobody pressed 1 in the whisper.
+    bridged = param("DialBridged", "true") != "false"
+    outcome = status if bridged or status != "completed" else "declined"
+    store, sid = helpline().store, _call_sid()
+    if store is not None and sid != UNKNOWN:
+        store.transfer_ended(sid, decoded.state.node, outcome)
+    return _answer(
+        engine.dial_ended(decoded, status, bridged), decoded.state.node, f"dial:{outcome}"
+    )
+
+
+@bp.route("/whisper", methods=["GET", "POST"])
+def whisper() -> Response:
+    """Played to the nurse who answers (<Number url>): why the caller rang; 1 takes the call."""
+    engine = _engine()
+    decoded = engine.read_state(inbound().query)
+    return _answer(engine.whisper(decoded), decoded.state.node, "answered", journal=False)
+
+
+@bp.route("/whisper/accept", methods=["GET", "POST"])
+def whisper_accept() -> Response:
+    """The nurse's key in the whisper: 1 puts the caller through."""
+    engine = _engine()
+    decoded = engine.read_state(inbound().query)
+    keys = keys_pressed()
+    return _answer(
+        engine.whisper_answered(decoded, keys),
+        decoded.state.node,
+        f"whisper:{heard_as(keys, '', decoded.state)}",
+        journal=False,
+    )
+
+
+@bp.route("/status", methods=["GET", "POST"])
+def status() -> Response:
+    """Twilio's status callback: the call's end and length, for the log and the journal."""
+    status = param("CallStatus")
+    status = status if status in CALL_STATUSES else UNKNOWN
+    duration = count(param("CallDuration"))
+    log.info(
+        "call=%s status=%s duration=%ss", _call_sid(), status, "-" if duration is None else duration
+    )
+    store, sid = helpline().store, _call_sid()
+    if store is not None and status in ENDED and sid != UNKNOWN:
+        store.call_ended(sid, status, duration)
+    return twiml('<?xml version="1.0" encoding="UTF-8"?><Response/>')
+
+
+@bp.route("/fallback", methods=["GET", "POST"])
+def fallback() -> Response:
+    """Twilio's Fallback URL: used when our answer failed. Depends on no flow."""
+    found = helpline()
+    dialled = request.args.get("dialled") == "1"
+    status = _dial_status() if dialled else None
+    log.warning("call=%s fallback used (dial outcome %s)", _call_sid(), status or "-")
+    return twiml(found.fallback.twiml(dt.datetime.now(dt.UTC), status))
+
+
+def _dial_status() -> str:
+    """How the call to a person ended; anything Twilio does not send counts as failed."""
+    status = param("DialCallStatus")
+    return status if status in DIAL_STATUSES else "failed"
+
+
+def _safe_answer(error: Exception) -> Response:
+    """Whatever went wrong, the caller hears something that helps: the menu, or a person."""
+    if isinstance(error, HTTPException) and error.code == 403:
+        return Response(
+            "Forbidden: bad or missing X-Twilio-Signature\n", 403, mimetype="text/plain"
+        )
+    log.exception(
+        "call=%s error on %s; caller sent to safety",
+        _call_sid(),
+        request.path,
+        exc_info=error if not isinstance(error, HTTPException) else None,
+    )
+    found = helpline()
+    try:
+        return _answer(_engine().recover(), "error", "")
+    except Exception:  # the engine itself is broken: fall back to what needs no flow
+        log.exception("call=%s recovery failed; using the fallback", _call_sid())
+        return twiml(found.fallback.twiml(dt.datetime.now(dt.UTC), None))
+
+
+def init_app(app: Flask) -> None:
+    """Register the webhooks; every error under /voice/ still answers TwiML."""
+    app.register_blueprint(bp)
+
+    @app.errorhandler(Exception)
+    def handle(error: Exception) -> Response:
+        if not request.path.startswith("/voice/"):
+            if isinstance(error, HTTPException):
+                return error  # type: ignore[return-value]
+            raise error
+        if isinstance(error, HTTPException) and error.code != 403:
+            # A wrong path or method under /voice/ still needs a signed request.
+            try:
+                check_signature()
+            except HTTPException as refused:
+                return _safe_answer(refused)
+        return _safe_answer(error)
