@@ -7,7 +7,8 @@ import datetime as dt
 from ivr.audio.library import AudioLibrary, words_per_minute
 from ivr.call.engine import PUT_THROUGH_AFTER_SILENCES
 from ivr.config import Settings
-from ivr.content.checks import MAX_MENU_SECONDS, node_is_content, shortest_paths
+from ivr.content.checks import MAX_MENU_SECONDS
+from ivr.content.graph import node_is_content, shortest_paths
 from ivr.content.load import Content, collect_content
 from ivr.content.model import (
     MAIN_MENU_KEY,

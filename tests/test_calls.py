@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from ivr.cli import main
-from ivr.content.checks import shortest_paths
+from ivr.content.graph import shortest_paths
 from ivr.content.load import Content
 from ivr.content.model import ChoiceNode, PromptBook, QuestionNode, SummaryNode, TransferNode
 from ivr.practice.phone import Phone, Transcript

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ivr.content.checks import check_flow, menu_depths, shortest_paths
+from ivr.content.checks import check_flow
+from ivr.content.graph import menu_depths, shortest_paths
 from ivr.content.model import SYSTEM_PROMPTS, MenuNode
 from ivr.content.problems import Problem, ProblemList
 from tests.trees import (

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ivr.call.state import CallState, Decoded, query_decoder
-from ivr.content.checks import node_is_content, shortest_paths
+from ivr.content.graph import node_is_content, shortest_paths
 from ivr.content.hours import Hours, next_opening
 from ivr.content.model import (
     BACK_KEY,

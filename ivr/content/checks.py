@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections import deque
 from collections.abc import Iterable, Mapping
 
+from ivr.content.graph import keys_into, menu_depths, shortest_paths
 from ivr.content.model import (
     BACK_WORDS,
     LANGUAGE,
@@ -450,22 +450,6 @@ def check_review_date(flow: Flow, today: dt.date, problems: ProblemList) -> None
 # ---------------------------------------------------------------- the graph
 
 
-def menu_depths(flow: Flow) -> dict[str, int]:
-    """How many menus below the start each node is (0-1 breadth-first search)."""
-    depth = {flow.start: 0}
-    queue = deque([flow.start])
-    while queue:
-        node = flow.nodes.get(queue.popleft())
-        if node is None:
-            continue
-        step = 1 if node.deepens else 0
-        for target in (*node.targets(), flow.operator):
-            if target in flow.nodes and depth[node.id] + step < depth.get(target, 10**9):
-                depth[target] = depth[node.id] + step
-                (queue.append if step else queue.appendleft)(target)
-    return depth
-
-
 def _check_graph(flow: Flow, problems: ProblemList) -> None:
     if flow.start not in flow.nodes:
         return
@@ -489,24 +473,6 @@ def _check_graph(flow: Flow, problems: ProblemList) -> None:
                     rule="graph",
                 )
             )
-
-
-def shortest_paths(flow: Flow) -> dict[str, tuple[str, ...]]:
-    """For each node, the fewest key presses from the start, as the list of nodes passed."""
-    paths: dict[str, tuple[str, ...]] = {flow.start: (flow.start,)}
-    queue = deque([flow.start])
-    while queue:
-        node = flow.nodes[queue.popleft()]
-        for target in node.targets():
-            if target in flow.nodes and target not in paths:
-                paths[target] = (*paths[node.id], target)
-                queue.append(target)
-    return paths
-
-
-def node_is_content(node: Node) -> bool:
-    """Parts of the guidance, as opposed to the menus that lead to them."""
-    return isinstance(node, InfoNode | QuestionNode | SummaryNode)
 
 
 def check_transfers(flow: Flow, services: Mapping[str, Service], problems: ProblemList) -> None:
@@ -665,19 +631,9 @@ def _check_main_menu(flow: Flow, prompts: PromptBook, problems: ProblemList) -> 
         )
 
 
-def _keys_into(flow: Flow) -> dict[str, set[str]]:
-    """For each node, the keys that lead into it from another node."""
-    into: dict[str, set[str]] = {}
-    for node in flow.nodes.values():
-        for key, target in node.keyed():
-            if target != node.id:
-                into.setdefault(target, set()).add(key)
-    return into
-
-
 def _check_put_through(flow: Flow, problems: ProblemList) -> None:
     """Ringing an outside service is its own choice, offered, on a key nothing else shares."""
-    into = _keys_into(flow)
+    into = keys_into(flow)
     for node in flow.nodes.values():
         if not isinstance(node, ChoiceNode):
             continue
