@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -13,6 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ivr import create_app
+from ivr.practice.lines import PAGE_LINES
+from ivr.practice.phone import DIAL_OUTCOMES
 from ivr.store.stats import recent_calls
 from tests.conftest import ENV
 
@@ -286,6 +289,28 @@ def test_without_javascript_the_call_is_shown_as_text(dev_app: Flask) -> None:
     # The form keeps what was asked, so the page can be changed and sent again.
     assert 'value="2 1 . 0"' in page
     assert 'value="busy" checked' in page
+
+
+SCRIPT = Path(__file__).resolve().parent.parent / "ivr" / "practice" / "static" / "phone.js"
+
+
+def test_the_script_writes_its_lines_with_the_servers_own(dev_app: Flask) -> None:
+    """The page's config holds the server's transcript lines, and the script writes every line
+    with one of them, by id: a call with JavaScript reads as one shown without it."""
+    page = dev_app.test_client().get("/phone").get_data(as_text=True)
+    found = re.search(r'<script type="application/json" id="phone-config">(.*?)</script>', page)
+    assert found is not None
+    config = json.loads(found.group(1))
+    assert config["lines"] == {key: list(line) for key, line in PAGE_LINES.items()}
+    # Only plain {field}s, which the script fills as str.format_map does.
+    assert all(re.fullmatch(r"(?:[^{}]|\{\w+\})*", f.who + f.text) for f in PAGE_LINES.values())
+    script = SCRIPT.read_text()
+    used = set(re.findall(r"\bline\(\"([\w-]+)\"", script))
+    assert used and used <= set(PAGE_LINES)
+    # A transfer's outcome names its own line ("busy", "no-answer", "failed").
+    assert set(DIAL_OUTCOMES) - {"answered", "declined"} <= set(PAGE_LINES)
+    # Every other line goes through lineOf: none is written out in the script.
+    assert re.findall(r"(?<!function )addLine\((?!\.\.\.lineOf\()", script) == []
 
 
 def test_without_javascript_a_start_code_starts_there(dev_app: Flask) -> None:

@@ -37,7 +37,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from ivr.practice.lines import Line, transcript_line
+from ivr.practice.lines import PAGE_LINES, UNCAPTIONED, Line, transcript_line
 from ivr.practice.phone import (
     DEFAULT_CALLED,
     DEFAULT_CALLER,
@@ -215,6 +215,8 @@ def _page(start: str, keys: str, dial: str, lines: list[Line]) -> str:
             "sid": url_for("phone_site.sid"),
             "names": setup.names,
             "dialStatus": DIAL_OUTCOMES,  # the DialCallStatus Twilio reports for each outcome
+            "lines": PAGE_LINES,  # the script writes its transcript with the server's lines
+            "uncaptioned": UNCAPTIONED,
         },
     )
 
