@@ -74,6 +74,8 @@ def transcript(client: FlaskClient, form: dict[str, str]) -> str:
 
 
 def test_development_opens_the_phone_and_slash_leads_to_it(dev_app: Flask) -> None:
+    """In development / leads to the phone: every key labelled, the transcript a live log, a
+    strict security policy, and every entry code a starting point."""
     client = dev_app.test_client()
     landing = client.get("/")
     assert landing.status_code == 302
@@ -95,6 +97,8 @@ def test_development_opens_the_phone_and_slash_leads_to_it(dev_app: Flask) -> No
 def test_outside_development_only_signed_in_staff_may_call(
     make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
+    """Outside development the page sends a stranger to sign in (keeping the link), the bridge
+    and the form answer 401, and a signed-in member of staff can call."""
     app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/staff.sqlite3")
     app.extensions["ivr"].store.add_staff("sam", PASSWORD)
     client = app.test_client()
@@ -191,6 +195,8 @@ def test_the_bridge_signs_for_the_public_address(tmp_path: Path) -> None:
 def test_the_bridge_refuses_anything_but_a_call_to_this_helpline(
     dev_app: Flask, body: dict[str, Any], why: str
 ) -> None:
+    """A request for another site or path, a number dialled that is not one, a CallSid not made
+    for practice, or Twilio's own parameters in the URL: refused with a 400 that says why."""
     client = dev_app.test_client()
     answer = bridge(client, {"callSid": new_sid(client), **body})
     assert answer.status_code == 400
@@ -198,6 +204,7 @@ def test_the_bridge_refuses_anything_but_a_call_to_this_helpline(
 
 
 def test_the_bridge_needs_the_pages_csrf_token(dev_app: Flask) -> None:
+    """A bridge request without the page's own CSRF token is refused."""
     client = dev_app.test_client()
     client.get("/phone", base_url=BASE)
     body = {"url": f"{BASE}/voice/incoming", "callSid": new_sid(client)}
@@ -314,6 +321,7 @@ def test_the_script_writes_its_lines_with_the_servers_own(dev_app: Flask) -> Non
 
 
 def test_without_javascript_a_start_code_starts_there(dev_app: Flask) -> None:
+    """Without JavaScript a start code starts the call at that part, and stays chosen."""
     page = transcript(dev_app.test_client(), {"start": "21", "keys": "1"})
     assert "Question 1. Are you unsure about the diagnosis?" in page
     assert "Question 2." in page
