@@ -213,10 +213,10 @@ def _page(start: str, keys: str, dial: str, lines: list[Line]) -> str:
         config={
             "bridge": url_for("phone_site.bridge"),
             "sid": url_for("phone_site.sid"),
-            "names": setup.names,
-            "dialStatus": DIAL_OUTCOMES,  # the DialCallStatus Twilio reports for each outcome
             "lines": PAGE_LINES,  # the script writes its transcript with the server's lines
             "uncaptioned": UNCAPTIONED,
+            "names": setup.names,
+            "dialStatus": DIAL_OUTCOMES,  # the DialCallStatus Twilio reports for each outcome
         },
     )
 
