@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from ivr.call.state import CallState, Decoded, query_decoder
+from ivr.call.state import CallbackPhase, CallState, Decoded, Waiting, query_decoder
 from ivr.content.graph import node_is_content, shortest_paths
 from ivr.content.hours import Hours, next_opening
 from ivr.content.model import (
@@ -19,7 +19,6 @@ from ivr.content.model import (
     MAIN_MENU_WORDS,
     NO_KEY,
     NO_WORDS,
-    NURSE_LINE,
     OPENS,
     OPERATOR_KEY,
     OPERATOR_WORDS,
@@ -40,7 +39,7 @@ from ivr.content.model import (
     TransferNode,
     is_opens_slot,
 )
-from ivr.content.services import Service
+from ivr.content.services import Service, line_hours
 from ivr.numbers import Sealer, is_practice_caller, spoken_digits, uk_number
 
 # Silences in a row: the second puts the caller through to a person; only after this many
@@ -224,7 +223,7 @@ class Engine:
         if decoded.stale:
             # The link came from an older flow: do not guess what the input meant there.
             return self.visit(replace(state, phase="", sealed=""), ("system.stale",), caller=caller)
-        if state.phase == "offer":
+        if state.phase == Waiting.NURSE_OFFER:
             # Offered a nurse: silence takes the offer; anything else carries on here.
             if not keys and not speech:
                 return self.visit(state.moved_to(self.flow.operator, silences=state.silences))
@@ -235,9 +234,9 @@ class Engine:
             pace = self.pace_for_words(speech)
             if pace is not None:
                 return self.change_pace(state, slow=pace, caller=caller)
-        if isinstance(node, CallbackNode) and state.phase == "enter" and len(keys) > 1:
+        if isinstance(node, CallbackNode) and state.phase == CallbackPhase.ENTER and len(keys) > 1:
             return self.callback_keyed(state, node, keys, caller)
-        if state.phase == "code":
+        if state.phase == Waiting.CODE:
             if len(keys.rstrip("#")) > 1:
                 return self.enter(keys.rstrip("#"), state.slow)
             state = replace(state, phase="")  # one key: the caller chose from the menu
@@ -377,7 +376,7 @@ class Engine:
             start = self.flow.nodes[self.flow.start]
             return Ask(
                 self.resolved(("system.at_start", *start.say)),
-                replace(fresh, phase="code"),
+                replace(fresh, phase=Waiting.CODE),
                 self.hints[start.id],
                 max_digits=3,
                 finish_on_key="#",
@@ -412,7 +411,9 @@ class Engine:
         if isinstance(operator, TransferNode) and self.can_ring(operator) and not state.phase:
             node = self.flow.nodes[state.node]
             return Ask(
-                (*first, "system.put_through"), replace(state, phase="offer"), self.hints[node.id]
+                (*first, "system.put_through"),
+                replace(state, phase=Waiting.NURSE_OFFER),
+                self.hints[node.id],
             )
         return self.visit(state.moved_to(self.flow.operator, silences=state.silences), first)
 
@@ -437,7 +438,7 @@ class Engine:
                 number = self._number(node)
                 assert number is not None  # can_ring says there is one
                 said = self.resolved((*first, *node.say))
-                return Transfer(said, state, number, node.to == NURSE_LINE)
+                return Transfer(said, state, number, node.rings_nurse)
             closed = state.moved_to(node.closed, remember=False, silences=state.silences)
             # Why, once: the node it falls back to says it where it would have offered the line.
             offered_there = any(o.to == node.id for o in self.offers.get(node.closed, {}).values())
@@ -478,18 +479,15 @@ class Engine:
 
     def _rings_service(self, node_id: str) -> bool:
         node = self.flow.nodes.get(node_id)
-        return isinstance(node, TransferNode) and node.to != NURSE_LINE
+        return isinstance(node, TransferNode) and not node.rings_nurse
 
     def _number(self, node: TransferNode) -> str | None:
-        if node.to == NURSE_LINE:
+        if node.rings_nurse:
             return self.nurse_number
         return self.services[node.line_id].number
 
     def _hours(self, line: str) -> Hours | None:
-        if line == NURSE_LINE:
-            return self.nurse_hours
-        service = self.services.get(line)
-        return service.hours if service is not None else None
+        return line_hours(line, self.nurse_hours, self.services)
 
     def closed_by_hours(self, node: TransferNode) -> bool:
         """Whether the line's own hours say it is closed now (so callers can be told so)."""
@@ -500,7 +498,7 @@ class Engine:
         """The line can be rung now: the nurse line when open; a service only when its number
         is checked, its hours known and it is open (never on a guess)."""
         now = self.clock()
-        if node.to == NURSE_LINE:
+        if node.rings_nurse:
             return bool(self.nurse_number) and self.nurse_hours.is_open(now)
         service = self.services.get(node.line_id)
         return service is not None and service.can_ring(now)
@@ -537,7 +535,7 @@ class Engine:
         Before the caller gives a number, they hear how it is kept (the node's `privacy`)."""
         privacy = (node.privacy,) if node.privacy else ()
         say = self.resolved(node.say)
-        if state.phase == "check":
+        if state.phase == CallbackPhase.CHECK:
             number = self._keyed_number(state)
             if number is not None:
                 prompts = (
@@ -547,8 +545,8 @@ class Engine:
                     "callback.check_confirm",
                 )
                 return Ask(prompts, state, ("yes", "no"))
-            state = replace(state, phase="enter", sealed="")
-        if state.phase in ("", "own"):
+            state = replace(state, phase=CallbackPhase.ENTER, sealed="")
+        if state.phase in ("", CallbackPhase.OWN):
             own = uk_number(caller.number)
             if own is not None:
                 prompts = (
@@ -559,11 +557,11 @@ class Engine:
                     *spoken_digits(own),
                     "callback.own_confirm",
                 )
-                return Ask(prompts, replace(state, phase="own"), ("yes", "no"))
+                return Ask(prompts, replace(state, phase=CallbackPhase.OWN), ("yes", "no"))
             first = (*first, *say, *privacy, "callback.withheld")
         return Ask(
             (*first, "callback.enter"),
-            replace(state, phase="enter", sealed=""),
+            replace(state, phase=CallbackPhase.ENTER, sealed=""),
             (),
             max_digits=KEYED_NUMBER_DIGITS,
             finish_on_key="#",
@@ -573,18 +571,20 @@ class Engine:
         self, state: CallState, node: CallbackNode, key: str, caller: Caller
     ) -> Step | None:
         """A key that means something in a callback node; None for the keys that work anywhere."""
-        if state.phase == "own" and key in (YES_KEY, NO_KEY):
+        if state.phase == CallbackPhase.OWN and key in (YES_KEY, NO_KEY):
             own = uk_number(caller.number)
             if key == YES_KEY and own is not None:
                 return self.book(state, node, own, caller)
-            return self.visit(replace(state, phase="enter", wrong=0), caller=caller)
-        if state.phase == "check" and key in (YES_KEY, NO_KEY, BACK_KEY):
+            return self.visit(replace(state, phase=CallbackPhase.ENTER, wrong=0), caller=caller)
+        if state.phase == CallbackPhase.CHECK and key in (YES_KEY, NO_KEY, BACK_KEY):
             number = self._keyed_number(state)
             if key == YES_KEY and number is not None:
                 return self.book(state, node, number, caller)
             # * (or 2) corrects the number: key it again.
-            return self.visit(replace(state, phase="enter", sealed="", wrong=0), caller=caller)
-        if state.phase == "enter" and key.isdigit():
+            return self.visit(
+                replace(state, phase=CallbackPhase.ENTER, sealed="", wrong=0), caller=caller
+            )
+        if state.phase == CallbackPhase.ENTER and key.isdigit():
             return self.callback_keyed(state, node, key, caller)
         return None
 
@@ -594,9 +594,9 @@ class Engine:
         """A number keyed in: read it back to check, or say it does not look right."""
         number = uk_number(keys.rstrip("#"))
         if number is None or self.sealer is None:
-            return self.wrong(replace(state, phase="enter"), "callback.invalid", caller)
+            return self.wrong(replace(state, phase=CallbackPhase.ENTER), "callback.invalid", caller)
         checked = replace(
-            state, phase="check", sealed=self.sealer.seal(number), wrong=0, silences=0
+            state, phase=CallbackPhase.CHECK, sealed=self.sealer.seal(number), wrong=0, silences=0
         )
         return self.visit(checked, caller=caller)
 

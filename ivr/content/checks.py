@@ -31,6 +31,7 @@ from ivr.content.model import (
     QuestionNode,
     SummaryNode,
     TransferNode,
+    is_nurse_line,
 )
 from ivr.content.problems import Problem, ProblemList
 from ivr.content.readability import (
@@ -482,7 +483,7 @@ def check_transfers(flow: Flow, services: Mapping[str, Service], problems: Probl
         for prompt_id in node.prompt_ids():
             if prompt_id.startswith(OPENS):
                 _check_opens(node, prompt_id, services, problems)
-        if not isinstance(node, TransferNode) or node.to == NURSE_LINE:
+        if not isinstance(node, TransferNode) or node.rings_nurse:
             continue
         service = services.get(node.line_id)
         if service is None:
@@ -521,7 +522,7 @@ def _check_opens(
 ) -> None:
     line = prompt_id.removeprefix(OPENS)
     service = services.get(line)
-    if line == NURSE_LINE or (service is not None and service.hours is not None):
+    if is_nurse_line(line) or (service is not None and service.hours is not None):
         return
     why = "has no known hours" if service is not None else "is not a line"
     problems.add(
@@ -639,7 +640,7 @@ def _check_put_through(flow: Flow, problems: ProblemList) -> None:
             continue
         for option in node.options:
             target = flow.nodes.get(option.to)
-            rings = isinstance(target, TransferNode) and target.to != NURSE_LINE
+            rings = isinstance(target, TransferNode) and not target.rings_nurse
             if option.offer and not rings:
                 problems.add(
                     _problem(

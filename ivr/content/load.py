@@ -11,7 +11,7 @@ from types import MappingProxyType
 from ivr.content.checks import check_flow, check_readability, check_review_date, check_transfers
 from ivr.content.flows import load_flow
 from ivr.content.hours import Hours, nurse_hours_sentence, opening_sentence, possible_openings
-from ivr.content.model import DEFAULT_RUN_BY, LANGUAGE, NURSE_LINE, OPENS, Flow, Prompt, PromptBook
+from ivr.content.model import DEFAULT_RUN_BY, LANGUAGE, OPENS, Flow, Prompt, PromptBook
 from ivr.content.problems import Problem, ProblemList
 from ivr.content.prompts import (
     HOURS_FILE,
@@ -20,7 +20,13 @@ from ivr.content.prompts import (
     fill_prompts,
     load_raw_prompts,
 )
-from ivr.content.services import Service, check_services, load_services, prompt_values
+from ivr.content.services import (
+    Service,
+    check_services,
+    line_hours,
+    load_services,
+    prompt_values,
+)
 from ivr.content.wording import check_editorial, check_text, load_wording
 
 
@@ -105,10 +111,10 @@ def _opening_prompts(
     }
     made: dict[str, Prompt] = {}
     for line in sorted(lines):
-        line_hours = hours if line == NURSE_LINE else getattr(services.get(line), "hours", None)
-        if line_hours is None:
+        known = line_hours(line, hours, services)
+        if known is None:
             continue  # reported by the checks (opens-line)
-        for opening in possible_openings(line_hours):
+        for opening in possible_openings(known):
             word = vocabulary[
                 f"hours.opens_{opening.when if opening.when in ('today', 'tomorrow') else 'on'}"
             ]

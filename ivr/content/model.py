@@ -160,6 +160,18 @@ class SummaryNode(ChoiceNode):
         return self.then
 
 
+# What a transfer node rings, as its `to:` says (the flow schema allows these two forms): the
+# nurse line, or a service of data/services.yaml by its id. A line's id (in opens.<line>, and
+# for its hours) is nurse_line or the service's id.
+NURSE_LINE = "nurse_line"
+SERVICE_PREFIX = "service:"
+
+
+def is_nurse_line(line_id: str) -> bool:
+    """Whether a line's id is the nurse line's (else it is a service's id)."""
+    return line_id == NURSE_LINE
+
+
 @dataclass(frozen=True, kw_only=True)
 class TransferNode(Node):
     """Put the caller through to a person; where to go when the line is closed or unanswered."""
@@ -182,6 +194,11 @@ class TransferNode(Node):
         """The line it rings: nurse_line, or a service's id."""
         return self.to.removeprefix(SERVICE_PREFIX)
 
+    @property
+    def rings_nurse(self) -> bool:
+        """It rings the nurse line (who hear a whisper first), not an outside service."""
+        return is_nurse_line(self.to)
+
 
 @dataclass(frozen=True, kw_only=True)
 class CallbackNode(Node):
@@ -198,9 +215,6 @@ class CallbackNode(Node):
     def prompt_ids(self) -> tuple[str, ...]:
         return (*self.say, *((self.privacy,) if self.privacy else ()), *CALLBACK_PROMPTS)
 
-
-NURSE_LINE = "nurse_line"
-SERVICE_PREFIX = "service:"
 
 # A prompt id in a flow that stands for when a closed line opens again, e.g. opens.nurse_line:
 # the engine plays the sentence that fits the hours and the clock (or nothing, when it is not
