@@ -1,7 +1,8 @@
 """Check a loaded flow and its prompts as a whole: every problem with file, node and a fix.
 
 Each check names one of the RULES; the checks are grouped by what they look at: the flow's
-shape (structure), what callers hear (hearing), and putting callers through (put_through).
+shape (structure), what callers hear (hearing), the prompts read with the language's own words
+(language_use), and putting callers through (put_through).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from ivr.content.checks.hearing import (
     check_review_date,
     check_safety,
     check_summary,
-    check_welcome,
 )
+from ivr.content.checks.language_use import check_language_use
 from ivr.content.checks.put_through import check_put_through, check_transfers
 from ivr.content.checks.rules import RULES
 from ivr.content.checks.structure import (
@@ -32,6 +33,7 @@ __all__ = [
     "MAX_MENU_SECONDS",
     "RULES",
     "check_flow",
+    "check_language_use",
     "check_readability",
     "check_review_date",
     "check_transfers",
@@ -45,7 +47,6 @@ def check_flow(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
         check_node(node, flow, prompts, problems)
     check_answers(flow, problems)
     check_summary(flow, prompts, problems)
-    check_welcome(flow, prompts, problems)
     check_safety(flow, prompts, problems)
     check_main_menu(flow, prompts, problems)
     check_put_through(flow, problems)

@@ -1,14 +1,14 @@
-"""Checks of what callers hear, by design: the keys the welcome announces, the one safety
-message, the main menu on one key, the walk-through's summary; readability and review date."""
+"""Checks of what callers hear, by design: the one safety message, the main menu on one key,
+the walk-through's summary; readability and review date.
+
+The checks that need the language's own words are in language_use."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from ivr.content.checks.rules import node_problem, written_at
 from ivr.content.model import (
-    LAST_RESORT_SAFETY,
     MAIN_MENU_KEY,
     MAIN_MENU_PROMPT,
     SAFETY_PROMPT,
@@ -24,27 +24,9 @@ from ivr.content.problems import Problem, ProblemList
 from ivr.content.readability import MAX_AVERAGE_SENTENCE, MIN_READING_EASE, measure
 from ivr.content.wording import sentences
 
-# The keys that work everywhere are announced once, at the start (the standards page).
-WELCOME_KEYS = {"0": "press 0", "*": "press star", "#": "press hash", "9": "press 9"}
-
-
-def check_welcome(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
-    """The welcome tells callers every key that works everywhere."""
-    text = " ".join(prompts[p].text for p in flow.welcome if p in prompts).lower()
-    for key, said in WELCOME_KEYS.items():
-        if said not in text:
-            problems.add(
-                Problem(
-                    *written_at(flow.welcome[0] if flow.welcome else "", "flows"),
-                    f"the welcome never tells callers the {key} key",
-                    f'announce it once at the start: "..., {said}."',
-                    rule="welcome-keys",
-                )
-            )
-
 
 def check_safety(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
-    """The one safety message is played wherever safety is said, and the last resort says it."""
+    """The one safety message is played wherever safety is said."""
     if SAFETY_PROMPT not in flow.welcome:
         problems.add(
             Problem(
@@ -77,22 +59,10 @@ def check_safety(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None
                     rule="safety-message",
                 )
             )
-    if SAFETY_PROMPT in prompts and prompts[SAFETY_PROMPT].spoken != LAST_RESORT_SAFETY:
-        safety = prompts[SAFETY_PROMPT]
-        problems.add(
-            Problem(
-                safety.file,
-                safety.line,
-                f"{SAFETY_PROMPT} is not what the Fallback URL says when even the prompts "
-                "cannot be read (LAST_RESORT_SAFETY in ivr/content/model.py)",
-                "change both together, word for word: the spoken form and LAST_RESORT_SAFETY",
-                rule="safety-message",
-            )
-        )
 
 
 def check_main_menu(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
-    """The main menu is on one key everywhere, and every block says so."""
+    """The main menu is on one key everywhere, and every block ends by saying so."""
     for node in flow.nodes.values():
         if not isinstance(node, ChoiceNode):
             continue
@@ -121,18 +91,6 @@ def check_main_menu(flow: Flow, prompts: PromptBook, problems: ProblemList) -> N
                     rule="main-menu-key",
                 )
             )
-    text = prompts[MAIN_MENU_PROMPT].text.lower() if MAIN_MENU_PROMPT in prompts else ""
-    if text and not re.search(rf"\bpress {MAIN_MENU_KEY}\b", text):
-        main = prompts[MAIN_MENU_PROMPT]
-        problems.add(
-            Problem(
-                main.file,
-                main.line,
-                f"{MAIN_MENU_PROMPT} does not say press {MAIN_MENU_KEY}",
-                f'say "For the main menu, press {MAIN_MENU_KEY}."',
-                rule="main-menu-key",
-            )
-        )
 
 
 def check_summary(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:

@@ -3,18 +3,12 @@ answers, prompts used, and a graph every part of which is reachable and not too 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 
 from ivr.content.checks.rules import node_problem, suggest, written_at
 from ivr.content.graph import menu_depths, shortest_paths
 from ivr.content.model import (
-    BACK_WORDS,
-    LANGUAGE,
-    MAIN_MENU_WORDS,
     OPENS,
-    OPERATOR_WORDS,
-    REPEAT_WORDS,
     SYSTEM_PROMPTS,
     CallbackNode,
     ChoiceNode,
@@ -35,8 +29,6 @@ UK_NUMBER_DIGITS = 11  # a number read back to the caller, one word a digit
 MAX_DEPTH = 3
 MAX_MENU_SECONDS = 20.0
 MAX_BLOCK_SECONDS = 60.0
-GLOBAL_WORDS = frozenset(OPERATOR_WORDS + REPEAT_WORDS + BACK_WORDS + MAIN_MENU_WORDS)
-_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
 def check_node(node: Node, flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
@@ -54,9 +46,7 @@ def check_node(node: Node, flow: Flow, prompts: PromptBook, problems: ProblemLis
             )
         )
     if isinstance(node, ChoiceNode):
-        _check_options(node, prompts, problems)
-    if isinstance(node, QuestionNode):
-        _check_says_keys(node, ("1", "2"), prompts, problems)
+        _check_options(node, problems)
     if isinstance(node, CallbackNode) and not node.privacy:
         problems.add(
             node_problem(
@@ -117,7 +107,8 @@ def _check_known(
             )
 
 
-def _check_options(node: ChoiceNode, prompts: PromptBook, problems: ProblemList) -> None:
+def _check_options(node: ChoiceNode, problems: ProblemList) -> None:
+    """Options numbered 1 to MAX_OPTIONS with no gaps."""
     keys = [option.key for option in node.options]
     expected = [str(n) for n in range(1, len(keys) + 1)]
     if keys != expected:
@@ -138,55 +129,11 @@ def _check_options(node: ChoiceNode, prompts: PromptBook, problems: ProblemList)
                 rule="options",
             )
         )
-    seen: dict[str, str] = {}
-    for option in node.options:
-        for word in option.words:
-            if word in GLOBAL_WORDS:
-                problems.add(
-                    node_problem(
-                        node,
-                        f"option {option.key} uses the word {word!r}, which works everywhere",
-                        "choose other words",
-                        rule="options",
-                    )
-                )
-            elif word in seen and seen[word] != option.key:
-                problems.add(
-                    node_problem(
-                        node,
-                        f"options {seen[word]} and {option.key} both use the word {word!r}",
-                        "give each option its own words",
-                        rule="options",
-                    )
-                )
-            seen[word] = option.key
-    _check_says_keys(node, keys, prompts, problems)
-
-
-def _written_text(node: Node, prompts: PromptBook) -> str:
-    return " ".join(prompts[p].text for p in node.prompt_ids() if p in prompts)
 
 
 def _said_text(node: Node, prompts: PromptBook) -> str:
     """What the voice says: spoken forms, where numbers read digit by digit take longer."""
     return " ".join(prompts[p].spoken for p in node.prompt_ids() if p in prompts)
-
-
-def _check_says_keys(
-    node: Node, keys: Iterable[str], prompts: PromptBook, problems: ProblemList
-) -> None:
-    """The prompts must tell the caller each key: 'To hear X, press 1.'"""
-    text = _written_text(node, prompts).lower()
-    for key in keys:
-        if not re.search(rf"\bpress ({key}|{_NUMBER_WORDS[int(key)]})\b", text):
-            problems.add(
-                node_problem(
-                    node,
-                    f"never tells the caller to press {key}",
-                    f'say the goal, then the key: "To hear ..., press {key}."',
-                    rule="options",
-                )
-            )
 
 
 def _check_length(node: Node, prompts: PromptBook, problems: ProblemList) -> None:
@@ -298,7 +245,7 @@ def check_prompt_use(flow: Flow, prompts: PromptBook, problems: ProblemList) -> 
                     "prompts",
                     0,
                     f"missing prompt {prompt_id} (said {why})",
-                    f"add it to prompts/{LANGUAGE}/{prompt_id.split('.')[0]}.yaml",
+                    f"add it to prompts/{prompts.language}/{prompt_id.split('.')[0]}.yaml",
                     rule="prompt-use",
                 )
             )
