@@ -107,6 +107,7 @@ def create_app(
         sealer=Sealer(settings.secret_key),
         services=content.services,
         clock=clock or utc_now,
+        languages=content.languages,
     )
     audio = None
     if settings.prompt_audio != "say":
@@ -126,7 +127,7 @@ def create_app(
             settings.audio_dir,
         )
     voice = Voice(
-        content.prompts,
+        content.languages,
         settings.say_voice,
         settings.dial_timeout,
         settings.paces,
@@ -138,7 +139,7 @@ def create_app(
         settings,
         engine,
         cached_renderer(voice),
-        Fallback(settings, content.prompts),
+        Fallback(settings, content.prompts, content.languages[content.languages.first]),
         validator,
         audio,
         store,

@@ -95,7 +95,7 @@ def make_engine(content: Content) -> Callable[..., Engine]:
 
     def make(hours: str = "always", number: str | None = "+441632960000") -> Engine:
         clock = lambda: dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)  # noqa: E731
-        return Engine(content.flow, parse_hours(hours), number, clock)
+        return Engine(content.flow, parse_hours(hours), number, clock, languages=content.languages)
 
     return make
 

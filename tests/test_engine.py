@@ -7,15 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from ivr.call.engine import (
-    GOODBYE_AFTER_SILENCES,
-    Ask,
-    Caller,
-    Engine,
-    Goodbye,
-    Transfer,
-)
+from ivr.call.engine import GOODBYE_AFTER_SILENCES, Engine
 from ivr.call.state import CallState, Decoded
+from ivr.call.steps import Ask, Caller, Goodbye, Transfer
 from ivr.content.hours import parse_hours
 from ivr.content.load import Content
 from ivr.content.model import ChoiceNode, InfoNode, QuestionNode, SummaryNode, TransferNode
@@ -337,7 +331,12 @@ FRIDAY_NOON = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 
 def _at(content: Content, when: dt.datetime, hours: str = "always") -> Engine:
     return Engine(
-        content.flow, parse_hours(hours), "+441632960000", lambda: when, services=content.services
+        content.flow,
+        parse_hours(hours),
+        "+441632960000",
+        lambda: when,
+        services=content.services,
+        languages=content.languages,
     )
 
 

@@ -109,6 +109,14 @@ BREAKS = {
         (PROMPTS + "safety.yaml", "message:"),
         "is not what the Fallback URL says",
     ),
+    "last-resort-not-the-safety-message": Break(
+        "safety-message",
+        PROMPTS + "language.yaml",
+        "hospital's twenty-four hour number now.",
+        "hospital's number now.",
+        (PROMPTS + "safety.yaml", "message:"),
+        "is not what the Fallback URL says",
+    ),
     # What the voice says.
     "999-read-as-a-number": Break(
         "say-as",

@@ -19,10 +19,10 @@ from twilio.request_validator import RequestValidator
 from ivr.call.engine import Engine
 from ivr.config import ConfigError, load_settings
 from ivr.content.hours import parse_hours
-from ivr.content.model import LAST_RESORT_SAFETY
 from ivr.webhooks.fallback import Fallback
 from ivr.webhooks.signature import TwilioParams, signature_of
 from tests.conftest import CALLER, TOKEN, signed_post
+from tests.trees import LAST_RESORT_SAFETY
 
 WEBHOOKS = [
     "/voice/incoming",

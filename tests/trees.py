@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.content.hours import Hours, parse_hours
-from ivr.content.load import Content, collect_content
+from ivr.content.load import Content, collect_content, load_first_language
 from ivr.content.problems import Problem, ProblemList
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_PROMPTS = ROOT / "prompts" / "en-GB"
 REAL_WORDING = ROOT / "data" / "wording" / "en-GB.yaml"
+# What the Fallback says when even the prompts cannot be read, from the real language file.
+LAST_RESORT_SAFETY = load_first_language(ROOT).last_resort.safety
 SERVICE = "test line"
 HOURS = parse_hours("Mon-Sun 08:00-20:00")
 SPOKEN_HOURS = "every day, from 8 in the morning until 8 at night"
@@ -114,14 +116,14 @@ def write_tree(
     root: Path, flows: dict[str, str] | None = None, prompts: dict[str, str] | None = None
 ) -> Path:
     """Write flows/*.yaml and prompts/en-GB/*.yaml; the real system, hours, whisper and safety
-    prompts, main.return and the real data/wording unless given."""
+    prompts, the real language.yaml, main.return and the real data/wording unless given."""
     flows = {"helpline": FLOW} if flows is None else flows
     prompts = {"demo": PROMPTS} if prompts is None else prompts
     (root / "flows").mkdir(parents=True)
     (root / "prompts" / "en-GB").mkdir(parents=True)
     for stem, text in flows.items():
         (root / "flows" / f"{stem}.yaml").write_text(text, encoding="utf-8")
-    for stem in ("system", "hours", "whisper", "safety"):
+    for stem in ("system", "hours", "whisper", "safety", "language"):
         real = (REAL_PROMPTS / f"{stem}.yaml").read_text(encoding="utf-8")
         (root / "prompts" / "en-GB" / f"{stem}.yaml").write_text(real, encoding="utf-8")
     (root / "prompts" / "en-GB" / "main.yaml").write_text(MAIN_PROMPTS, encoding="utf-8")

@@ -2,19 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode
 
 from ivr.content.model import Flow
 
 MAX_HISTORY = 8
-# The questions of a callback node: confirm the caller's own number, key one in, check it.
-# "code": staff keying an entry code after *; "offer": a nurse was offered after silences or
-# wrong keys, and silence now puts the caller through.
-PHASES = ("", "own", "enter", "check", "code", "offer")
 MAX_COUNT = 9
+MAX_SEALED = 400
+
+
+class CallbackPhase(StrEnum):
+    """The questions of a callback node: confirm the caller's own number, key one in, check it."""
+
+    OWN = "own"
+    ENTER = "enter"
+    CHECK = "check"
+
+
+class Waiting(StrEnum):
+    """What a node waits for besides its choices (and never inside a call back's questions)."""
+
+    CODE = "code"  # staff keying an entry code, after * at the main menu
+    NURSE_OFFER = "offer"  # a nurse was offered after silences or wrong keys: silence takes it
+
+
+# What the node is asking besides its own choices; "" for nothing but them.
+Phase = CallbackPhase | Waiting | Literal[""]
+_PHASES: Mapping[str, Phase] = {"": "", **{p.value: p for p in (*CallbackPhase, *Waiting)}}
+
+# The state in a URL: one letter a field, since every Gather's action carries it. A field at
+# its default is left out. Changing a letter or a value breaks the links of calls in progress.
+#   n  node      the node the caller is at (a node id)
+#   b  history   the nodes they came through, oldest first, joined by "." (* goes back)
+#   s  silences  nothing heard, so many times in a row here (0 to 9)
+#   w  wrong     keys that are no choice, or words that match none, in a row here (0 to 9)
+#   y  yes       the walk-through's answers the caller said yes to, joined by "."
+#   p  pace      "s": the caller chose the slower voice
+#   c  phase     what the node is asking besides its choices: a CallbackPhase or Waiting value
+#   k  sealed    the number a caller keyed in, sealed (Fernet), while it is read back
+#   l  language  the caller's language, a folder under prompts/; left out for the one calls
+#                start in
+NODE, HISTORY, SILENCES, WRONG, YES, PACE, PHASE, SEALED, LANGUAGE = "nbswypckl"
+SLOW = "s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +62,9 @@ class CallState:
     yes: frozenset[str] = field(default_factory=frozenset)
     slow: bool = False  # the caller chose the slower voice; it holds for the rest of the call
     # Within a callback node: which question is being asked, and a keyed number, sealed.
-    phase: str = ""
+    phase: Phase = ""
     sealed: str = ""
+    language: str = ""  # "" is the language calls start in
 
     def moved_to(self, node: str, remember: bool = True, *, silences: int = 0) -> CallState:
         """The state after moving on to another node: counts start again, unless `silences`
@@ -41,24 +76,27 @@ class CallState:
 
     def to_query(self) -> dict[str, str]:
         """Short URL parameters; empty values are left out."""
-        query = {"n": self.node}
+        query = {NODE: self.node}
         if self.history:
-            query["b"] = ".".join(self.history)
+            query[HISTORY] = ".".join(self.history)
         if self.silences:
-            query["s"] = str(self.silences)
+            query[SILENCES] = str(self.silences)
         if self.wrong:
-            query["w"] = str(self.wrong)
+            query[WRONG] = str(self.wrong)
         if self.yes:
-            query["y"] = ".".join(sorted(self.yes))
+            query[YES] = ".".join(sorted(self.yes))
         if self.slow:
-            query["p"] = "s"
+            query[PACE] = SLOW
         if self.phase:
-            query["c"] = self.phase
+            query[PHASE] = str(self.phase)
         if self.sealed:
-            query["k"] = self.sealed
+            query[SEALED] = self.sealed
+        if self.language:
+            query[LANGUAGE] = self.language
         return query
 
     def url(self, path: str) -> str:
+        """The path with this state as its query string."""
         return f"{path}?{urlencode(self.to_query())}"
 
 
@@ -78,26 +116,32 @@ def _count(raw: str | None) -> int | None:
     return None
 
 
-def decode(query: Mapping[str, str], flow: Flow) -> Decoded:
-    """Read the state back; anything unknown (an older flow, a bad value) is marked stale."""
-    node = query.get("n", "")
+def decode(query: Mapping[str, str], flow: Flow, languages: Collection[str] = ()) -> Decoded:
+    """Read the state back; anything unknown (an older flow, a bad value) is marked stale.
+
+    `languages` are those the helpline speaks besides the one calls start in."""
+    language = query.get(LANGUAGE, "")
+    known_language = language if language in languages else ""
+    node = query.get(NODE, "")
     if node not in flow.nodes:
-        return Decoded(CallState(flow.start, slow=query.get("p") == "s"), stale=True)
-    history = tuple(h for h in query.get("b", "").split(".") if h)
+        start = CallState(flow.start, slow=query.get(PACE) == SLOW, language=known_language)
+        return Decoded(start, stale=True)
+    history = tuple(h for h in query.get(HISTORY, "").split(".") if h)
     kept_history = tuple(h for h in history if h in flow.nodes)[-MAX_HISTORY:]
-    yes = frozenset(a for a in query.get("y", "").split(".") if a)
+    yes = frozenset(a for a in query.get(YES, "").split(".") if a)
     kept_yes = yes & frozenset(flow.answer_ids)
-    silences, wrong = _count(query.get("s")), _count(query.get("w"))
-    pace = query.get("p", "")
-    phase, sealed = query.get("c", ""), query.get("k", "")
+    silences, wrong = _count(query.get(SILENCES)), _count(query.get(WRONG))
+    pace = query.get(PACE, "")
+    phase, sealed = _PHASES.get(query.get(PHASE, "")), query.get(SEALED, "")
     stale = (
-        phase not in PHASES
-        or len(sealed) > 400
+        phase is None
+        or len(sealed) > MAX_SEALED
         or kept_history != history
         or kept_yes != yes
         or silences is None
         or wrong is None
-        or pace not in ("", "s")
+        or pace not in ("", SLOW)
+        or language != known_language
     )
     state = CallState(
         node,
@@ -105,18 +149,22 @@ def decode(query: Mapping[str, str], flow: Flow) -> Decoded:
         silences or 0,
         wrong or 0,
         kept_yes,
-        pace == "s",
-        phase if phase in PHASES else "",
-        sealed if phase in PHASES else "",
+        pace == SLOW,
+        phase or "",
+        sealed if phase is not None else "",
+        known_language,
     )
     return Decoded(state, stale=stale)
 
 
-def query_decoder(flow: Flow, size: int = 4096) -> Callable[[str], Decoded]:
+def query_decoder(
+    flow: Flow, languages: Collection[str] = (), size: int = 4096
+) -> Callable[[str], Decoded]:
     """Decode raw query strings, remembering recent ones: callers keep revisiting the same."""
+    known = frozenset(languages)
 
     @lru_cache(maxsize=size)
     def decode_query(query_string: str) -> Decoded:
-        return decode(dict(parse_qsl(query_string)), flow)
+        return decode(dict(parse_qsl(query_string)), flow, known)
 
     return decode_query

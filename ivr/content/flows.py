@@ -224,4 +224,5 @@ def _build_flow(
         guidance=guidance,
         nodes=MappingProxyType(dict(nodes)),
         answer_ids=answer_ids,
+        language=settings["language"][0] if "language" in settings else "",
     )

@@ -8,11 +8,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from ivr.content.checks import check_flow, check_readability, check_review_date, check_transfers
+from ivr.content.checks import (
+    check_flow,
+    check_language_use,
+    check_readability,
+    check_review_date,
+    check_transfers,
+)
+from ivr.content.checks.rules import written_at
 from ivr.content.flows import load_flow
 from ivr.content.hours import Hours, nurse_hours_sentence, opening_sentence, possible_openings
-from ivr.content.model import DEFAULT_RUN_BY, LANGUAGE, NURSE_LINE, OPENS, Flow, Prompt, PromptBook
-from ivr.content.problems import Problem, ProblemList
+from ivr.content.language import (
+    LANGUAGE_FILE,
+    PROMPTS_DIR,
+    Language,
+    Languages,
+    language_codes,
+    load_language,
+)
+from ivr.content.model import DEFAULT_RUN_BY, OPENS, Flow, Prompt, PromptBook
+from ivr.content.problems import ContentError, Problem, ProblemList
 from ivr.content.prompts import (
     HOURS_FILE,
     RawPrompt,
@@ -20,8 +35,14 @@ from ivr.content.prompts import (
     fill_prompts,
     load_raw_prompts,
 )
-from ivr.content.services import Service, check_services, load_services, prompt_values
-from ivr.content.wording import check_editorial, check_text, load_wording
+from ivr.content.services import (
+    Service,
+    check_services,
+    line_hours,
+    load_services,
+    prompt_values,
+)
+from ivr.content.wording import Wording, check_editorial, check_text, load_wording
 
 
 @dataclass(frozen=True)
@@ -29,9 +50,26 @@ class Content:
     """The flow and its prompts, loaded and checked; warnings do not stop the helpline."""
 
     flow: Flow
-    prompts: PromptBook
+    prompts: PromptBook  # in the language calls start in
     warnings: tuple[Problem, ...]
+    languages: Languages
     services: Mapping[str, Service] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One language as read, before the checks that need the flow."""
+
+    code: str
+    raw: Mapping[str, RawPrompt]
+    vocabulary: Mapping[str, RawPrompt]  # the words for saying hours
+    prompts: PromptBook
+    language: Language | None
+    wording: Wording | None
+
+    def hours_word(self, prompt_id: str) -> str:
+        """One of the words for saying hours, as written."""
+        return self.vocabulary[prompt_id].text
 
 
 def collect_content(
@@ -42,49 +80,136 @@ def collect_content(
     readability: bool = True,
     run_by: str = DEFAULT_RUN_BY,
 ) -> tuple[Content | None, ProblemList]:
-    """Load and check everything under root (flows/, prompts/en-GB/, data/), keeping every
-    problem.
+    """Load and check everything under root (flows/, each language's prompts/<language>/,
+    data/), keeping every problem.
 
     The editorial rules (readability, the choices' words, phrases to avoid) are for `ivr check`
     and the tests; start-up skips them, so a long SERVICE_NAME can lower a score without
     stopping the helpline. The rules about safety and honesty run at start-up too.
     """
     problems = ProblemList()
-    raw = load_raw_prompts(root / "prompts" / LANGUAGE, problems, root)
-    vocabulary = {i: raw.pop(i) for i in list(raw) if i.startswith(HOURS_FILE)}
-    hours_words = {i: p.text for i, p in vocabulary.items()}
-    words = hours_words.__getitem__
-    # The hours are only said once their words are known to be whole and well-formed.
-    words_ok = check_vocabulary(vocabulary, problems)
-    spoken = nurse_hours_sentence(hours, words) if words_ok else ""
     services = load_services(root, problems)
-    said = (
-        prompt_values(services, words, lambda i: raw[i].spoken if i in raw else "")
-        if words_ok
-        else ({}, {})
-    )
-    values = {"service": service, "nurse_hours": spoken, "run_by": run_by}
-    prompts = fill_prompts(raw, values, problems, said)
+    codes = language_codes(root)
+    values = {"service": service, "run_by": run_by}
+    read = [_read_language(root, code, values, hours, services, problems) for code in codes]
     flow = load_flow(root / "flows", problems, root)
-    wording = load_wording(root, LANGUAGE, problems)
-    if flow is None or wording is None or problems.errors():
+    first = _first_language(flow.language if flow else "", codes, root, problems)
+    if flow is None or first is None or problems.errors():
         return None, problems
-    prompts = PromptBook(
-        MappingProxyType(
-            {**prompts.prompts, **_opening_prompts(flow, hours, services, vocabulary, words)}
-        )
-    )
-    check_flow(flow, prompts, problems)
-    check_text(prompts, raw, words, hours, wording, problems)
-    if readability:
-        check_readability(prompts, problems)
-        check_editorial(flow, prompts, wording, problems)
+    books: dict[str, PromptBook] = {}
+    for one in read:
+        made = _opening_prompts(flow, hours, services, one.vocabulary, one.hours_word)
+        book = PromptBook(MappingProxyType({**one.prompts.prompts, **made}), one.code)
+        _check_language(flow, book, one, hours, readability, problems)
+        books[one.code] = book
     check_review_date(flow, today or dt.date.today(), problems)
     check_services(services, today or dt.date.today(), problems)
     check_transfers(flow, services, problems)
     if problems.errors():
         return None, problems
-    return Content(flow, prompts, tuple(problems.warnings()), services), problems
+    words = {one.code: one.language for one in read if one.language is not None}
+    languages = Languages(first, MappingProxyType(words), MappingProxyType(books))
+    return Content(flow, books[first], tuple(problems.warnings()), languages, services), problems
+
+
+def _read_language(
+    root: Path,
+    code: str,
+    values: Mapping[str, str],
+    hours: Hours,
+    services: Mapping[str, Service],
+    problems: ProblemList,
+) -> _Read:
+    """A language's prompts with their placeholders filled, its own words and its wording."""
+    raw = load_raw_prompts(root / PROMPTS_DIR / code, problems, root)
+    vocabulary = {i: raw.pop(i) for i in list(raw) if i.startswith(HOURS_FILE)}
+    words = {i: p.text for i, p in vocabulary.items()}.__getitem__
+    # The hours are only said once their words are known to be whole and well-formed.
+    words_ok = check_vocabulary(vocabulary, problems, f"{PROMPTS_DIR}/{code}")
+    spoken = nurse_hours_sentence(hours, words) if words_ok else ""
+    said = (
+        prompt_values(services, words, lambda i: raw[i].spoken if i in raw else "")
+        if words_ok
+        else ({}, {})
+    )
+    prompts = fill_prompts(raw, {**values, "nurse_hours": spoken}, problems, said)
+    return _Read(
+        code,
+        raw,
+        vocabulary,
+        prompts,
+        load_language(root, code, problems),
+        load_wording(root, code, problems),
+    )
+
+
+def _check_language(
+    flow: Flow,
+    book: PromptBook,
+    read: _Read,
+    hours: Hours,
+    readability: bool,
+    problems: ProblemList,
+) -> None:
+    """Every check of the flow with one language's prompts and words."""
+    assert read.language is not None and read.wording is not None  # else they were problems
+    check_flow(flow, book, problems)
+    check_language_use(flow, book, read.language, read.wording.press, problems)
+    check_text(book, read.raw, read.hours_word, hours, read.wording, problems)
+    if readability:
+        check_readability(book, problems)
+        check_editorial(flow, book, read.wording, problems)
+
+
+def _first_language(
+    named: str, codes: tuple[str, ...], root: Path, problems: ProblemList
+) -> str | None:
+    """The language calls start in: the flow's `language:`, or the only one there is."""
+    if not codes:
+        problems.add(
+            Problem(
+                str(root / PROMPTS_DIR),
+                0,
+                "holds no language folder",
+                f"add prompts/en-GB/ with the prompt files and {LANGUAGE_FILE}",
+            )
+        )
+        return None
+    if named in codes or (not named and len(codes) == 1):
+        return named or codes[0]
+    if named:
+        problems.add(
+            Problem(
+                *written_at(named, "flows"),
+                f"calls start in {named}, which has no folder under {PROMPTS_DIR}/",
+                f"name one of {', '.join(codes)}, or add {PROMPTS_DIR}/{named}/",
+            )
+        )
+    else:
+        problems.add(
+            Problem(
+                "flows",
+                0,
+                f"{PROMPTS_DIR}/ holds {len(codes)} languages ({', '.join(codes)}) and no flow "
+                "file says which one calls start in",
+                f"add `language: {codes[0]}` to one flow file",
+            )
+        )
+    return None
+
+
+def load_first_language(root: Path) -> Language:
+    """The words of the language calls start in, read on their own: for the Fallback when it
+    has no prompts. Raises ContentError when even they cannot be read."""
+    problems = ProblemList()
+    codes = language_codes(root)
+    # Only where there are several languages does the flow need reading, to choose one.
+    flow = load_flow(root / "flows", problems, root) if len(codes) > 1 else None
+    first = _first_language(flow.language if flow else "", codes, root, problems)
+    language = load_language(root, first, problems) if first else None
+    if language is None:
+        raise ContentError(problems.errors())
+    return language
 
 
 def _opening_prompts(
@@ -105,10 +230,10 @@ def _opening_prompts(
     }
     made: dict[str, Prompt] = {}
     for line in sorted(lines):
-        line_hours = hours if line == NURSE_LINE else getattr(services.get(line), "hours", None)
-        if line_hours is None:
+        known = line_hours(line, hours, services)
+        if known is None:
             continue  # reported by the checks (opens-line)
-        for opening in possible_openings(line_hours):
+        for opening in possible_openings(known):
             word = vocabulary[
                 f"hours.opens_{opening.when if opening.when in ('today', 'tomorrow') else 'on'}"
             ]

@@ -17,9 +17,6 @@ MAIN_MENU_KEY = "8"  # the main menu, from every part of the call
 YES_KEY = "1"
 NO_KEY = "2"
 
-# The language of the prompts: their folder under prompts/, and <Say> and <Gather> language.
-LANGUAGE = "en-GB"
-
 
 @dataclass(frozen=True, slots=True)
 class Prompt:
@@ -79,6 +76,11 @@ class Node:
         """Every prompt id this node can play."""
         return self.say
 
+    def plays(self, yes: frozenset[str], replay: bool) -> tuple[str, ...]:
+        """The prompts it plays on arrival, given the answers the caller said yes to; a replay
+        (after a silence or a key that is no choice) plays only its choices."""
+        return self.say
+
 
 @dataclass(frozen=True, kw_only=True)
 class ChoiceNode(Node):
@@ -122,6 +124,9 @@ class InfoNode(ChoiceNode):
     def prompt_ids(self) -> tuple[str, ...]:
         return (*self.say, *self.choices)
 
+    def plays(self, yes: frozenset[str], replay: bool) -> tuple[str, ...]:
+        return self.choices if replay else (*self.say, *self.choices)
+
     def said_choices(self) -> tuple[str, ...]:
         return self.choices
 
@@ -156,8 +161,27 @@ class SummaryNode(ChoiceNode):
     def prompt_ids(self) -> tuple[str, ...]:
         return (*self.say, *(p for _, p in self.answers), self.none, *self.after, *self.then)
 
+    def plays(self, yes: frozenset[str], replay: bool) -> tuple[str, ...]:
+        """The advice for each answer the caller said yes to (or for none), then what next."""
+        if replay:
+            return self.then
+        answers = tuple(prompt for answer, prompt in self.answers if answer in yes)
+        return (*self.say, *(answers or (self.none,)), *self.after, *self.then)
+
     def said_choices(self) -> tuple[str, ...]:
         return self.then
+
+
+# What a transfer node rings, as its `to:` says (the flow schema allows these two forms): the
+# nurse line, or a service of data/services.yaml by its id. A line's id (in opens.<line>, and
+# for its hours) is nurse_line or the service's id.
+NURSE_LINE = "nurse_line"
+SERVICE_PREFIX = "service:"
+
+
+def is_nurse_line(line_id: str) -> bool:
+    """Whether a line's id is the nurse line's (else it is a service's id)."""
+    return line_id == NURSE_LINE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,6 +206,11 @@ class TransferNode(Node):
         """The line it rings: nurse_line, or a service's id."""
         return self.to.removeprefix(SERVICE_PREFIX)
 
+    @property
+    def rings_nurse(self) -> bool:
+        """It rings the nurse line (who hear a whisper first), not an outside service."""
+        return is_nurse_line(self.to)
+
 
 @dataclass(frozen=True, kw_only=True)
 class CallbackNode(Node):
@@ -198,9 +227,6 @@ class CallbackNode(Node):
     def prompt_ids(self) -> tuple[str, ...]:
         return (*self.say, *((self.privacy,) if self.privacy else ()), *CALLBACK_PROMPTS)
 
-
-NURSE_LINE = "nurse_line"
-SERVICE_PREFIX = "service:"
 
 # A prompt id in a flow that stands for when a closed line opens again, e.g. opens.nurse_line:
 # the engine plays the sentence that fits the hours and the clock (or nothing, when it is not
@@ -258,6 +284,8 @@ class Flow:
     nodes: Mapping[str, Node]
     # The walk-through's answer ids in the order they are asked, for short URLs.
     answer_ids: tuple[str, ...] = field(default=())
+    # The language calls start in (a folder under prompts/); "" where prompts/ holds only one.
+    language: str = ""
 
     def node(self, node_id: str) -> Node | None:
         return self.nodes.get(node_id)
@@ -265,9 +293,11 @@ class Flow:
 
 @dataclass(frozen=True)
 class PromptBook:
-    """Every prompt by id, with placeholders already filled from the configuration."""
+    """Every prompt of one language by id, with placeholders already filled from the
+    configuration."""
 
     prompts: Mapping[str, Prompt]
+    language: str = ""  # its folder under prompts/, and <Say>'s language
 
     def __getitem__(self, prompt_id: str) -> Prompt:
         return self.prompts[prompt_id]
@@ -275,16 +305,6 @@ class PromptBook:
     def __contains__(self, prompt_id: object) -> bool:
         return prompt_id in self.prompts
 
-
-# Words a caller can say anywhere (recognised, never spoken), as the standards page lists them.
-OPERATOR_WORDS = ("nurse", "person", "operator", "help", "someone")
-MAIN_MENU_WORDS = ("main menu", "start again", "menu")
-REPEAT_WORDS = ("repeat", "again")
-BACK_WORDS = ("back", "go back")
-YES_WORDS = ("yes", "yeah", "yep", "it is", "that's right")
-NO_WORDS = ("no", "nope", "it isn't", "not really")
-SLOWER_WORDS = ("slower", "slow down", "more slowly", "too fast")
-FASTER_WORDS = ("faster", "speed up", "usual speed", "normal speed")
 
 # The one safety message, played wherever safety is said (ivr check makes sure of it), and the
 # main menu's key, said at the end of every block.
@@ -326,13 +346,3 @@ SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
 # Who runs the line, as callers hear it ({run_by}), where SERVICE_RUN_BY is not set: in
 # development only; production needs the setting.
 DEFAULT_RUN_BY = "the helpline team"
-
-# What the Fallback URL says if even the prompt files could not be read: the only spoken words
-# kept in code. `ivr check` fails unless LAST_RESORT_SAFETY is safety.message's spoken form.
-LAST_RESORT_SORRY = "Sorry, this line is not working."
-LAST_RESORT_SAFETY = (
-    "If it is an emergency, hang up and call nine nine nine. You may be having cancer "
-    "treatment, or have had it recently. If so, and you feel unwell or have a temperature, call "
-    "your hospital's twenty-four hour number now. It is on the card or letter your hospital "
-    "gave you."
-)

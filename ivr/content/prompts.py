@@ -9,7 +9,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ivr.content.hours import HOURS_PROMPTS
-from ivr.content.model import LANGUAGE, Prompt, PromptBook
+from ivr.content.language import LANGUAGE_FILE
+from ivr.content.model import Prompt, PromptBook
 from ivr.content.problems import Problem, ProblemList
 from ivr.content.validation import schema, schema_problems
 from ivr.content.yamlsource import LocatedDict, load_yaml
@@ -31,9 +32,10 @@ class RawPrompt:
 
 
 def load_raw_prompts(prompt_dir: Path, problems: ProblemList, root: Path) -> dict[str, RawPrompt]:
-    """Read every prompt file of one language; ids are '<file stem>.<key>'."""
+    """Read every prompt file of one language; ids are '<file stem>.<key>'. The language's own
+    words (language.yaml) are not prompts."""
     found: dict[str, RawPrompt] = {}
-    files = sorted(prompt_dir.glob("*.yaml"))
+    files = sorted(p for p in prompt_dir.glob("*.yaml") if p.name != LANGUAGE_FILE)
     if not files:
         problems.add(Problem(str(prompt_dir), 0, "holds no prompt files", "add *.yaml files"))
     for path in files:
@@ -64,10 +66,14 @@ def load_raw_prompts(prompt_dir: Path, problems: ProblemList, root: Path) -> dic
 HOURS_FILE = "hours."
 
 
-def check_vocabulary(vocabulary: Mapping[str, RawPrompt], problems: ProblemList) -> bool:
-    """The words for opening hours must all be there, each with its own {names}."""
+def check_vocabulary(
+    vocabulary: Mapping[str, RawPrompt], problems: ProblemList, folder: str = ""
+) -> bool:
+    """The words for opening hours must all be there, each with its own {names}. A missing one
+    is named in the hours file the others are in, or else in the language's `folder`."""
     before = len(problems.items)
-    where = f"prompts/{LANGUAGE}/hours.yaml"
+    written = next(iter(vocabulary.values()), None)
+    where = written.file if written is not None else f"{folder}/hours.yaml"
     for prompt_id, expected in HOURS_PROMPTS.items():
         found = vocabulary.get(prompt_id)
         if found is None:

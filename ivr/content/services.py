@@ -11,6 +11,7 @@ from types import MappingProxyType
 import phonenumbers
 
 from ivr.content.hours import UK, Hours, HoursError, bank_holidays, parse_hours, spoken_hours
+from ivr.content.model import is_nurse_line
 from ivr.content.problems import Problem, ProblemList
 from ivr.content.yamlsource import LocatedDict, load_yaml
 from ivr.numbers import spoken_digits, uk_number
@@ -53,6 +54,14 @@ class Service:
             return ""
         parsed = phonenumbers.parse(self.number, "GB")
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def line_hours(line_id: str, nurse_hours: Hours, services: Mapping[str, Service]) -> Hours | None:
+    """When a line is open: the nurse line's hours, or a service's; None when not known."""
+    if is_nurse_line(line_id):
+        return nurse_hours
+    service = services.get(line_id)
+    return service.hours if service is not None else None
 
 
 @dataclass(frozen=True)

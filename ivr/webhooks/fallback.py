@@ -1,7 +1,7 @@
 """What a caller hears when the helpline itself has failed: an apology, then a person.
 
-This depends on nothing but the settings and (where they loaded) the prompts, so that it still
-works when the flow could not be built or the engine raised.
+This depends on nothing but the settings, the prompts and the language's own words (where
+they loaded), so that it still works when the flow could not be built or the engine raised.
 """
 
 from __future__ import annotations
@@ -11,42 +11,40 @@ import datetime as dt
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.config import Settings
-from ivr.content.model import (
-    LANGUAGE,
-    LAST_RESORT_SAFETY,
-    LAST_RESORT_SORRY,
-    SAFETY_PROMPT,
-    PromptBook,
-)
+from ivr.content.language import Language
+from ivr.content.load import load_first_language
+from ivr.content.model import SAFETY_PROMPT, PromptBook
 
 FALLBACK_PATH = "/voice/fallback"
-
-# If even the prompt files are unreadable, the caller still hears what to do rather than
-# silence: an apology and the safety message, in the words `ivr check` keeps the same as the
-# prompt's (see ivr/content/model.py).
-LAST_RESORT = {"system.fallback_closed": LAST_RESORT_SORRY, SAFETY_PROMPT: LAST_RESORT_SAFETY}
-
-
-def _say(
-    response: VoiceResponse, prompts: PromptBook | None, prompt_id: str, settings: Settings
-) -> None:
-    if prompts and prompt_id in prompts:
-        text = prompts[prompt_id].spoken
-    else:
-        text = LAST_RESORT.get(prompt_id, LAST_RESORT_SORRY)
-    response.say(text, voice=settings.say_voice, language=LANGUAGE)
 
 
 class Fallback:
     """The three answers of the Fallback URL, built once at start-up from settings and prompts."""
 
-    def __init__(self, settings: Settings, prompts: PromptBook | None) -> None:
+    def __init__(
+        self, settings: Settings, prompts: PromptBook | None, language: Language | None = None
+    ) -> None:
+        """`language` is the one calls start in (its code, and its last resort). Without it,
+        it is read from the content folder on its own: with no prompts (they could not be
+        read) the caller still hears an apology and the safety message, not silence."""
         self.settings = settings
+        language = language or load_first_language(settings.content_dir)
+        self.language = language.code
+        self.sorry = language.last_resort.sorry
+        # In the words `ivr check` keeps the same as safety.message's spoken form.
+        self.last_resort = {SAFETY_PROMPT: language.last_resort.safety}
         self.documents = {
             "answered": self._answered(prompts),
             "ring": self._ring(prompts),
             "closed": self._closed(prompts),
         }
+
+    def _say(self, response: VoiceResponse, prompts: PromptBook | None, prompt_id: str) -> None:
+        if prompts and prompt_id in prompts:
+            text = prompts[prompt_id].spoken
+        else:
+            text = self.last_resort.get(prompt_id, self.sorry)
+        response.say(text, voice=self.settings.say_voice, language=self.language)
 
     def twiml(self, now: dt.datetime, dial_status: str | None) -> str:
         """Apologise and put the caller through; when that cannot happen, the safety message."""
@@ -59,13 +57,13 @@ class Fallback:
 
     def _answered(self, prompts: PromptBook | None) -> str:
         response = VoiceResponse()
-        _say(response, prompts, "system.after_call", self.settings)
+        self._say(response, prompts, "system.after_call")
         response.hangup()
         return str(response)
 
     def _ring(self, prompts: PromptBook | None) -> str:
         response = VoiceResponse()
-        _say(response, prompts, "system.fallback", self.settings)
+        self._say(response, prompts, "system.fallback")
         dial = response.dial(
             action=f"{FALLBACK_PATH}?dialled=1",
             method="POST",
@@ -79,11 +77,11 @@ class Fallback:
         # Closed, or nobody answered: an apology, the safety message twice, when to call again,
         # then goodbye; going round again could loop for ever while the helpline is broken.
         response = VoiceResponse()
-        _say(response, prompts, "system.fallback_closed", self.settings)
-        _say(response, prompts, SAFETY_PROMPT, self.settings)
+        self._say(response, prompts, "system.fallback_closed")
+        self._say(response, prompts, SAFETY_PROMPT)
         response.pause(length=1)
-        _say(response, prompts, SAFETY_PROMPT, self.settings)
+        self._say(response, prompts, SAFETY_PROMPT)
         if prompts and "system.call_again" in prompts:
-            _say(response, prompts, "system.call_again", self.settings)
+            self._say(response, prompts, "system.call_again")
         response.hangup()
         return str(response)

@@ -10,8 +10,8 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.audio.library import AudioLibrary
 from ivr.audio.pace import Pace
-from ivr.call.engine import Ask, Connect, Goodbye, Screen, Step, Transfer
-from ivr.content.model import LANGUAGE, PromptBook
+from ivr.call.steps import Ask, Connect, Goodbye, Screen, Step, Transfer
+from ivr.content.language import Languages
 
 STEP_PATH = "/voice/step"
 DIAL_PATH = "/voice/dial"
@@ -21,31 +21,41 @@ WHISPER_ACCEPT_PATH = "/voice/whisper/accept"
 
 @dataclass(frozen=True)
 class Voice:
-    """How prompts are spoken: rendered audio where there is some, else <Say>, at a pace."""
+    """How prompts are spoken, in the caller's language: rendered audio where there is some,
+    else <Say>, at a pace."""
 
-    prompts: PromptBook
+    languages: Languages
     say_voice: str
     dial_timeout: int
     paces: Mapping[str, Pace]
-    audio: AudioLibrary | None = None  # None: always <Say> (PROMPT_AUDIO=say)
+    # The first language's rendered prompts; None: always <Say> (PROMPT_AUDIO=say).
+    audio: AudioLibrary | None = None
+
+    def language(self, code: str) -> str:
+        """The language to name in TwiML for a call's language ("" for the first)."""
+        return self.languages.book(code).language
 
     def say(
         self,
         parent: VoiceResponse | Gather,
         prompt_ids: tuple[str, ...],
+        language: str,
         slow: bool,
         fill: tuple[tuple[str, str], ...] = (),
     ) -> None:
+        """Play or say each prompt, in the language, at the pace."""
         pace = self.paces["slow" if slow else "normal"]
+        book = self.languages.book(language)
+        audio = self.audio if book.language == self.languages.first else None
         for prompt_id in prompt_ids:
-            prompt = self.prompts[prompt_id]
-            url = self.audio.url(prompt_id, pace.name) if self.audio else None
+            prompt = book[prompt_id]
+            url = audio.url(prompt_id, pace.name) if audio else None
             if url is not None:
                 parent.play(url)
                 continue
             # A prompt with no audio is never silent: Twilio speaks it, at the same pace.
             text = prompt.spoken.format_map(dict(fill)) if prompt.dynamic else prompt.spoken
-            said = parent.say(voice=self.say_voice, language=LANGUAGE)
+            said = parent.say(voice=self.say_voice, language=book.language)
             said.prosody(text, rate=pace.say_rate)
 
 
@@ -63,11 +73,11 @@ def render_ask(step: Step, voice: Voice) -> VoiceResponse:
         num_digits=step.max_digits,
         # '#' is a menu key (repeat), so it ends the input only where a number is keyed.
         finish_on_key=step.finish_on_key,
-        language=LANGUAGE,
+        language=voice.language(step.state.language),
         hints=", ".join(step.hints),
         speech_timeout="auto",
     )
-    voice.say(gather, step.prompts, step.state.slow, step.fill)
+    voice.say(gather, step.prompts, step.state.language, step.state.slow, step.fill)
     # Gather falls through on silence: come back to the same place with no input.
     response.redirect(action, method="POST")
     return response
@@ -77,7 +87,7 @@ def render_transfer(step: Step, voice: Voice) -> VoiceResponse:
     """Say where the caller is going, then ring; the outcome is posted to the dial URL."""
     assert isinstance(step, Transfer)
     response = VoiceResponse()
-    voice.say(response, step.prompts, step.state.slow)
+    voice.say(response, step.prompts, step.state.language, step.state.slow)
     dial = response.dial(
         action=step.state.url(DIAL_PATH),
         method="POST",
@@ -104,8 +114,8 @@ def render_screen(step: Step, voice: Voice) -> VoiceResponse:
         action=step.state.url(WHISPER_ACCEPT_PATH),
         method="POST",
     )
-    voice.say(gather, step.prompts, slow=False, fill=step.fill)
-    voice.say(response, ("whisper.declined",), slow=False)
+    voice.say(gather, step.prompts, step.state.language, slow=False, fill=step.fill)
+    voice.say(response, ("whisper.declined",), step.state.language, slow=False)
     response.hangup()
     return response
 
@@ -119,7 +129,7 @@ def render_connect(step: Step, voice: Voice) -> VoiceResponse:
 def render_goodbye(step: Step, voice: Voice) -> VoiceResponse:
     assert isinstance(step, Goodbye)
     response = VoiceResponse()
-    voice.say(response, step.prompts, step.state.slow)
+    voice.say(response, step.prompts, step.state.language, step.state.slow)
     response.hangup()
     return response
 

@@ -13,8 +13,9 @@ from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException
 
 from ivr.audio.library import AudioLibrary
-from ivr.call.engine import Caller, Engine, Step
+from ivr.call.engine import Engine
 from ivr.call.state import CallState
+from ivr.call.steps import Caller, Step
 from ivr.config import Settings
 from ivr.content.load import Content
 from ivr.store import Store

@@ -1,0 +1,113 @@
+"""What the caller hears on arriving at a node: its prompts as they are to be said now (an
+offer to put them through only while the line can be rung, when a closed line opens), the
+line it rings, or the call-back dialogue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ivr.call.callback import CallbackDialogue
+from ivr.call.lines import Lines
+from ivr.call.state import CallState
+from ivr.call.steps import NOBODY, Ask, Caller, Step, Transfer
+from ivr.call.words import hints_for
+from ivr.content.language import Languages
+from ivr.content.model import NODE_KINDS, ChoiceNode, Flow, Node, TransferNode
+
+# How the caller arrives at each kind of node; each takes the kind it is listed for.
+Arrive = Callable[[CallState, Any, tuple[str, ...], bool, Caller], Step]
+
+
+class Arrival:
+    """Arriving at a node, by its kind: a node that plays prompts and waits, a transfer that
+    rings, a callback node that asks for a number."""
+
+    def __init__(
+        self, flow: Flow, lines: Lines, dialogue: CallbackDialogue, languages: Languages
+    ) -> None:
+        self.flow = flow
+        self.lines = lines
+        self.languages = languages
+        # The recogniser's hints at each node, in each language.
+        self.hints = {
+            code: {node.id: hints_for(node, words) for node in flow.nodes.values()}
+            for code, words in languages.words.items()
+        }
+        # Options that put the caller through, by the prompt that offers each, per node.
+        self.offers = {
+            node.id: node.offers() for node in flow.nodes.values() if isinstance(node, ChoiceNode)
+        }
+        self.by_kind: Mapping[str, Arrive] = {
+            "menu": self._ask,
+            "info": self._ask,
+            "summary": self._ask,
+            "question": self._ask,
+            "transfer": self._ring,
+            "callback": lambda state, node, first, _, caller: dialogue.ask(
+                state, node, first, caller
+            ),
+        }
+        assert set(self.by_kind) == set(NODE_KINDS)
+
+    def hints_at(self, state: CallState, node: Node) -> tuple[str, ...]:
+        """The words the recogniser listens for at the node, in the caller's language."""
+        return self.hints[self.languages[state.language].code][node.id]
+
+    def visit(
+        self,
+        state: CallState,
+        first: tuple[str, ...] = (),
+        replay: bool = False,
+        caller: Caller = NOBODY,
+    ) -> Step:
+        """Arrive at the node in the state, after the `first` prompts.
+
+        A replay (after a silence or a wrong key) plays only the choices, not the whole block.
+        """
+        node = self.flow.nodes[state.node]
+        return self.by_kind[node.kind](state, node, first, replay, caller)
+
+    def _ask(
+        self, state: CallState, node: Node, first: tuple[str, ...], replay: bool, caller: Caller
+    ) -> Step:
+        """A node that plays prompts and waits for the caller."""
+        prompts = self.prompts_for(node, state, replay)
+        return Ask(self.lines.resolved((*first, *prompts)), state, self.hints_at(state, node))
+
+    def _ring(
+        self,
+        state: CallState,
+        node: TransferNode,
+        first: tuple[str, ...],
+        replay: bool,
+        caller: Caller,
+    ) -> Step:
+        """Put the caller through; while the line cannot be rung, go where it says instead."""
+        if self.lines.can_ring(node):
+            number = self.lines.number(node)
+            assert number is not None  # can_ring says there is one
+            said = self.lines.resolved((*first, *node.say))
+            return Transfer(said, state, number, node.rings_nurse)
+        closed = state.moved_to(node.closed, remember=False, silences=state.silences)
+        # Why, once: the node it falls back to says it where it would have offered the line.
+        offered_there = any(o.to == node.id for o in self.offers.get(node.closed, {}).values())
+        told = self.lines.closed_by_hours(node) and not offered_there
+        return self.visit(closed, (*first, *(node.closed_say if told else ())))
+
+    def prompts_for(self, node: Node, state: CallState, replay: bool = False) -> tuple[str, ...]:
+        """A node's prompts as they are to be said now: a summary's advice for each yes, an
+        offer to put the caller through only while the line can be rung, when a line opens."""
+        offers = self.offers.get(node.id, {})
+        result: list[str] = []
+        for prompt_id in node.plays(state.yes, replay):
+            option = offers.get(prompt_id)
+            target = self.flow.nodes[option.to] if option is not None else None
+            if isinstance(target, TransferNode) and not self.lines.can_ring(target):
+                # Instead of the offer: that it is closed and when it opens, when its hours say
+                # so; nothing when it cannot be rung for another reason (a lapsed check).
+                if self.lines.closed_by_hours(target):
+                    result += self.lines.resolved(target.closed_say)
+                continue
+            result += self.lines.resolved((prompt_id,))
+        return tuple(result)
