@@ -58,7 +58,7 @@ from ivr import create_app
 from ivr.practice.phone import Phone, parse_keys
 from ivr.store import Store
 from ivr.store.cli import shown_url
-from ivr.store.database import sqlalchemy_url
+from ivr.store.connection import sqlalchemy_url
 
 # The tests' own PostgreSQL server (tests/pgcluster.py), for --outage: the project folder is
 # where `tests` is found when this file is run as a script.

@@ -11,10 +11,10 @@ from pathlib import Path
 from ivr.audio.pace import Pace
 from ivr.content.hours import Hours, HoursError, bank_holidays, parse_closed_dates, parse_hours
 from ivr.content.model import DEFAULT_RUN_BY
+from ivr.numbers import E164
 
 # A fictional UK number (Ofcom's drama range) so development never rings a real phone.
 DEVELOPMENT_NURSE_LINE = "+441632960000"
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 PROMPT_AUDIO_MODES = ("auto", "play", "say")
 # Engine rates are not words a minute (espeak-ng at 175 spoke about 200 here); these defaults were
 # measured to keep the rendered prompts under each ceiling, and `ivr check` measures them again.
@@ -30,6 +30,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'instance' / 'helpline.sqlite3'}"
 DEFAULT_AUDIO_DIR = PROJECT_ROOT / "instance" / "audio"
+# What DATABASE_URL may be: PostgreSQL as hosting platforms give it, or a SQLite file.
+DATABASE_URL_FORMS = ("postgres://", "postgresql://", "postgresql+psycopg://", "sqlite:///")
 _HTTP_URL = re.compile(r"^https?://[^/\s]+(/\S*)?$")
 
 
@@ -99,17 +101,11 @@ def _int(
 
 
 def _database_url(raw: str, problems: list[str]) -> str:
-    """SQLAlchemy's URL for the database: SQLite in the instance folder unless DATABASE_URL says.
-
-    Hosting platforms hand out postgres://user:password@host:port/db; SQLAlchemy wants its driver
-    named, so both postgres:// and postgresql:// become postgresql+psycopg://.
-    """
+    """DATABASE_URL as given, if the store takes it (it names SQLAlchemy's driver itself:
+    ivr.store.connection.sqlalchemy_url); SQLite in the instance folder unless it is set."""
     if not raw:
         return DEFAULT_DATABASE_URL
-    for prefix in ("postgres://", "postgresql://"):
-        if raw.startswith(prefix):
-            return "postgresql+psycopg://" + raw.removeprefix(prefix)
-    if raw.startswith(("postgresql+psycopg://", "sqlite:///")):
+    if raw.startswith(DATABASE_URL_FORMS):
         return raw
     problems.append(
         "DATABASE_URL must be postgresql://user:password@host:port/db (or "

@@ -18,8 +18,7 @@ from ivr import create_app
 from ivr.cli import main
 from ivr.numbers import PRACTICE_CALLER
 from ivr.practice.phone import DEFAULT_CALLER, Phone
-from ivr.store import Store
-from ivr.store import database as ivr_database
+from ivr.store import Store, accounts
 from ivr.store.tables import JournalLoss
 from tests.conftest import CALLER, ENV, TOKEN
 from tests.test_store import CLOSED_PORT_URL, SECRET
@@ -367,8 +366,8 @@ def test_many_names_from_one_client_are_stopped_before_any_hashing(
 ) -> None:
     """After 20 wrong tries from a client (an address, or an IPv6 /64), with a new name each
     time, it is told to wait (429) and nothing is hashed; another client still signs in."""
-    hasher = CountingHasher(ivr_database._passwords)
-    monkeypatch.setattr(ivr_database, "_passwords", hasher)
+    hasher = CountingHasher(accounts._passwords)
+    monkeypatch.setattr(accounts, "_passwords", hasher)
     client = site.test_client()
     tried = [sign_in_from(client, at, f"made-up {n}", "a guess") for n, at in enumerate(tries_from)]
     assert tried == [401] * 20 + [429]

@@ -38,7 +38,7 @@ from flask_wtf.csrf import CSRFProtect
 from ivr.report import call_map, dot, mermaid
 from ivr.staff import api as staff_api
 from ivr.store import StoreUnavailable
-from ivr.store.database import LOCK_MINUTES, SignInRefused, StaffSession
+from ivr.store.accounts import LOCK_MINUTES, SignInRefused, StaffSession
 from ivr.store.stats import median
 
 log = logging.getLogger("ivr.staff")

@@ -48,7 +48,7 @@ def shown_url(database_url: str) -> str:
     """The database's URL without its password."""
     from sqlalchemy.engine import make_url
 
-    from ivr.store.database import sqlalchemy_url
+    from ivr.store.connection import sqlalchemy_url
 
     return make_url(sqlalchemy_url(database_url)).render_as_string(hide_password=True)
 
@@ -104,7 +104,7 @@ def revision(message: str, empty: bool) -> None:
     """Write a new migration in ivr/store/migrations/versions/ (for developers; upgrade first)."""
     from alembic import command
 
-    from ivr.store.database import MIGRATIONS, alembic_config
+    from ivr.store.upgrade import MIGRATIONS, alembic_config
 
     number = len(list((MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))) + 1
     with opened() as (_, store), store.engine.begin() as connection:

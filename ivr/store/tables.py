@@ -105,7 +105,7 @@ class CallEvent(Base):
     kind: Mapped[str] = mapped_column(String(KIND))
 
 
-class Transfer(Base):
+class CallTransfer(Base):
     """A call put through to a person, and how that ended (Twilio's DialCallStatus)."""
 
     __tablename__ = "transfers"

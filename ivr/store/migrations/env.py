@@ -12,7 +12,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from ivr.config import load_settings
-from ivr.store.database import make_engine
+from ivr.store.connection import make_engine
 from ivr.store.tables import Base
 
 
