@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import shutil
@@ -20,6 +21,7 @@ from ivr.numbers import PRACTICE_CALLER
 from ivr.practice.phone import DEFAULT_CALLER, Phone
 from ivr.store import Store, accounts
 from ivr.store.tables import JournalLoss
+from ivr.webhooks.helpline import helpline, install
 from tests.conftest import CALLER, ENV, TOKEN
 from tests.test_store import CLOSED_PORT_URL, SECRET
 
@@ -520,7 +522,7 @@ def test_with_the_database_down_every_page_is_the_503_page(
     down = Store(CLOSED_PORT_URL, SECRET)
     if found_by == "page":
         monkeypatch.setattr(down, "still_signed_in", lambda session: True)
-    site.extensions["ivr_store"] = down
+    install(site, dataclasses.replace(helpline(site), store=down))
     try:
         response = client.get(path, base_url=BASE)
     finally:
@@ -538,7 +540,7 @@ def test_with_the_database_down_the_practice_phone_says_so(
     """The session cannot be checked: the page says so (503), and its requests in JSON."""
     client = _signed_in(site)
     down = Store(CLOSED_PORT_URL, SECRET)
-    site.extensions["ivr_store"] = down
+    install(site, dataclasses.replace(helpline(site), store=down))
     try:
         response = client.open(path, method=method, base_url=BASE, headers=SAME_SITE)
     finally:

@@ -22,16 +22,8 @@ from flask import Flask
 from twilio.request_validator import RequestValidator
 
 from ivr.numbers import PRACTICE_CALLER
+from ivr.practice.outcomes import DIAL_OUTCOMES
 
-#: The phone's dial outcomes, and the DialCallStatus Twilio reports for each.
-DIAL_OUTCOMES = {
-    "answered": "completed",
-    # Answered, but the person (or a voicemail) did not press 1 in the whisper: not bridged.
-    "declined": "completed",
-    "busy": "busy",
-    "no-answer": "no-answer",
-    "failed": "failed",
-}
 DEFAULT_CALLER = PRACTICE_CALLER
 DEFAULT_CALLED = "+441632960000"
 INPUT_PROMPT = "Keys, words, or Enter for silence (q hangs up): "

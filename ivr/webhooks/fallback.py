@@ -18,8 +18,7 @@ from ivr.content.model import (
     SAFETY_PROMPT,
     PromptBook,
 )
-
-FALLBACK_PATH = "/voice/fallback"
+from ivr.webhooks.paths import WebhookPaths
 
 # If even the prompt files are unreadable, the caller still hears what to do rather than
 # silence: an apology and the safety message, in the words `ivr check` keeps the same as the
@@ -38,10 +37,12 @@ def _say(
 
 
 class Fallback:
-    """The three answers of the Fallback URL, built once at start-up from settings and prompts."""
+    """The three answers of the Fallback URL, built once at start-up from settings and prompts
+    (and the webhooks' paths: a call to the nurse line comes back to the Fallback URL)."""
 
-    def __init__(self, settings: Settings, prompts: PromptBook | None) -> None:
+    def __init__(self, settings: Settings, prompts: PromptBook | None, paths: WebhookPaths) -> None:
         self.settings = settings
+        self.paths = paths
         self.documents = {
             "answered": self._answered(prompts),
             "ring": self._ring(prompts),
@@ -67,7 +68,7 @@ class Fallback:
         response = VoiceResponse()
         _say(response, prompts, "system.fallback", self.settings)
         dial = response.dial(
-            action=f"{FALLBACK_PATH}?dialled=1",
+            action=self.paths.fallback_dialled,
             method="POST",
             timeout=self.settings.dial_timeout,
             answer_on_bridge=True,
