@@ -40,6 +40,7 @@ class NoSessionForCalls(SecureCookieSessionInterface):
     """Twilio's webhooks carry no cookies: skip opening a signed session for every one."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """No session for a webhook; the signed cookie's for every other request."""
         if views.is_webhook(request.path):
             return None  # Flask then uses its null session, at no cost
         return super().open_session(app, request)

@@ -66,6 +66,7 @@ class Sealer:
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
     def seal(self, number: str) -> str:
+        """The number, encrypted and signed (Fernet), for a URL."""
         return self._fernet.encrypt(number.encode()).decode("ascii")
 
     def open(self, sealed: str, max_age: int = 3600) -> str | None:

@@ -58,12 +58,14 @@ def check_token() -> Response | None:
 
 @bp.after_request
 def no_caching(response: Response) -> Response:
+    """Answers hold callers' numbers: nothing may keep them."""
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.errorhandler(StoreUnavailable)
 def unavailable(error: StoreUnavailable) -> Response:
+    """The database is not answering: a 503 to try again, not a 500 nor a 401."""
     log.warning("staff API: %s", error)
     response = _error(503, "the database is not answering; try again in a minute")
     response.headers["Retry-After"] = "60"

@@ -97,6 +97,7 @@ def signed_in_only() -> ResponseReturnValue | None:
 
 @bp.after_request
 def private(response: ResponseReturnValue) -> ResponseReturnValue:
+    """Staff pages are never cached."""
     response.headers["Cache-Control"] = "no-store"  # type: ignore[union-attr]
     return response
 

@@ -185,6 +185,7 @@ class Journal:
         return flushed
 
     def stats(self) -> dict[str, int]:
+        """Events written, dropped, failed, and still queued, by this process."""
         return {
             "written": self.written,
             "dropped": self.dropped,

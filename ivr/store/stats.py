@@ -172,4 +172,5 @@ def _most(rows: object) -> list[tuple[str, int]]:
 
 
 def median(values: list[float]) -> float | None:
+    """The median, or None for no values."""
     return statistics.median(values) if values else None

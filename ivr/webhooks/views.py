@@ -55,6 +55,7 @@ def webhook_paths(app: Flask) -> WebhookPaths:
 
 
 def twiml(body: str) -> Response:
+    """A TwiML document as Twilio wants it: 200, text/xml."""
     return Response(body, status=200, mimetype="text/xml")
 
 

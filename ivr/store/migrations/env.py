@@ -17,6 +17,7 @@ from ivr.store.tables import Base
 
 
 def run(connection: Connection) -> None:
+    """Run the migrations over one connection, in one transaction."""
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
