@@ -262,7 +262,7 @@ def call_map_command() -> None:
 )
 def call(keys: str | None, url: str | None, dial_outcome: str, caller: str, speak: bool) -> None:
     """A phone in the terminal: hear the helpline and press keys, as a caller would."""
-    from ivr.practice.phone import Event, Phone, parse_keys, remote_captions
+    from ivr.practice.phone import Phone, TranscriptEntry, parse_keys, remote_captions
     from ivr.webhooks.helpline import helpline
 
     token = os.environ.get("TWILIO_AUTH_TOKEN") or None
@@ -281,7 +281,7 @@ def call(keys: str | None, url: str | None, dial_outcome: str, caller: str, spea
     if speak:
         settings = load_settings(dict(os.environ), development=True)
 
-        def on_event(event: Event) -> None:
+        def on_event(event: TranscriptEntry) -> None:
             text = event.attrs.get("caption") if event.kind == "play" else event.text
             if event.kind in ("say", "play") and text:
                 slow = "p=s" in event.url

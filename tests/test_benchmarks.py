@@ -17,6 +17,7 @@ BENCHMARKS = sorted(p for p in (ROOT / "benchmarks").glob("*.py") if p.name in C
 
 @pytest.mark.parametrize("script", BENCHMARKS, ids=lambda p: p.name)
 def test_each_benchmark_starts(script: Path) -> None:
+    """Each benchmark answers --help with its usage, so its imports of the package still work."""
     result = subprocess.run(
         [sys.executable, str(script), "--help"],
         cwd=ROOT,

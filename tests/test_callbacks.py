@@ -138,6 +138,7 @@ def test_a_call_back_from_the_practice_phone_is_marked_practice(app: Flask) -> N
 
 
 def test_a_call_back_from_a_real_caller_is_not_practice(app: Flask) -> None:
+    """Booked from a real caller's own number: stored with that number, not marked practice."""
     call(app, ["0", "1", "1"])
     [request] = store_of(app).open_callbacks()
     assert (request.number, request.practice) == (CALLER, False)

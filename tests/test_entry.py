@@ -15,9 +15,11 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from ivr.content.load import Content
+from ivr.content.model import InfoNode, MenuNode, QuestionNode
 from ivr.practice.phone import Phone
 from ivr.report import entry_codes
 from tests.conftest import ROOT, TOKEN
+from tests.test_calls import keyed_nodes
 
 ACCOUNT = "AC" + "1" * 32
 CALL = "CA" + "2" * 32
@@ -188,5 +190,11 @@ def test_a_call_twilio_does_not_know_is_a_502(
 def test_every_part_of_the_real_guidance_has_its_own_code(content: Content) -> None:
     """No part a caller reaches by keys is without an entry code (a warning, not an error)."""
     assert [str(w) for w in content.warnings if "entry code" in w.message] == []
-    codes = [n.code for n in content.flow.nodes.values() if n.code]
-    assert len(codes) == len(set(codes)) >= 30
+    nodes = content.flow.nodes
+    codes = [n.code for n in nodes.values() if n.code]
+    # Each menu and information part reached by keys has one (those after a transfer have
+    # none), and so has the walk-through, at its first question.
+    keyed = [nodes[n] for n in keyed_nodes(content)]
+    parts = [n for n in keyed if isinstance(n, MenuNode | InfoNode)]
+    walks = {o.to for n in parts for o in n.options if isinstance(nodes[o.to], QuestionNode)}
+    assert len(codes) == len(set(codes)) == len(parts) + len(walks)

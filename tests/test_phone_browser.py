@@ -106,6 +106,9 @@ def expected_captions(answer: dict[str, Any]) -> list[str]:
 def test_a_call_by_keyboard_through_the_walk_through_silence_pace_and_the_nurse_line(
     server: str, browser: Any, helpline: Flask
 ) -> None:
+    """A whole call by keyboard: real recordings at their length, words as speech, star back,
+    a countdown whose silence falls through, 9 for the slow recordings and a longer wait, and
+    the nurse line rung, whispered to and taken; each caption is what a webhook answered."""
     page = browser.new_page(bypass_csp=True)
     watch = Watch(page)
     page.goto(f"{server}/phone")
@@ -240,6 +243,8 @@ def test_a_call_by_keyboard_through_the_walk_through_silence_pace_and_the_nurse_
 
 
 def test_a_shared_link_replays_the_keys_and_the_chosen_outcome(server: str, browser: Any) -> None:
+    """A link's start code, keys and transfer outcome are set in the form and replayed, then the
+    call goes on live."""
     page = browser.new_page(bypass_csp=True)
     page.goto(f"{server}/phone?start=20&keys=1+2+.+0&dial=busy")
     assert page.get_by_label("Busy").is_checked()
@@ -267,6 +272,8 @@ def test_a_shared_link_replays_the_keys_and_the_chosen_outcome(server: str, brow
 def test_on_a_phone_sized_screen_the_keys_are_large_and_nothing_scrolls_sideways(
     server: str, browser: Any
 ) -> None:
+    """On a 360 px screen each key is at least 44 px square, the words playing now sit above the
+    keypad, and nothing scrolls sideways, before or in a call."""
     page = browser.new_page(viewport={"width": 360, "height": 740}, bypass_csp=True)
     page.goto(f"{server}/phone")
     no_violations(page, "phone-small-screen")
@@ -290,6 +297,8 @@ def test_on_a_phone_sized_screen_the_keys_are_large_and_nothing_scrolls_sideways
 
 
 def test_with_javascript_off_the_call_is_shown_as_text(server: str, browser: Any) -> None:
+    """Without JavaScript the form runs the keys on the server and lists the call, each recording
+    with a player; the same form sent from a page with JavaScript does the same."""
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{server}/phone")

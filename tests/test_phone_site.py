@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -13,6 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ivr import create_app
+from ivr.practice.lines import PAGE_LINES
+from ivr.practice.phone import DIAL_OUTCOMES
 from ivr.store.stats import recent_calls
 from tests.conftest import ENV
 
@@ -71,6 +74,8 @@ def transcript(client: FlaskClient, form: dict[str, str]) -> str:
 
 
 def test_development_opens_the_phone_and_slash_leads_to_it(dev_app: Flask) -> None:
+    """In development / leads to the phone: every key labelled, the transcript a live log, a
+    strict security policy, and every entry code a starting point."""
     client = dev_app.test_client()
     landing = client.get("/")
     assert landing.status_code == 302
@@ -92,6 +97,8 @@ def test_development_opens_the_phone_and_slash_leads_to_it(dev_app: Flask) -> No
 def test_outside_development_only_signed_in_staff_may_call(
     make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
+    """Outside development the page sends a stranger to sign in (keeping the link), the bridge
+    and the form answer 401, and a signed-in member of staff can call."""
     app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/staff.sqlite3")
     app.extensions["ivr"].store.add_staff("sam", PASSWORD)
     client = app.test_client()
@@ -188,6 +195,8 @@ def test_the_bridge_signs_for_the_public_address(tmp_path: Path) -> None:
 def test_the_bridge_refuses_anything_but_a_call_to_this_helpline(
     dev_app: Flask, body: dict[str, Any], why: str
 ) -> None:
+    """A request for another site or path, a number dialled that is not one, a CallSid not made
+    for practice, or Twilio's own parameters in the URL: refused with a 400 that says why."""
     client = dev_app.test_client()
     answer = bridge(client, {"callSid": new_sid(client), **body})
     assert answer.status_code == 400
@@ -195,6 +204,7 @@ def test_the_bridge_refuses_anything_but_a_call_to_this_helpline(
 
 
 def test_the_bridge_needs_the_pages_csrf_token(dev_app: Flask) -> None:
+    """A bridge request without the page's own CSRF token is refused."""
     client = dev_app.test_client()
     client.get("/phone", base_url=BASE)
     body = {"url": f"{BASE}/voice/incoming", "callSid": new_sid(client)}
@@ -288,7 +298,30 @@ def test_without_javascript_the_call_is_shown_as_text(dev_app: Flask) -> None:
     assert 'value="busy" checked' in page
 
 
+SCRIPT = Path(__file__).resolve().parent.parent / "ivr" / "practice" / "static" / "phone.js"
+
+
+def test_the_script_writes_its_lines_with_the_servers_own(dev_app: Flask) -> None:
+    """The page's config holds the server's transcript lines, and the script writes every line
+    with one of them, by id: a call with JavaScript reads as one shown without it."""
+    page = dev_app.test_client().get("/phone").get_data(as_text=True)
+    found = re.search(r'<script type="application/json" id="phone-config">(.*?)</script>', page)
+    assert found is not None
+    config = json.loads(found.group(1))
+    assert config["lines"] == {key: list(line) for key, line in PAGE_LINES.items()}
+    # Only plain {field}s, which the script fills as str.format_map does.
+    assert all(re.fullmatch(r"(?:[^{}]|\{\w+\})*", f.who + f.text) for f in PAGE_LINES.values())
+    script = SCRIPT.read_text()
+    used = set(re.findall(r"\bline\(\"([\w-]+)\"", script))
+    assert used and used <= set(PAGE_LINES)
+    # A transfer's outcome names its own line ("busy", "no-answer", "failed").
+    assert set(DIAL_OUTCOMES) - {"answered", "declined"} <= set(PAGE_LINES)
+    # Every other line goes through lineOf: none is written out in the script.
+    assert re.findall(r"(?<!function )addLine\((?!\.\.\.lineOf\()", script) == []
+
+
 def test_without_javascript_a_start_code_starts_there(dev_app: Flask) -> None:
+    """Without JavaScript a start code starts the call at that part, and stays chosen."""
     page = transcript(dev_app.test_client(), {"start": "21", "keys": "1"})
     assert "Question 1. Are you unsure about the diagnosis?" in page
     assert "Question 2." in page

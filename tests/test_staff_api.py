@@ -44,6 +44,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def test_init_app_keeps_the_store_for_the_views(store: Store) -> None:
+    """init_app keeps the store it is given where the API's views find it."""
     app = staff_app(store)
     assert helpline(app).store is store
 
@@ -77,6 +78,7 @@ def test_without_a_good_token_it_is_a_401(
 def test_the_list_is_json_oldest_first(
     api: FlaskClient, store: Store, clock: Clock, token: str
 ) -> None:
+    """Open requests are listed as JSON, oldest first, never cached, each with all its fields."""
     first = store.book_callback("CA01", CALLER, "info.second_opinion", ["nurse line closed"])
     clock.advance(minutes=3)
     store.book_callback("CA02", OTHER, "help", [])
@@ -110,6 +112,7 @@ def test_practice_requests_are_marked_in_the_list(
 
 
 def test_marking_done_removes_it_from_the_list(api: FlaskClient, store: Store, token: str) -> None:
+    """A request marked done leaves the list and the store; marking it again is a 404."""
     booking = store.book_callback("CA01", CALLER, "info", [])
     response = api.post(f"/staff/api/callbacks/{booking.id}/done", headers=bearer(token))
     assert response.status_code == 200
@@ -121,6 +124,7 @@ def test_marking_done_removes_it_from_the_list(api: FlaskClient, store: Store, t
 
 
 def test_an_unknown_request_is_a_404(api: FlaskClient, token: str) -> None:
+    """Marking done a request that does not exist is a 404 that names it."""
     response = api.post("/staff/api/callbacks/4242/done", headers=bearer(token))
     assert response.status_code == 404
     assert response.get_json() == {"error": "no open callback request 4242"}

@@ -15,6 +15,7 @@ import secrets
 import socket
 import threading
 import time
+from base64 import urlsafe_b64decode
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -350,6 +351,7 @@ def test_the_sqlite_file_is_made_with_its_folder(tmp_path: Path) -> None:
 
 
 def test_a_store_needs_a_secret_key() -> None:
+    """A store without a secret key (which keys its number hashes) is refused."""
     with pytest.raises(ValueError, match="secret key"):
         Store("sqlite:///unused.sqlite3", "")
 
@@ -584,6 +586,7 @@ def test_no_number_is_logged_even_when_the_database_fails(
 
 
 def test_a_booking_is_listed_with_what_the_caller_was_hearing(store: Store, clock: Clock) -> None:
+    """A booked request is listed whole: number, time, what the caller heard, reasons, call."""
     booking = store.book_callback("CA01", CALLER, "info.second_opinion", ["closed", "busy"])
     assert booking.created
     [found] = store.open_callbacks()
@@ -667,6 +670,7 @@ def test_requests_at_the_same_moment_from_many_workers_make_one(store: Store) ->
 
 
 def test_open_requests_are_listed_oldest_first(store: Store, clock: Clock) -> None:
+    """Open requests come oldest first, whatever order their numbers sort in."""
     numbers = ["+447700900003", "+447700900001", "+447700900002"]
     for n, number in enumerate(numbers):
         store.book_callback(f"CA{n}", number, "info", [])  # one call back a call
@@ -675,6 +679,8 @@ def test_open_requests_are_listed_oldest_first(store: Store, clock: Clock) -> No
 
 
 def test_marking_done_deletes_the_number_and_keeps_its_hash(store: Store, clock: Clock) -> None:
+    """Marking done deletes the number but keeps its hash and the time; only once, and only for
+    a request that exists."""
     booking = store.book_callback("CA01", CALLER, "info", ["closed"])
     clock.advance(hours=2)
     assert store.mark_done(booking.id)
@@ -744,8 +750,12 @@ def test_no_done_request_keeps_a_number_after_purge(store: Store) -> None:
 
 
 def test_tokens_are_kept_hashed_and_checked(store: Store) -> None:
+    """A staff token is long and random, checked exactly, and stored only as a hash."""
     token = store.create_token("alice")
-    assert token.startswith("ivr_") and len(token) > 40
+    # After the prefix, 32 random bytes in URL-safe base64 (43 characters, no padding).
+    assert (
+        token.startswith("ivr_") and len(urlsafe_b64decode(token.removeprefix("ivr_") + "=")) == 32
+    )
     assert store.check_token(token)
     assert not store.check_token(token[:-1] + ("A" if token[-1] != "A" else "B"))
     assert not store.check_token("")

@@ -79,12 +79,15 @@ def book(database_url: str, number: str, ago: dt.timedelta = dt.timedelta()) -> 
 
 
 def test_register_adds_the_commands() -> None:
+    """register adds the store's commands to a click group."""
     group = click.Group("ivr")
     store_cli.register(group)
     assert set(group.commands) == {"db", "callbacks", "purge", "staff"}
 
 
 def test_db_upgrade_makes_the_tables_and_current_says_so(run: Run) -> None:
+    """db current fails before an upgrade; db upgrade makes the tables (twice is harmless),
+    names the revision, and never shows the password."""
     before = run("db", "current")
     assert before.exit_code == 1
     assert "run `ivr db upgrade`" in before.output
@@ -97,6 +100,8 @@ def test_db_upgrade_makes_the_tables_and_current_says_so(run: Run) -> None:
 
 
 def test_callbacks_lists_the_open_requests_oldest_first(run: Run, database_url: str) -> None:
+    """callbacks lists open requests oldest first in columns: waiting time, number, what the
+    caller heard and the reasons."""
     assert run("db", "upgrade").exit_code == 0
     assert run("callbacks").output == "No open callback requests.\n"
     with store_at(database_url, dt.timedelta(hours=2, minutes=5)) as store:
@@ -127,6 +132,7 @@ def test_callbacks_marks_practice_requests_not_to_be_rung(run: Run, database_url
 
 
 def test_callbacks_done_marks_one_and_deletes_its_number(run: Run, database_url: str) -> None:
+    """callbacks --done marks a request done and deletes its number; again, it is an error."""
     assert run("db", "upgrade").exit_code == 0
     booking = book(database_url, CALLER)
     done = run("callbacks", "--done", str(booking))
@@ -139,6 +145,8 @@ def test_callbacks_done_marks_one_and_deletes_its_number(run: Run, database_url:
 
 
 def test_purge_deletes_old_data_and_says_what(run: Run, database_url: str) -> None:
+    """purge deletes calls and done requests older than RETENTION_DAYS, keeps open ones, and
+    says how many of each."""
     assert run("db", "upgrade").exit_code == 0
     with store_at(database_url, dt.timedelta(days=100)) as old:
         journal_a_call(old, "CA-OLD")
@@ -156,6 +164,7 @@ def test_purge_deletes_old_data_and_says_what(run: Run, database_url: str) -> No
 
 
 def test_staff_token_prints_a_token_that_works(run: Run, database_url: str) -> None:
+    """staff token prints a token the store accepts, and says on stderr it is shown once."""
     assert run("db", "upgrade").exit_code == 0
     assert run("staff", "add", "alice", "--password", PASSWORD).exit_code == 0
     made = run("staff", "token", "alice")
@@ -329,6 +338,7 @@ def test_accounts_and_tokens_from_before_0005_keep_working(database_url: str) ->
 
 
 def test_a_database_that_is_down_is_a_clear_error() -> None:
+    """A database that does not answer is a quick, plain error, not a hang or a traceback."""
     began = time.monotonic()
     failed = runner(CLOSED_PORT_URL)("callbacks")
     assert time.monotonic() - began < 5
@@ -337,6 +347,7 @@ def test_a_database_that_is_down_is_a_clear_error() -> None:
 
 
 def test_a_bad_database_url_is_a_clear_error() -> None:
+    """A DATABASE_URL for another database is an error that says what it must be."""
     failed = runner("mysql://somewhere/db")("db", "upgrade")
     assert failed.exit_code == 1
     assert "DATABASE_URL must be postgresql://" in failed.output
@@ -366,4 +377,5 @@ def test_db_revision_writes_the_next_migration(
     [(0, "0m"), (59, "59m"), (60, "1h 00m"), (125, "2h 05m"), (24 * 60 + 61, "1d 01h")],
 )
 def test_age_is_short_and_rough(minutes: int, shown: str) -> None:
+    """How long a request has waited, in at most its two largest units, seconds dropped."""
     assert store_cli.age(dt.timedelta(minutes=minutes, seconds=30)) == shown

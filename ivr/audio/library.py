@@ -24,7 +24,10 @@ from ivr.audio.pace import Pace
 from ivr.content.model import PromptBook
 from ivr.content.readability import word_count
 
+# Telephone audio: Twilio plays it on a G.711 line at 8 kHz, so it is rendered at exactly that
+# rate, mono, as 16-bit linear PCM (the WAV form every player and Twilio reads).
 SAMPLE_RATE = 8000
+SAMPLE_WIDTH = 2  # bytes: 16-bit
 MANIFEST = "manifest.json"
 AUDIO_PATH = "/audio"
 
@@ -69,10 +72,10 @@ def check_wav(source: Path | bytes) -> float:
             frames = wav.readframes(wav.getnframes())
     except (OSError, EOFError, wave.Error) as error:
         raise AudioError(f"{name} is not a readable WAV file: {error}") from error
-    if shape != (SAMPLE_RATE, 1, 2):
+    if shape != (SAMPLE_RATE, 1, SAMPLE_WIDTH):
         raise AudioError(
             f"{name} is {shape[0]} Hz, {shape[1]} channel(s), "
-            f"{8 * shape[2]}-bit; 8000 Hz mono 16-bit is needed"
+            f"{8 * shape[2]}-bit; {SAMPLE_RATE} Hz mono {8 * SAMPLE_WIDTH}-bit is needed"
         )
     import numpy as np  # only where a file is checked: the web process and `ivr check` need none
 

@@ -134,8 +134,26 @@ def _out_of_pace(jobs: list[Job], seconds: Mapping[str, float]) -> list[Job]:
     return wrong
 
 
-def _run_batch(batch: list[Job], voice: str, timeout: float) -> dict[str, str | float]:
-    """Render a batch in a fresh worker; each job's seconds, or why it failed."""
+@dataclass(frozen=True)
+class Rendered:
+    """A job's file is made and checked: real audio of a plausible length."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A job's file could not be made, and why."""
+
+    why: str
+
+
+#: What a worker made of one job.
+Outcome = Rendered | Failed
+
+
+def _run_batch(batch: list[Job], voice: str, timeout: float) -> dict[str, Outcome]:
+    """Render a batch in a fresh worker; what became of each job, by its file."""
     rates = {job.rate for job in batch}
     assert len(rates) == 1, "a worker renders at one rate"
     request = {
@@ -143,7 +161,6 @@ def _run_batch(batch: list[Job], voice: str, timeout: float) -> dict[str, str | 
         "rate": rates.pop(),
         "jobs": [{"text": j.text, "out": str(j.out)} for j in batch],
     }
-    results: dict[str, str | float] = {}
     process = subprocess.Popen(
         [sys.executable, "-m", "ivr.audio.worker"],
         stdin=subprocess.PIPE,
@@ -157,26 +174,32 @@ def _run_batch(batch: list[Job], voice: str, timeout: float) -> dict[str, str | 
         process.kill()  # a hung engine (pyttsx3 #194): what finished still counts
         stdout, stderr = process.communicate()
         stderr = f"the worker took longer than {timeout:.0f} s and was stopped"
+    reported = _reported(stdout)
+    stopped = (stderr.strip().splitlines() or ["the worker stopped"])[-1]
+    return {str(job.out): _outcome(job, reported.get(str(job.out), stopped)) for job in batch}
+
+
+def _reported(stdout: str) -> dict[str, str | None]:
+    """What the worker said of each file it finished: None when made, else why not."""
+    reported: dict[str, str | None] = {}
     for line in stdout.splitlines():
         try:
-            reported = json.loads(line)
+            said = json.loads(line)
         except ValueError:
             continue
-        if reported.get("ok"):
-            results[reported["out"]] = 0.0
-        else:
-            results[reported["out"]] = str(reported.get("error", "failed"))
-    for job in batch:
-        outcome = results.get(str(job.out))
-        if outcome is None:
-            results[str(job.out)] = (stderr.strip().splitlines() or ["the worker stopped"])[-1]
-        elif not isinstance(outcome, str):
-            try:
-                results[str(job.out)] = _verified(job)  # the parent checks the file itself
-            except AudioError as error:
-                job.out.unlink(missing_ok=True)
-                results[str(job.out)] = str(error)
-    return results
+        reported[said["out"]] = None if said.get("ok") else str(said.get("error", "failed"))
+    return reported
+
+
+def _outcome(job: Job, error: str | None) -> Outcome:
+    """A job's outcome: the worker's error, else the file as the parent checks it itself."""
+    if error is not None:
+        return Failed(error)
+    try:
+        return Rendered(_verified(job))
+    except AudioError as problem:
+        job.out.unlink(missing_ok=True)
+        return Failed(str(problem))
 
 
 def _batches(jobs: list[Job], size: int) -> Iterable[list[Job]]:
@@ -185,6 +208,115 @@ def _batches(jobs: list[Job], size: int) -> Iterable[list[Job]]:
         same = [job for job in jobs if job.rate == rate]
         for start in range(0, len(same), size):
             yield same[start : start + size]
+
+
+#: How long a worker may take for a batch, in seconds.
+Deadline = Callable[[list[Job]], float]
+
+
+class _Run:
+    """One render's jobs and what has become of them: each file's length once it is checked,
+    why the others failed, and which were made in this run (the rest are reused)."""
+
+    def __init__(self, jobs: list[Job], progress: Callable[[int], None] | None) -> None:
+        self.jobs = jobs
+        self.seconds: dict[str, float] = {}  # job key -> length of its checked file
+        self.made: set[str] = set()
+        self.errors: dict[str, str] = {}
+        self.progress = progress
+        self.counted: set[str] = set()
+
+    def to_do(self) -> list[Job]:
+        """The jobs whose file is missing, broken or out of pace; the others are reused."""
+        todo = []
+        for job in self.jobs:
+            try:
+                self.seconds[job.key] = _verified(job)
+            except AudioError:
+                todo.append(job)
+        todo += self.drop_out_of_pace()
+        for job in self.jobs:
+            if job.key in self.seconds:
+                self.settle(job)
+        return todo
+
+    def settle(self, job: Job) -> None:
+        """Count a job as done for the progress bar, once."""
+        if self.progress and job.key not in self.counted:
+            self.counted.add(job.key)
+            self.progress(1)
+
+    def drop_out_of_pace(self) -> list[Job]:
+        """Remove the files whose lengths show their rate did not take; their jobs, to redo."""
+        wrong = _out_of_pace(self.jobs, self.seconds)
+        for job in wrong:
+            self.errors[job.key] = "its length does not match its rate (the rate did not take)"
+            self.seconds.pop(job.key, None)
+            job.out.unlink(missing_ok=True)
+        return wrong
+
+    def render(self, todo: list[Job], voice: str, workers: int, deadline: Deadline) -> list[Job]:
+        """Render `todo`, retrying what fails; the jobs that still failed."""
+        for attempt in range(RETRIES + 1):
+            if not todo:
+                break
+            # First in batches; a retry goes one job a worker, so one bad job harms no other.
+            todo = self.attempt(todo, BATCH if attempt == 0 else 1, voice, workers, deadline)
+            if not todo:
+                todo = self.drop_out_of_pace()
+        return todo
+
+    def attempt(
+        self, todo: list[Job], size: int, voice: str, workers: int, deadline: Deadline
+    ) -> list[Job]:
+        """One pass over `todo` in batches of `size`, `workers` at a time; the jobs that failed."""
+        by_out = {str(job.out): job for job in todo}
+        failed = []
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [
+                pool.submit(_run_batch, batch, voice, deadline(batch))
+                for batch in _batches(list(by_out.values()), size)
+            ]
+            for future in as_completed(futures):
+                for out, outcome in future.result().items():
+                    job = by_out[out]
+                    match outcome:
+                        case Rendered(seconds):
+                            self.seconds[job.key] = seconds
+                            self.made.add(job.key)
+                            self.errors.pop(job.key, None)
+                        case Failed(why):
+                            self.errors[job.key] = why
+                            failed.append(job)
+        return failed
+
+    def summarise(self, failed: list[Job], summary: Summary) -> None:
+        """What the run made, reused and could not make, in `summary`."""
+        for job in failed:
+            for prompt_id in job.prompts:
+                summary.failed[f"{prompt_id} ({job.pace})"] = self.errors.get(
+                    job.key, "not rendered"
+                )
+        for job in self.jobs:
+            self.settle(job)
+        summary.rendered = len(self.made & set(self.seconds))
+        summary.reused = len(set(self.seconds) - self.made)
+
+    def record(self, manifest: dict[str, Any], summary: Summary) -> None:
+        """Every checked file into the manifest (the others out of it), and its audio's length
+        into `summary`."""
+        entries = manifest.setdefault("entries", {})
+        for job in self.jobs:
+            if job.key in self.seconds:
+                entries[job.key] = {
+                    "file": job.out.name,
+                    "seconds": round(self.seconds[job.key], 3),
+                    "bytes": job.out.stat().st_size,
+                    "words": job.words,
+                }
+                summary.seconds[job.pace] += self.seconds[job.key] * len(job.prompts)
+            else:
+                entries.pop(job.key, None)
 
 
 def render_prompts(
@@ -215,78 +347,10 @@ def render_prompts(
             prompts, paces, voice, audio_dir, manifest, summary, str(error), began
         )
     summary.engine = found["engine"]
-    jobs = plan(prompts, paces, voice, found["engine"], audio_dir)
-    seconds: dict[str, float] = {}
-    made: set[str] = set()  # rendered in this run
-    todo = []
-    for job in jobs:
-        try:
-            seconds[job.key] = _verified(job)
-        except AudioError:
-            todo.append(job)
-    errors: dict[str, str] = {}
-    counted: set[str] = set()
-
-    def settle(job: Job) -> None:
-        if progress and job.key not in counted:
-            counted.add(job.key)
-            progress(1)
-
-    def drop_out_of_pace() -> list[Job]:
-        wrong = _out_of_pace(jobs, seconds)
-        for job in wrong:
-            errors[job.key] = "its length does not match its rate (the rate did not take)"
-            seconds.pop(job.key, None)
-            job.out.unlink(missing_ok=True)
-        return wrong
-
-    todo += drop_out_of_pace()
-    for job in jobs:
-        if job.key in seconds:
-            settle(job)
-    for attempt in range(RETRIES + 1):
-        if not todo:
-            break
-        # First in batches; a retry goes one job a worker, so one bad job harms no other.
-        size = BATCH if attempt == 0 else 1
-        by_out = {str(job.out): job for job in todo}
-        todo = []
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [
-                pool.submit(_run_batch, batch, voice, startup + timeout * len(batch))
-                for batch in _batches(list(by_out.values()), size)
-            ]
-            for future in as_completed(futures):
-                for out, outcome in future.result().items():
-                    job = by_out[out]
-                    if isinstance(outcome, float):
-                        seconds[job.key] = outcome
-                        made.add(job.key)
-                        errors.pop(job.key, None)
-                    else:
-                        errors[job.key] = outcome
-                        todo.append(job)
-        if not todo:
-            todo = drop_out_of_pace()
-    for job in todo:
-        for prompt_id in job.prompts:
-            summary.failed[f"{prompt_id} ({job.pace})"] = errors.get(job.key, "not rendered")
-    for job in jobs:
-        settle(job)
-    summary.rendered = len(made & set(seconds))
-    summary.reused = len(set(seconds) - made)
-    entries = manifest.setdefault("entries", {})
-    for job in jobs:
-        if job.key in seconds:
-            entries[job.key] = {
-                "file": job.out.name,
-                "seconds": round(seconds[job.key], 3),
-                "bytes": job.out.stat().st_size,
-                "words": job.words,
-            }
-            summary.seconds[job.pace] += seconds[job.key] * len(job.prompts)
-        else:
-            entries.pop(job.key, None)
+    run = _Run(plan(prompts, paces, voice, found["engine"], audio_dir), progress)
+    failed = run.render(run.to_do(), voice, workers, lambda batch: startup + timeout * len(batch))
+    run.summarise(failed, summary)
+    run.record(manifest, summary)
     manifest.update(engine=found["engine"], voice=found["voice"])
     save_manifest(audio_dir, manifest)
     summary.elapsed = time.monotonic() - began

@@ -29,11 +29,8 @@ from typing import Any
 import numpy as np
 import soxr
 
-from ivr.audio.library import engine_name
+from ivr.audio.library import SAMPLE_RATE, SAMPLE_WIDTH, engine_name
 
-# Telephone audio: Twilio plays it on a G.711 line at 8 kHz, so render at exactly that rate.
-SAMPLE_RATE = 8000
-SAMPLE_WIDTH = 2  # 16-bit linear PCM
 FILE_WAIT_SECONDS = 5.0
 
 

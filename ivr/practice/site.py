@@ -19,7 +19,6 @@ import re
 import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from flask import (
@@ -39,11 +38,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from ivr.csrf import csrf
+from ivr.practice.lines import PAGE_LINES, UNCAPTIONED, Line, transcript_line
 from ivr.practice.outcomes import DIAL_OUTCOMES, LABELS
 from ivr.practice.phone import (
     DEFAULT_CALLED,
     DEFAULT_CALLER,
-    Event,
     Phone,
     answering_params,
     parse_keys,
@@ -192,15 +191,6 @@ def _call_options() -> tuple[str, str, str]:
     return start, values.get("keys", "").strip()[:1000], dial
 
 
-class Line(NamedTuple):
-    """One line of a transcript shown by the server (the phone with JavaScript off)."""
-
-    kind: str
-    who: str
-    text: str
-    audio: str = ""
-
-
 def _page(start: str, keys: str, dial: str, lines: list[Line]) -> str:
     setup = _phone_page()
     return render_template(
@@ -214,6 +204,8 @@ def _page(start: str, keys: str, dial: str, lines: list[Line]) -> str:
         config={
             "bridge": url_for("phone_site.bridge"),
             "sid": url_for("phone_site.sid"),
+            "lines": PAGE_LINES,  # the script writes its transcript with the server's lines
+            "uncaptioned": UNCAPTIONED,
             "names": setup.names,
             "dialStatus": DIAL_OUTCOMES,  # the DialCallStatus Twilio reports for each outcome
             # The webhooks a call starts at (by entry code) and ends at, as Twilio is told them.
@@ -336,34 +328,6 @@ def bridge() -> ResponseReturnValue:
     return jsonify(answer)
 
 
-def _line(event: Event, names: dict[str, str]) -> Line | None:
-    """How the page shows one event of a call run on the server; None for the plumbing."""
-    match event.kind:
-        case "say":
-            return Line("heard", "Helpline:", event.text)
-        case "play":
-            caption = event.attrs.get("caption", "(a recording)")
-            return Line("heard", "Helpline:", caption, event.text)
-        case "keys":
-            return Line("pressed", "You press:", event.text)
-        case "speech":
-            return Line("pressed", "You say:", f'"{event.text}"')
-        case "silence":
-            return Line("note", "", "(silence)")
-        case "dial":
-            name = names.get(event.text, event.text)
-            return Line("transfer", "Transfer:", f"Now ringing {name} ({event.attrs['outcome']}).")
-        case "whisper":
-            return Line("whisper", "Whisper:", f"The person answering hears: {event.text}")
-        case "hangup":
-            return Line("note", "", "The helpline hangs up.")
-        case "caller-hung-up":
-            return Line("note", "", "You hang up: the keys to press ran out.")
-        case "error" | "fell-off-end":
-            return Line("problem", "Problem:", event.line().strip(" !"))
-    return None
-
-
 @bp.post("/transcript")
 def transcript() -> ResponseReturnValue:
     """A whole call run on the server from a key script: the phone with JavaScript off."""
@@ -380,7 +344,11 @@ def transcript() -> ResponseReturnValue:
     path = url_for("voice.entry", code=start) if start else url_for("voice.incoming")
     call = phone.call(parse_keys(keys)[:_MAX_SCRIPT], path=path)
     names = _phone_page().names
-    shown = [line for e in call.events if (line := _line(e, names)) is not None]
+    shown = [
+        line
+        for entry in call.events
+        if (line := transcript_line(entry, page=True, names=names)) is not None
+    ]
     return _page(start, keys, dial, shown)
 
 

@@ -54,6 +54,15 @@
 
   // --- the transcript ----------------------------------------------------------------------
 
+  // A line as the server writes its own (ivr/practice/lines.py): the page's config holds them
+  // all, by id, as [kind, label, words], with {field}s for this to fill.
+  function lineOf(id, values = {}) {
+    const [kind, who, text] = config.lines[id];
+    const all = values.name === undefined ? values : { ...values, Name: capital(values.name) };
+    const fill = (template) => template.replace(/\{(\w+)\}/g, (_, field) => all[field] ?? "");
+    return [kind, fill(who), fill(text)];
+  }
+
   function addLine(kind, who, text, request) {
     const item = document.createElement("li");
     item.className = kind;
@@ -180,12 +189,12 @@
 
     // A line in the transcript, unless this call is over (a late answer must not reach the
     // transcript of the next call).
-    line(kind, who, text, request) {
-      return this.closed ? null : addLine(kind, who, text, request);
+    line(id, values, request) {
+      return this.closed ? null : addLine(...lineOf(id, values), request);
     }
 
     problem(text) {
-      this.line("problem", "Problem:", text);
+      this.line("problem", { text });
     }
 
     async bridge(next, extra = {}) {
@@ -243,11 +252,11 @@
         case "Redirect": return this.redirect(verb, answer);
         case "Dial": return this.dial(verb, answer);
         case "Hangup":
-          this.line("note", "", "The helpline hangs up.");
+          this.line("hangup");
           await this.end("hangup");
           return null;
         case "Reject":
-          this.line("note", "", "The helpline rejects the call.");
+          this.line("reject");
           // Twilio reports a rejected call as busy, or as not answered.
           await this.end("reject", verb.getAttribute("reason") === "busy" ? "busy" : "no-answer");
           return null;
@@ -273,7 +282,7 @@
       const prosody = verb.querySelector("prosody");
       const rate = prosody ? parseFloat(prosody.getAttribute("rate")) / 100 || 1 : 1;
       return this.perform((prompt) => {
-        this.line("heard", "Helpline:", text, answer.number);
+        this.line("say", { text }, answer.number);
         setStatus("The helpline is speaking.");
         speak(prompt, text, rate);
       });
@@ -283,9 +292,9 @@
       // A relative recording is on this server, which the page may reach by another name than
       // the public address Twilio would use (a tunnel, a proxy): fetch it from here.
       const src = new URL(normalise(verb.textContent), location.href).href;
-      const caption = answer.captions[normalise(verb.textContent)] || "(a recording)";
+      const caption = answer.captions[normalise(verb.textContent)] || config.uncaptioned;
       return this.perform((prompt) => {
-        const line = this.line("heard", "Helpline:", caption, answer.number);
+        const line = this.line("play", { caption }, answer.number);
         line.dataset.audio = src;
         setStatus("The helpline is speaking.");
         playAudio(prompt, src, caption);
@@ -352,7 +361,7 @@
         return null;
       }
       const outcome = dialOutcome();
-      this.line("transfer", "Transfer:", `Now ringing ${name}.`, answer.number);
+      this.line("ringing", { name }, answer.number);
       setStatus(`Ringing ${name}.`);
       await this.perform((prompt) => { setTimeout(() => prompt.stop(), RING_SECONDS * 1000); });
       if (this.ended) return null;
@@ -370,18 +379,12 @@
         inputs.DialBridged = bridged ? "true" : "false";
         if (bridged) {
           inputs.DialCallDuration = "60";
-          this.line("transfer", "Transfer:",
-            `You are through to ${name}. Nobody is really there: the call goes on as if you talked, then they hung up.`);
+          this.line("through", { name });
         } else {
-          this.line("transfer", "Transfer:", `${capital(name)} answered but did not take the call.`);
+          this.line("not-taken", { name });
         }
       } else {
-        const said = {
-          busy: `${capital(name)} is busy.`,
-          "no-answer": `Nobody at ${name} answered.`,
-          failed: `The call to ${name} could not be made.`,
-        };
-        this.line("transfer", "Transfer:", said[outcome]);
+        this.line(outcome, { name }); // busy, no-answer or failed
       }
       const action = verb.getAttribute("action");
       if (action) {
@@ -396,7 +399,7 @@
     heardIn(verb, answer) {
       const text = normalise(verb.textContent);
       if (verb.nodeName === "Say") return [text];
-      if (verb.nodeName === "Play") return [answer.captions[text] || "(a recording)"];
+      if (verb.nodeName === "Play") return [answer.captions[text] || config.uncaptioned];
       if (verb.nodeName === "Gather") return Array.from(verb.children).flatMap((v) => this.heardIn(v, answer));
       return [];
     }
@@ -406,7 +409,7 @@
     async whisper(url, whisperMethod, number, name, dialCallSid, accept) {
       const extra = { leg: "answerer", to: number, dialCallSid };
       const show = (heard, answer) => {
-        if (heard.length) this.line("whisper", `Whisper to ${name}:`, heard.join(" "), answer.number);
+        if (heard.length) this.line("whisper-to", { name, text: heard.join(" ") }, answer.number);
       };
       const method = (whisperMethod || "POST").toUpperCase();
       let answer = await this.fetch({ url, method, inputs: {} }, extra);
@@ -420,7 +423,7 @@
         }
         show(heard, answer);
         if (!pressed) return true; // the whisper ran out without hanging up: put through
-        this.line("transfer", "Transfer:", `${capital(name)} presses 1 to take the call.`);
+        this.line("takes-the-call", { name });
         const action = new URL(pressed.getAttribute("action") || url, answer.url).href;
         const method = (pressed.getAttribute("method") || "POST").toUpperCase();
         answer = await this.fetch({ url: action, method, inputs: { Digits: "1" } }, extra);
@@ -432,13 +435,13 @@
     // --- what the tester does ---------------------------------------------------------------
 
     press(key) {
-      this.line("pressed", "You press:", KEY_NAMES[key] || key);
+      this.line("keys", { text: KEY_NAMES[key] || key });
       if (this.gather && !this.gather.settled) this.gather.key(key);
       else setStatus("Nothing is listening for keys just now.");
     }
 
     sayWords(text) {
-      this.line("pressed", "You say:", `"${text}"`);
+      this.line("speech", { text });
       if (this.gather && !this.gather.settled) this.gather.speech(text);
       else setStatus("Nothing is listening just now.");
     }
@@ -454,7 +457,7 @@
 
     async hangUp() {
       if (this.ended) return;
-      this.line("note", "", "You hang up.");
+      this.line("caller-hung-up");
       await this.end("caller-hung-up");
     }
 
@@ -464,7 +467,7 @@
       if (this.prompt) this.prompt.stop();
       if (this.gather) this.gather.settle(null);
       const seconds = Math.round((Date.now() - this.began) / 1000);
-      this.line("note", "", "Call ended.");
+      this.line("end");
       this.closed = true; // nothing more of this call reaches the transcript
       finished(this, how);
       if (!this.sid) return; // hung up before the call was placed
@@ -475,7 +478,7 @@
           inputs: { CallStatus: callStatus, CallDuration: String(seconds) },
         });
       } catch (error) {
-        if (call === null) addLine("problem", "Problem:", `The status callback failed: ${error.message}`);
+        if (call === null) addLine(...lineOf("problem", { text: `The status callback failed: ${error.message}` }));
       }
     }
   }
@@ -538,7 +541,7 @@
     silence() {
       if (this.settled) return;
       if (this.digits) { this.submit({ Digits: this.digits }, this.digits); return; }
-      this.call.line("note", "", "(silence)");
+      this.call.line("silence");
       this.call.remember(".");
       this.settle(this.emptyAction ? { url: this.action, method: this.method, inputs: {} } : null);
     }
