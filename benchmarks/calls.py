@@ -58,7 +58,8 @@ from ivr import create_app
 from ivr.practice.phone import Phone, parse_keys
 from ivr.store import Store
 from ivr.store.cli import shown_url
-from ivr.store.database import sqlalchemy_url
+from ivr.store.connection import sqlalchemy_url
+from ivr.webhooks.helpline import helpline
 
 # The tests' own PostgreSQL server (tests/pgcluster.py), for --outage: the project folder is
 # where `tests` is found when this file is run as a script.
@@ -129,7 +130,7 @@ def run_calls(
     numbers = itertools.count()
     began_at = time.monotonic()
     deadline = began_at + max_seconds
-    booked = app.extensions["ivr"].content.prompts["callback.booked"].spoken
+    booked = helpline(app).content.prompts["callback.booked"].spoken
 
     def caller() -> None:
         while time.monotonic() < deadline:
@@ -281,9 +282,7 @@ def run(args: argparse.Namespace, url: str, cluster: Cluster | None) -> None:
         migrated.close()
 
         app = create_app({**CONFIG, "DATABASE_URL": database})
-        store = app.extensions.get("ivr_store")
-        if not isinstance(store, Store):
-            raise SystemExit("the app keeps no store in app.extensions['ivr_store']")
+        store = helpline(app).store
         shown = shown_url(database)
         print(f"Calls benchmark, {time.strftime('%Y-%m-%d %H:%M')}")
         print(f"  Python {platform.python_version()} on {platform.platform()}")

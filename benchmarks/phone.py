@@ -41,6 +41,7 @@ from ivr import create_app  # noqa: E402
 from ivr.audio.render import render_prompts  # noqa: E402
 from ivr.config import load_settings  # noqa: E402
 from ivr.content.load import load_content  # noqa: E402
+from ivr.webhooks.helpline import helpline  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -112,7 +113,7 @@ def main() -> None:
             presses, trips = measure(base, args.presses)
         finally:
             http.shutdown()
-            app.extensions["ivr"].store.close()
+            helpline(app).store.close()
 
     print("Page weight of /phone (as served; gzip -9):")
     for what, raw, packed in weights:

@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -20,6 +21,7 @@ from dotenv import load_dotenv
 from ivr import logs
 from ivr.config import ConfigError, Settings, load_settings
 from ivr.content.problems import ContentError
+from ivr.practice.outcomes import OUTCOMES
 from ivr.store import cli as store_cli
 
 if TYPE_CHECKING:
@@ -90,13 +92,19 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 def serve(port: int, host: str) -> None:
     """Serve the helpline in development mode (signatures checked only when a token is set)."""
+    from flask import url_for
+
+    from ivr.webhooks.helpline import helpline
+
     app = _development_app()
     base = (
         f"http://localhost:{port}" if host in ("127.0.0.1", "0.0.0.0") else f"http://{host}:{port}"
     )
-    click.echo(f"\nCall the helpline in your browser:   {base}/phone")
-    click.echo(f"Twilio's webhook for calls:          {base}/voice/incoming (development mode)")
-    if app.extensions["ivr"].validator is None:
+    with app.test_request_context():
+        phone, incoming = url_for("phone_site.page"), url_for("voice.incoming")
+    click.echo(f"\nCall the helpline in your browser:   {base}{phone}")
+    click.echo(f"Twilio's webhook for calls:          {base}{incoming} (development mode)")
+    if helpline(app).validator is None:
         click.secho(
             "  WARNING: TWILIO_AUTH_TOKEN is not set, so signatures are NOT checked.\n"
             "  Do not expose this server to the internet.",
@@ -240,7 +248,7 @@ def call_map_command() -> None:
     "dial_outcome",
     default="answered",
     show_default=True,
-    type=click.Choice(["answered", "busy", "no-answer", "failed"]),
+    type=click.Choice(list(OUTCOMES)),
     help="What happens when the helpline rings a person.",
 )
 @click.option(
@@ -255,14 +263,15 @@ def call_map_command() -> None:
 def call(keys: str | None, url: str | None, dial_outcome: str, caller: str, speak: bool) -> None:
     """A phone in the terminal: hear the helpline and press keys, as a caller would."""
     from ivr.practice.phone import Phone, TranscriptEntry, parse_keys, remote_captions
+    from ivr.webhooks.helpline import helpline
 
     token = os.environ.get("TWILIO_AUTH_TOKEN") or None
-    captions = None
+    captions: Callable[[str], str | None] | None = None
     if url is None:
         app = _development_app()
         logging.getLogger("ivr").setLevel(logging.WARNING)
         target: Flask | str = app
-        audio = app.extensions["ivr"].audio
+        audio = helpline(app).audio
         captions = audio.caption if audio else None
     else:
         target = url.rstrip("/")

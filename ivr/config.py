@@ -11,10 +11,10 @@ from pathlib import Path
 from ivr.audio.pace import Pace
 from ivr.content.hours import Hours, HoursError, bank_holidays, parse_closed_dates, parse_hours
 from ivr.content.model import DEFAULT_RUN_BY
+from ivr.numbers import E164
 
 # A fictional UK number (Ofcom's drama range) so development never rings a real phone.
 DEVELOPMENT_NURSE_LINE = "+441632960000"
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 PROMPT_AUDIO_MODES = ("auto", "play", "say")
 # Engine rates are not words a minute (espeak-ng at 175 spoke about 200 here); these defaults were
 # measured to keep the rendered prompts under each ceiling, and `ivr check` measures them again.
@@ -30,6 +30,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'instance' / 'helpline.sqlite3'}"
 DEFAULT_AUDIO_DIR = PROJECT_ROOT / "instance" / "audio"
+# What DATABASE_URL may be: PostgreSQL as hosting platforms give it, or a SQLite file.
+DATABASE_URL_FORMS = ("postgres://", "postgresql://", "postgresql+psycopg://", "sqlite:///")
 _HTTP_URL = re.compile(r"^https?://[^/\s]+(/\S*)?$")
 
 
@@ -81,6 +83,7 @@ class Settings:
 
     @property
     def signatures_checked(self) -> bool:
+        """Whether webhook signatures are checked (a TWILIO_AUTH_TOKEN is set)."""
         return self.twilio_auth_token is not None
 
 
@@ -99,17 +102,11 @@ def _int(
 
 
 def _database_url(raw: str, problems: list[str]) -> str:
-    """SQLAlchemy's URL for the database: SQLite in the instance folder unless DATABASE_URL says.
-
-    Hosting platforms hand out postgres://user:password@host:port/db; SQLAlchemy wants its driver
-    named, so both postgres:// and postgresql:// become postgresql+psycopg://.
-    """
+    """DATABASE_URL as given, if the store takes it (it names SQLAlchemy's driver itself:
+    ivr.store.connection.sqlalchemy_url); SQLite in the instance folder unless it is set."""
     if not raw:
         return DEFAULT_DATABASE_URL
-    for prefix in ("postgres://", "postgresql://"):
-        if raw.startswith(prefix):
-            return "postgresql+psycopg://" + raw.removeprefix(prefix)
-    if raw.startswith(("postgresql+psycopg://", "sqlite:///")):
+    if raw.startswith(DATABASE_URL_FORMS):
         return raw
     problems.append(
         "DATABASE_URL must be postgresql://user:password@host:port/db (or "
@@ -128,15 +125,19 @@ def _percent(env: Mapping[str, str], name: str, default: str, problems: list[str
     return raw
 
 
-def load_settings(env: Mapping[str, str], development: bool = False) -> Settings:
-    """Read and check every setting; raise ConfigError naming each bad one."""
-    problems: list[str] = []
+def _auth_token(env: Mapping[str, str], development: bool, problems: list[str]) -> str | None:
+    """TWILIO_AUTH_TOKEN: required, but for `ivr serve`."""
     token = env.get("TWILIO_AUTH_TOKEN", "").strip() or None
     if token is None and not development:
         problems.append(
             "TWILIO_AUTH_TOKEN is not set: the production server checks every request's "
             "signature with it (find it in the Twilio Console; `ivr serve` runs without it)"
         )
+    return token
+
+
+def _secret_key(env: Mapping[str, str], development: bool, problems: list[str]) -> str:
+    """SECRET_KEY: required, but for `ivr serve`, which makes a random one."""
     secret = env.get("SECRET_KEY", "").strip()
     if not secret:
         if not development:
@@ -145,6 +146,11 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
                 "the output of `python -c 'import secrets; print(secrets.token_hex())'`"
             )
         secret = secrets.token_hex(32)
+    return secret
+
+
+def _nurse_line(env: Mapping[str, str], development: bool, problems: list[str]) -> str | None:
+    """NURSE_LINE_NUMBER in E.164 form: required, but for `ivr serve` (a fictional one)."""
     number = env.get("NURSE_LINE_NUMBER", "").strip().replace(" ", "") or None
     if number is None and development:
         number = DEVELOPMENT_NURSE_LINE
@@ -158,6 +164,11 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
             f"NURSE_LINE_NUMBER={number!r} is not in E.164 form: write it with + and "
             "the country code and no leading 0, such as +448081234567"
         )
+    return number
+
+
+def _nurse_hours(env: Mapping[str, str], problems: list[str]) -> tuple[str, Hours]:
+    """NURSE_LINE_HOURS as written, and the hours with their bank holidays and closed dates."""
     hours_text = env.get("NURSE_LINE_HOURS", "").strip() or "Mon-Sun 08:00-20:00"
     try:
         hours = parse_hours(hours_text)
@@ -173,6 +184,11 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         )
     except HoursError as error:
         problems.append(str(error))
+    return hours_text, hours
+
+
+def _public_base_url(env: Mapping[str, str], development: bool, problems: list[str]) -> str | None:
+    """PUBLIC_BASE_URL, the address Twilio calls: required, but for `ivr serve`."""
     base = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or None
     if base is not None and not _HTTP_URL.match(base):
         problems.append(
@@ -186,16 +202,31 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
             "PUBLIC_BASE_URL is not set: set it to the https address Twilio calls, such as "
             "https://helpline.example.org (webhook signatures are checked against it)"
         )
+    return base
+
+
+def _content_dir(env: Mapping[str, str], problems: list[str]) -> Path:
+    """CONTENT_DIR: the folder holding flows/ and prompts/ (this project unless set)."""
     content_dir = Path(env.get("CONTENT_DIR", "").strip() or PROJECT_ROOT)
     if not (content_dir / "flows").is_dir():
         problems.append(
             f"CONTENT_DIR={str(content_dir)!r} has no flows/ folder: point it at the "
             "folder that holds flows/ and prompts/"
         )
+    return content_dir
+
+
+def _log_level(env: Mapping[str, str], problems: list[str]) -> str:
+    """LOG_LEVEL: INFO unless set."""
     log_level = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL={log_level!r} must be one of {', '.join(LOG_LEVELS)}")
         log_level = "INFO"
+    return log_level
+
+
+def _prompt_audio(env: Mapping[str, str], problems: list[str]) -> str:
+    """PROMPT_AUDIO: auto, play or say."""
     prompt_audio = env.get("PROMPT_AUDIO", "").strip().lower() or "auto"
     if prompt_audio not in PROMPT_AUDIO_MODES:
         problems.append(
@@ -203,12 +234,22 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
             "exists, else <Say>), play (always rendered audio) or say (always <Say>)"
         )
         prompt_audio = "auto"
+    return prompt_audio
+
+
+def _audio_base_url(env: Mapping[str, str], problems: list[str]) -> str | None:
+    """AUDIO_BASE_URL: where the audio is served from, if not from this app."""
     audio_base = env.get("AUDIO_BASE_URL", "").strip().rstrip("/") or None
     if audio_base is not None and not _HTTP_URL.match(audio_base):
         problems.append(
             f"AUDIO_BASE_URL={audio_base!r} must be where the audio files are "
             "served, such as https://cdn.example.org/helpline-audio"
         )
+    return audio_base
+
+
+def _paces(env: Mapping[str, str], problems: list[str]) -> dict[str, Pace]:
+    """Both paces: the engine's and <Say>'s rates, and how long a menu waits at each."""
     normal, slow = DEFAULT_PACES["normal"], DEFAULT_PACES["slow"]
     gather_timeout = _int(env, "GATHER_TIMEOUT", normal.wait, 5, 15, problems)
     paces = {
@@ -242,7 +283,11 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         )
     if paces["slow"].engine_rate >= paces["normal"].engine_rate:
         problems.append("TTS_SLOW_RATE must be lower than TTS_RATE (the slow pace is slower)")
-    database_url = _database_url(env.get("DATABASE_URL", "").strip(), problems)
+    return paces
+
+
+def _run_by(env: Mapping[str, str], development: bool, problems: list[str]) -> str:
+    """SERVICE_RUN_BY: required, but for `ivr serve`."""
     run_by = " ".join(env.get("SERVICE_RUN_BY", "").split())
     if not run_by:
         if not development:
@@ -252,6 +297,11 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
                 "'the Example Cancer Trust'"
             )
         run_by = DEFAULT_RUN_BY
+    return run_by
+
+
+def _account_sid(env: Mapping[str, str], problems: list[str]) -> str | None:
+    """TWILIO_ACCOUNT_SID, needed only to move live calls."""
     account_sid = env.get("TWILIO_ACCOUNT_SID", "").strip() or None
     if account_sid is not None and not re.match(r"^AC[0-9a-f]{32}$", account_sid):
         problems.append(
@@ -259,6 +309,26 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
             "hexadecimal digits (the Twilio Console shows it)"
         )
         account_sid = None
+    return account_sid
+
+
+def load_settings(env: Mapping[str, str], development: bool = False) -> Settings:
+    """Read and check every setting; raise ConfigError naming each bad one."""
+    problems: list[str] = []
+    # In this order: ConfigError names the problems in the order they are found.
+    token = _auth_token(env, development, problems)
+    secret = _secret_key(env, development, problems)
+    number = _nurse_line(env, development, problems)
+    hours_text, hours = _nurse_hours(env, problems)
+    base = _public_base_url(env, development, problems)
+    content_dir = _content_dir(env, problems)
+    log_level = _log_level(env, problems)
+    prompt_audio = _prompt_audio(env, problems)
+    audio_base = _audio_base_url(env, problems)
+    paces = _paces(env, problems)
+    database_url = _database_url(env.get("DATABASE_URL", "").strip(), problems)
+    run_by = _run_by(env, development, problems)
+    account_sid = _account_sid(env, problems)
     settings = Settings(
         twilio_auth_token=token,
         secret_key=secret,

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 
 import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken
+
+# A number in E.164 form: + and the country code, 7 to 15 digits, no leading 0 (what Twilio
+# sends, what the nurse line is set to, and the only form the store keeps for a call back).
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 # The number the practice phones call from: Ofcom's range for drama, so never a real caller.
 PRACTICE_CALLER = "+441632960001"
@@ -61,6 +66,7 @@ class Sealer:
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
     def seal(self, number: str) -> str:
+        """The number, encrypted and signed (Fernet), for a URL."""
         return self._fernet.encrypt(number.encode()).decode("ascii")
 
     def open(self, sealed: str, max_age: int = 3600) -> str | None:

@@ -16,6 +16,7 @@ from ivr.content.hours import parse_hours
 from ivr.content.language import Intent, language_codes, load_language
 from ivr.content.load import load_first_language
 from ivr.content.problems import ContentError, ProblemList
+from ivr.webhooks.paths import WebhookPaths
 from ivr.webhooks.twiml import Voice, render
 from tests.trees import ROOT, TODAY, Like, assert_problems, collect, edit, line_of
 
@@ -176,7 +177,10 @@ def test_a_second_language_needs_only_a_folder_of_yaml(tmp_path: Path, settings:
     assert decoded == Decoded(CallState("about", language="cy-GB"), stale=False)
     step = engine.respond(decoded, keys="1")
     assert step.state.language == "cy-GB" and "l=cy-GB" in step.state.url("/voice/step")
-    voice = Voice(content.languages, settings.say_voice, settings.dial_timeout, settings.paces)
+    paths = WebhookPaths("/step", "/dial", "/whisper", "/whisper/accept", "/fallback?dialled=1")
+    voice = Voice(
+        content.languages, settings.say_voice, settings.dial_timeout, settings.paces, paths
+    )
     root = ET.fromstring(render(step, voice))
     gather = root.find("Gather")
     assert gather is not None and gather.attrib["language"] == "cy-GB"

@@ -8,10 +8,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ivr.staff.api import init_app
+from ivr import create_app
 from ivr.store import Store
-from ivr.webhooks import views as voice
+from ivr.webhooks.helpline import helpline
 from tests import test_store as shared
+from tests.conftest import ENV
 from tests.test_store import CALLER, CLOSED_PORT_URL, OTHER, SECRET, Clock
 
 # The store's fixtures, on SQLite and PostgreSQL, shared by name.
@@ -22,11 +23,9 @@ store = shared.store
 
 
 def staff_app(store: Store) -> Flask:
-    """A bare app with the staff API, and the webhooks' catch-all error handler beside it."""
-    app = Flask(__name__)
-    voice.init_app(app)
-    init_app(app, store)
-    return app
+    """The helpline, with the staff API (and the webhooks' catch-all error handler beside it)
+    on the given store."""
+    return create_app(ENV, store=store)
 
 
 @pytest.fixture
@@ -47,7 +46,7 @@ def bearer(token: str) -> dict[str, str]:
 def test_init_app_keeps_the_store_for_the_views(store: Store) -> None:
     """init_app keeps the store it is given where the API's views find it."""
     app = staff_app(store)
-    assert app.extensions["ivr_store"] is store
+    assert helpline(app).store is store
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import shutil
@@ -18,9 +19,9 @@ from ivr import create_app
 from ivr.cli import main
 from ivr.numbers import PRACTICE_CALLER
 from ivr.practice.phone import DEFAULT_CALLER, Phone
-from ivr.store import Store
-from ivr.store import database as ivr_database
+from ivr.store import Store, accounts
 from ivr.store.tables import JournalLoss
+from ivr.webhooks.helpline import helpline, install
 from tests.conftest import CALLER, ENV, TOKEN
 from tests.test_store import CLOSED_PORT_URL, SECRET
 
@@ -367,8 +368,8 @@ def test_many_names_from_one_client_are_stopped_before_any_hashing(
 ) -> None:
     """After 20 wrong tries from a client (an address, or an IPv6 /64), with a new name each
     time, it is told to wait (429) and nothing is hashed; another client still signs in."""
-    hasher = CountingHasher(ivr_database._passwords)
-    monkeypatch.setattr(ivr_database, "_passwords", hasher)
+    hasher = CountingHasher(accounts._passwords)
+    monkeypatch.setattr(accounts, "_passwords", hasher)
     client = site.test_client()
     tried = [sign_in_from(client, at, f"made-up {n}", "a guess") for n, at in enumerate(tries_from)]
     assert tried == [401] * 20 + [429]
@@ -521,7 +522,7 @@ def test_with_the_database_down_every_page_is_the_503_page(
     down = Store(CLOSED_PORT_URL, SECRET)
     if found_by == "page":
         monkeypatch.setattr(down, "still_signed_in", lambda session: True)
-    site.extensions["ivr_store"] = down
+    install(site, dataclasses.replace(helpline(site), store=down))
     try:
         response = client.get(path, base_url=BASE)
     finally:
@@ -539,7 +540,7 @@ def test_with_the_database_down_the_practice_phone_says_so(
     """The session cannot be checked: the page says so (503), and its requests in JSON."""
     client = _signed_in(site)
     down = Store(CLOSED_PORT_URL, SECRET)
-    site.extensions["ivr_store"] = down
+    install(site, dataclasses.replace(helpline(site), store=down))
     try:
         response = client.open(path, method=method, base_url=BASE, headers=SAME_SITE)
     finally:

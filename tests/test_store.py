@@ -31,10 +31,12 @@ from sqlalchemy.pool import NullPool
 
 from ivr.numbers import PRACTICE_CALLER
 from ivr.store import Booking, Store, StoreUnavailable, head_revision
-from ivr.store.database import CALLBACKS_PER_NUMBER_A_DAY, alembic_config, sqlalchemy_url
-from ivr.store.journal import Step
+from ivr.store.callbacks import CALLBACKS_PER_NUMBER_A_DAY
+from ivr.store.connection import sqlalchemy_url
+from ivr.store.journal import StepTaken
 from ivr.store.stats import figures, recent_calls
 from ivr.store.tables import Base, Call, UTCDateTime
+from ivr.store.upgrade import alembic_config
 from tests.conftest import missing
 from tests.pgcluster import Cluster, ClusterUnavailable, own_cluster
 
@@ -433,8 +435,8 @@ def test_nul_bytes_and_durations_out_of_range_are_cleaned_not_refused(store: Sto
 def test_a_batch_the_database_refuses_is_saved_event_by_event(store: Store) -> None:
     """When one event still breaks a batch, the others of the batch are written one by one and
     only the bad one is lost, and counted."""
-    good = [Step(f"CA{n:02d}", store.clock(), "main", "1", "about", "ask") for n in range(10)]
-    bad = Step("CA-BAD", None, "main", "1", "about", "ask")  # type: ignore[arg-type]
+    good = [StepTaken(f"CA{n:02d}", store.clock(), "main", "1", "about", "ask") for n in range(10)]
+    bad = StepTaken("CA-BAD", None, "main", "1", "about", "ask")  # type: ignore[arg-type]
     store.journal._write_one_by_one([*good[:5], bad, *good[5:]])
     assert count(store, "call_events") == 10
     written, lost = store.journal._write_one_by_one([bad])

@@ -18,8 +18,9 @@ from click.testing import CliRunner, Result
 
 from ivr.store import Store, head_revision
 from ivr.store import cli as store_cli
-from ivr.store.database import MIGRATIONS, SignInRefused, StaffSession
+from ivr.store.accounts import SignInRefused, StaffSession
 from ivr.store.tables import UTCDateTime
+from ivr.store.upgrade import MIGRATIONS
 from tests import test_store as shared
 from tests.test_store import (
     CALLER,
@@ -359,7 +360,7 @@ def test_db_revision_writes_the_next_migration(
     """For developers: a new, numbered migration after the newest (into a copy here)."""
     copy = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr("ivr.store.database.MIGRATIONS", copy)
+    monkeypatch.setattr("ivr.store.upgrade.MIGRATIONS", copy)
     assert run("db", "upgrade").exit_code == 0
     newest = head_revision()
     following = f"{int(newest) + 1:04d}"

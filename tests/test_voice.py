@@ -20,7 +20,9 @@ from ivr.call.engine import Engine
 from ivr.config import ConfigError, load_settings
 from ivr.content.hours import parse_hours
 from ivr.webhooks.fallback import Fallback
+from ivr.webhooks.helpline import install
 from ivr.webhooks.signature import TwilioParams, signature_of
+from ivr.webhooks.views import webhook_paths
 from tests.conftest import CALLER, TOKEN, signed_post
 from tests.trees import LAST_RESORT_SAFETY
 
@@ -254,11 +256,25 @@ def test_unknown_voice_path_answers_twiml(client: FlaskClient) -> None:
     assert ET.fromstring(body).find("Gather") is not None
 
 
+class Gone:
+    """Stands where a part of the app was: any use of it fails the test that removed it."""
+
+    def __init__(self, part: str) -> None:
+        self.part = part
+
+    def __getattr__(self, name: str) -> None:
+        raise AssertionError(f"the {self.part} is gone, but its {name} was used")
+
+    def __call__(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError(f"the {self.part} is gone, but it was called")
+
+
 def test_fallback_puts_the_caller_through_without_the_flow(app: Flask) -> None:
     """The Fallback URL rings the nurse line even when the flow and engine are gone."""
     helpline = app.extensions["ivr"]
     fallback_text = helpline.content.prompts["system.fallback"].spoken
-    app.extensions["ivr"] = dataclasses.replace(helpline, engine=None, render=None, content=None)
+    gone = {part: Gone(part) for part in ("engine", "render", "content")}
+    install(app, dataclasses.replace(helpline, **gone))
     status, _, body = signed_post(app.test_client(), "/voice/fallback")
     root = ET.fromstring(body)
     assert status == 200
@@ -270,7 +286,8 @@ def test_fallback_speaks_even_without_prompts(app: Flask) -> None:
     """With no prompts at all, the fallback still says what to do in an emergency."""
     settings = app.extensions["ivr"].settings
     closed = dataclasses.replace(settings, nurse_line_hours=parse_hours("never"))
-    root = ET.fromstring(Fallback(closed, None).twiml(dt.datetime.now(dt.UTC), None))
+    paths = webhook_paths(app)
+    root = ET.fromstring(Fallback(closed, None, paths).twiml(dt.datetime.now(dt.UTC), None))
     assert [c.tag for c in root] == ["Say", "Say", "Pause", "Say", "Hangup"]
     # The one safety message, word for word as safety.message says it: 999 said as digits.
     assert root[1].text == root[3].text == LAST_RESORT_SAFETY

@@ -17,16 +17,6 @@ from ivr.practice.transcript import Recorder, WebhookRequest
 if TYPE_CHECKING:
     from ivr.practice.phone import Phone
 
-#: The phone's dial outcomes, and the DialCallStatus Twilio reports for each.
-DIAL_OUTCOMES = {
-    "answered": "completed",
-    # Answered, but the person (or a voicemail) did not press 1 in the whisper: not bridged.
-    "declined": "completed",
-    "busy": "busy",
-    "no-answer": "no-answer",
-    "failed": "failed",
-}
-
 
 def twilio_params(
     call_sid: str, account_sid: str, caller: str, called: str, *, ringing: bool

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator, Sequence
 from flask import Flask
 
 from ivr.numbers import PRACTICE_CALLER
-from ivr.practice.driver import DIAL_OUTCOMES, answering_params, signed_request, twilio_params
+from ivr.practice.driver import answering_params, signed_request, twilio_params
+from ivr.practice.outcomes import DIAL_OUTCOMES
 from ivr.practice.terminal import remote_captions, typed_input
 from ivr.practice.transcript import Transcript, TranscriptEntry, WebhookRequest
 from ivr.practice.twiml_reader import TwimlReader

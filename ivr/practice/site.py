@@ -37,19 +37,20 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from ivr.csrf import csrf
 from ivr.practice.lines import PAGE_LINES, UNCAPTIONED, Line, transcript_line
+from ivr.practice.outcomes import DIAL_OUTCOMES, LABELS
 from ivr.practice.phone import (
     DEFAULT_CALLED,
     DEFAULT_CALLER,
-    DIAL_OUTCOMES,
     Phone,
     answering_params,
     parse_keys,
     signed_request,
     twilio_params,
 )
-from ivr.staff.site import csrf
-from ivr.webhooks.views import Helpline, helpline
+from ivr.webhooks.helpline import Helpline, helpline
+from ivr.webhooks.views import is_webhook
 
 bp = Blueprint(
     "phone_site",
@@ -73,14 +74,6 @@ INPUTS = frozenset(
         "CallDuration",
     }
 )
-#: The outcomes a tester can choose for a transfer, as the page names them.
-OUTCOMES = {
-    "answered": "Answered: the nurse presses 1",
-    "declined": "Answered, not taken (voicemail)",
-    "busy": "Busy",
-    "no-answer": "No answer",
-    "failed": "Failed: the call could not be made",
-}
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 #: Twilio's own parameters: a webhook URL's query string may not set them (the bridge does).
 TWILIO_NAMES = INPUTS | {
@@ -102,7 +95,7 @@ _MAX_SCRIPT = 200  # tokens in a shared call: plenty for any real path, and boun
 
 @dataclass(frozen=True)
 class PhonePage:
-    """What the page shows that never changes while the app runs: worked out once."""
+    """What the page shows that never changes while the app runs, worked out from it."""
 
     entry_points: list[tuple[str, str]]  # (code, title) of every part a call can start at
     names: dict[str, str]  # who each number a transfer rings belongs to ("the nurse line")
@@ -111,7 +104,6 @@ class PhonePage:
 
 
 def _setup(found: Helpline) -> PhonePage:
-    assert found.engine is not None and found.content is not None
     settings = found.settings
     names = {s.number: s.name for s in found.content.services.values() if s.number}
     if settings.nurse_line_number:
@@ -132,8 +124,7 @@ def _setup(found: Helpline) -> PhonePage:
 
 
 def _phone_page() -> PhonePage:
-    found: PhonePage = current_app.extensions["phone_site"]
-    return found
+    return _setup(helpline())
 
 
 def _open_here() -> bool:
@@ -195,7 +186,7 @@ def _call_options() -> tuple[str, str, str]:
     if start and not _CODE.fullmatch(start):
         start = ""
     dial = values.get("dial", "answered")
-    if dial not in OUTCOMES:
+    if dial not in LABELS:
         dial = "answered"
     return start, values.get("keys", "").strip()[:1000], dial
 
@@ -205,7 +196,7 @@ def _page(start: str, keys: str, dial: str, lines: list[Line]) -> str:
     return render_template(
         "practice/phone.html",
         entry_points=setup.entry_points,
-        outcomes=OUTCOMES,
+        outcomes=LABELS,
         start=start,
         keys=keys,
         dial=dial,
@@ -217,6 +208,10 @@ def _page(start: str, keys: str, dial: str, lines: list[Line]) -> str:
             "uncaptioned": UNCAPTIONED,
             "names": setup.names,
             "dialStatus": DIAL_OUTCOMES,  # the DialCallStatus Twilio reports for each outcome
+            # The webhooks a call starts at (by entry code) and ends at, as Twilio is told them.
+            "incoming": url_for("voice.incoming"),
+            "entries": {code: url_for("voice.entry", code=code) for code, _ in setup.entry_points},
+            "status": url_for("voice.status"),
         },
     )
 
@@ -236,7 +231,7 @@ def _target(url: str) -> str:
     """The path and query of a webhook URL on this helpline; anything else is refused."""
     parts = urlsplit(url)
     own = {"", request.host, urlsplit(_public_base()).netloc}
-    if parts.netloc not in own or not parts.path.startswith("/voice/") or ".." in parts.path:
+    if parts.netloc not in own or not is_webhook(parts.path) or ".." in parts.path:
         abort(400, "The phone only calls this helpline's /voice/ webhooks.")
     # A GET carries Twilio's parameters in the query string, where the first of a name wins:
     # one already in the URL would stand in for the bridge's own (the caller's number, say).
@@ -346,7 +341,7 @@ def transcript() -> ResponseReturnValue:
         captions=found.audio.caption if found.audio else None,
         base_url=_public_base(),
     )
-    path = f"/voice/entry/{start}" if start else "/voice/incoming"
+    path = url_for("voice.entry", code=start) if start else url_for("voice.incoming")
     call = phone.call(parse_keys(keys)[:_MAX_SCRIPT], path=path)
     names = _phone_page().names
     shown = [
@@ -358,6 +353,5 @@ def transcript() -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["phone_site"] = _setup(app.extensions["ivr"])
     app.register_blueprint(bp)
     csrf.exempt(bp)  # checked in staff_or_development instead, after sign-in

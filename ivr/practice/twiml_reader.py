@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urljoin
 
-from ivr.practice.driver import DIAL_OUTCOMES, TwilioDriver, answering_params
+from ivr.practice.driver import TwilioDriver, answering_params
+from ivr.practice.outcomes import DIAL_OUTCOMES
 from ivr.practice.transcript import Recorder, Transcript
 
 if TYPE_CHECKING:

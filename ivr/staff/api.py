@@ -10,12 +10,13 @@ import logging
 import re
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, json, jsonify, request
+from flask import Blueprint, Flask, Response, json, jsonify, request, url_for
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 from werkzeug.http import HTTP_STATUS_CODES
 
-from ivr.store import CallbackRequest, Store, StoreUnavailable
+from ivr.store import CallbackRequest, StoreUnavailable
+from ivr.webhooks.helpline import helpline
 
 log = logging.getLogger("ivr.staff")
 CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")
@@ -23,12 +24,6 @@ bp = Blueprint("staff_api", __name__, url_prefix="/staff/api")
 # Row ids are INTEGER columns (32 bits on PostgreSQL): a larger id names no row, so routes
 # refuse it (404) rather than let the database fail on it.
 MAX_ID = 2**31 - 1
-
-
-def store() -> Store:
-    """The app's store (app.extensions["ivr_store"], set by init_app), for the API and site."""
-    found: Store = current_app.extensions["ivr_store"]
-    return found
 
 
 def _error(status: int, message: str) -> Response:
@@ -54,7 +49,7 @@ def callback_json(callback: CallbackRequest) -> dict[str, Any]:
 def check_token() -> Response | None:
     """Only a staff token gets through; anything else is a 401 that says what is wanted."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip() and store().check_token(token.strip()):
+    if scheme.lower() == "bearer" and token.strip() and helpline().store.check_token(token.strip()):
         return None
     response = _error(401, "a staff token is needed: Authorization: Bearer <token>")
     response.headers["WWW-Authenticate"] = 'Bearer realm="staff"'
@@ -63,12 +58,14 @@ def check_token() -> Response | None:
 
 @bp.after_request
 def no_caching(response: Response) -> Response:
+    """Answers hold callers' numbers: nothing may keep them."""
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.errorhandler(StoreUnavailable)
 def unavailable(error: StoreUnavailable) -> Response:
+    """The database is not answering: a 503 to try again, not a 500 nor a 401."""
     log.warning("staff API: %s", error)
     response = _error(503, "the database is not answering; try again in a minute")
     response.headers["Retry-After"] = "60"
@@ -78,13 +75,13 @@ def unavailable(error: StoreUnavailable) -> Response:
 @bp.get("/callbacks")
 def callbacks() -> Response:
     """Open callback requests, oldest first."""
-    return jsonify([callback_json(c) for c in store().open_callbacks()])
+    return jsonify([callback_json(c) for c in helpline().store.open_callbacks()])
 
 
 @bp.post(f"/callbacks/<int(max={MAX_ID}):callback_id>/done")
 def done(callback_id: int) -> Response:
     """Mark a request done: its number is deleted."""
-    if not store().mark_done(callback_id):
+    if not helpline().store.mark_done(callback_id):
         return _error(404, f"no open callback request {callback_id}")
     return jsonify({"id": callback_id, "done": True})
 
@@ -92,18 +89,18 @@ def done(callback_id: int) -> Response:
 @bp.post("/calls/<call_sid>/redirect")
 def redirect_call(call_sid: str) -> Response:
     """Move a live call to a part of the guidance by its entry code (Twilio's REST API)."""
-    helpline = current_app.extensions["ivr"]
-    settings = helpline.settings
+    found = helpline()
+    settings = found.settings
     body = request.get_json(silent=True) or request.form
     code = str(body.get("code", "")).strip()
-    if helpline.engine is None or code not in helpline.engine.by_code:
+    if code not in found.engine.by_code:
         return _error(400, f"no part has the entry code {code!r}: see `ivr codes`")
     if not CALL_SID.match(call_sid):
         return _error(400, "a CallSid is CA followed by 32 hexadecimal digits")
     if not settings.twilio_account_sid or not settings.twilio_auth_token:
         return _error(503, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed to move calls")
     base = settings.public_base_url or request.host_url.rstrip("/")
-    url = f"{base}/voice/entry/{code}"
+    url = base + url_for("voice.entry", code=code)
     client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
     if settings.twilio_api_base_url:
         client.api.base_url = settings.twilio_api_base_url  # a stand-in for Twilio, in tests
@@ -129,9 +126,8 @@ def json_errors(response: Response) -> Response:
     return response
 
 
-def init_app(app: Flask, store: Store) -> None:
-    """Register the staff API; the store is kept in app.extensions["ivr_store"]."""
-    app.extensions["ivr_store"] = store
+def init_app(app: Flask) -> None:
+    """Register the staff API, and JSON for every error under it."""
     # On the app: a path under /staff/api/ that no route takes is no request of the blueprint.
     app.after_request(json_errors)
     app.register_blueprint(bp)

@@ -23,7 +23,6 @@ from flask import (
     Blueprint,
     Flask,
     Response,
-    current_app,
     g,
     jsonify,
     redirect,
@@ -33,22 +32,22 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFProtect
 
+from ivr.content.load import Content
+from ivr.csrf import csrf
 from ivr.report import call_map, dot, mermaid
-from ivr.staff import api as staff_api
+from ivr.staff.api import MAX_ID
 from ivr.store import StoreUnavailable
-from ivr.store.database import LOCK_MINUTES, SignInRefused, StaffSession
+from ivr.store.accounts import LOCK_MINUTES, SignInRefused, StaffSession
 from ivr.store.stats import median
+from ivr.store.waiting import age
+from ivr.webhooks.helpline import FlowPicture, helpline
 
 log = logging.getLogger("ivr.staff")
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
-csrf = CSRFProtect()
 OPEN_PAGES = {"staff.sign_in"}
 # The blueprints whose requests a staff session lets in: the staff pages and the practice phone.
 SESSION_BLUEPRINTS = {"staff", "phone_site"}
-# Where the flow page keeps its drawing, in app.extensions.
-FLOW_PICTURE = "ivr_flow_picture"
 NOT_ANSWERING = "The database is not answering. Try again in a minute."
 # What each refused sign-in is told, with its status. Nothing says whether the name exists.
 REFUSED = {
@@ -77,7 +76,7 @@ def check_session() -> ResponseReturnValue | None:
         return None
     held = StaffSession(str(session["staff"]), str(session.get("stamp", "")))
     try:
-        good = staff_api.store().still_signed_in(held)
+        good = helpline().store.still_signed_in(held)
     except StoreUnavailable as error:
         if request.blueprint == "phone_site" and request.method == "POST":
             log.warning("staff session: %s", error)
@@ -98,6 +97,7 @@ def signed_in_only() -> ResponseReturnValue | None:
 
 @bp.after_request
 def private(response: ResponseReturnValue) -> ResponseReturnValue:
+    """Staff pages are never cached."""
     response.headers["Cache-Control"] = "no-store"  # type: ignore[union-attr]
     return response
 
@@ -116,7 +116,7 @@ def sign_in() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("staff/sign_in.html", error=None)
     try:
-        outcome = staff_api.store().sign_in(
+        outcome = helpline().store.sign_in(
             request.form.get("name", ""),
             request.form.get("password", ""),
             client=client_of(request.remote_addr),
@@ -168,7 +168,7 @@ def _safe_next(target: str) -> bool:
 @bp.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
     """Sign out, which ends every session of the account, on every device."""
-    staff_api.store().end_sessions(session["staff"])
+    helpline().store.end_sessions(session["staff"])
     session.clear()
     return redirect(url_for("staff.sign_in"))
 
@@ -180,29 +180,29 @@ def queue() -> ResponseReturnValue:
     Requests booked from the practice phones are listed apart, so that nobody rings them.
     """
     now = dt.datetime.now(dt.UTC)
-    found = staff_api.store().open_callbacks()
+    found = helpline().store.open_callbacks()
     callbacks = [c for c in found if not c.practice]
     practice = [c for c in found if c.practice]
     return render_template("staff/queue.html", callbacks=callbacks, practice=practice, now=now)
 
 
-@bp.post(f"/callbacks/<int(max={staff_api.MAX_ID}):callback_id>/done")
+@bp.post(f"/callbacks/<int(max={MAX_ID}):callback_id>/done")
 def done(callback_id: int) -> ResponseReturnValue:
     """Mark a request done: its number is deleted."""
-    staff_api.store().mark_done(callback_id)
+    helpline().store.mark_done(callback_id)
     return redirect(url_for("staff.queue"))
 
 
 @bp.get("/calls")
 def calls() -> ResponseReturnValue:
     """The latest calls: when, how long, the parts they went through, and transfers."""
-    return render_template("staff/calls.html", calls=staff_api.store().recent_calls())
+    return render_template("staff/calls.html", calls=helpline().store.recent_calls())
 
 
 @bp.get("/dashboard")
 def dashboard() -> ResponseReturnValue:
     """What callers needed, in charts with the figures beside them."""
-    store = staff_api.store()
+    store = helpline().store
     now = dt.datetime.now(dt.UTC)
     shown = store.figures(now)
     # Like the figures, the count of call backs waiting leaves practice ones out.
@@ -224,52 +224,54 @@ def dashboard() -> ResponseReturnValue:
 @bp.get("/flow")
 def flow() -> ResponseReturnValue:
     """The call flow as a picture: Graphviz's SVG where dot is installed, and the Mermaid text."""
-    svg, mermaid_text, tree = _flow_picture()
+    svg, mermaid_text, tree = helpline().flow_picture()
     return render_template("staff/flow.html", svg=svg, mermaid=mermaid_text, tree=tree)
 
 
-def _flow_picture() -> tuple[str | None, str, str]:
-    """The flow's (SVG, Mermaid text, tree of keys), drawn on the first request and kept.
+class FlowDrawing:
+    """The flow's picture, drawn on the first request and kept.
 
     The content does not change while the process runs. A drawing without its SVG (no dot,
     or dot failed) is not kept, so that the next request tries dot again.
     """
-    kept: tuple[str | None, str, str] | None = current_app.extensions.get(FLOW_PICTURE)
-    if kept is not None:
-        return kept
-    content = current_app.extensions["ivr"].content
-    svg = None
-    if shutil.which("dot"):
-        done = subprocess.run(
-            ["dot", "-Tsvg"],
-            input=dot(content),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
+
+    def __init__(self, content: Content) -> None:
+        self.content = content
+        self._kept: FlowPicture | None = None
+
+    def __call__(self) -> FlowPicture:
+        """The picture: kept, or drawn now."""
+        if self._kept is not None:
+            return self._kept
+        svg = None
+        if shutil.which("dot"):
+            done = subprocess.run(
+                ["dot", "-Tsvg"],
+                input=dot(self.content),
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            # Inline SVG: drop the XML prologue and doctype, keep the drawing.
+            svg = done.stdout[done.stdout.find("<svg") :] if done.returncode == 0 else None
+        picture = FlowPicture(
+            svg, "\n".join(mermaid(self.content)), "\n".join(call_map(self.content))
         )
-        # Inline SVG: drop the XML prologue and doctype, keep the drawing.
-        svg = done.stdout[done.stdout.find("<svg") :] if done.returncode == 0 else None
-    picture = (svg, "\n".join(mermaid(content)), "\n".join(call_map(content)))
-    if svg is not None:
-        current_app.extensions[FLOW_PICTURE] = picture
-    return picture
+        if svg is not None:
+            self._kept = picture
+        return picture
 
 
 def _title(node_id: str) -> str:
     """A node's title for people (the id itself when the flow no longer has it)."""
-    engine = current_app.extensions["ivr"].engine
-    node = engine.flow.nodes.get(node_id) if engine else None
+    node = helpline().engine.flow.nodes.get(node_id)
     return node.title if node else node_id
 
 
 def waited(since: dt.datetime, now: dt.datetime) -> str:
-    """How long a request has waited, as people say it."""
-    minutes = int((now - since).total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours = minutes // 60
-    return f"{hours} h {minutes % 60} min" if hours < 24 else f"{hours // 24} days"
+    """How long a request has waited, as `ivr callbacks` says it."""
+    return age(now - since)
 
 
 def style_nonce() -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from ivr.config import ConfigError, Settings, load_settings
+from ivr.store.waiting import age
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported when a command runs
     from ivr.store import CallbackRequest, Store
@@ -48,21 +49,9 @@ def shown_url(database_url: str) -> str:
     """The database's URL without its password."""
     from sqlalchemy.engine import make_url
 
-    from ivr.store.database import sqlalchemy_url
+    from ivr.store.connection import sqlalchemy_url
 
     return make_url(sqlalchemy_url(database_url)).render_as_string(hide_password=True)
-
-
-def age(delta: dt.timedelta) -> str:
-    """How long ago, roughly: 5m, 3h 05m, 2d 04h."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m"
 
 
 @click.group()
@@ -104,7 +93,7 @@ def revision(message: str, empty: bool) -> None:
     """Write a new migration in ivr/store/migrations/versions/ (for developers; upgrade first)."""
     from alembic import command
 
-    from ivr.store.database import MIGRATIONS, alembic_config
+    from ivr.store.upgrade import MIGRATIONS, alembic_config
 
     number = len(list((MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))) + 1
     with opened() as (_, store), store.engine.begin() as connection:

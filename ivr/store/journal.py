@@ -23,7 +23,17 @@ from typing import Any, NamedTuple
 from sqlalchemy import Engine, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ivr.store.tables import HEARD, KIND, NODE, SID, STATUS, Call, CallEvent, JournalLoss, Transfer
+from ivr.store.tables import (
+    HEARD,
+    KIND,
+    NODE,
+    SID,
+    STATUS,
+    Call,
+    CallEvent,
+    CallTransfer,
+    JournalLoss,
+)
 
 log = logging.getLogger("ivr.store")
 
@@ -32,13 +42,17 @@ MAX_INT = 2**31 - 1  # the largest integer the journal's columns hold
 
 
 class Started(NamedTuple):
+    """A call came in."""
+
     call_sid: str
     at: dt.datetime
     caller_hash: str | None
     practice: bool  # from the practice phones: left out of staff figures
 
 
-class Step(NamedTuple):
+class StepTaken(NamedTuple):
+    """A step of a call: from a node, what was heard (a key, silence...), to a node."""
+
     call_sid: str
     at: dt.datetime
     from_node: str
@@ -48,6 +62,8 @@ class Step(NamedTuple):
 
 
 class TransferEnded(NamedTuple):
+    """A call to a person ended, and how (Twilio's DialCallStatus, or declined)."""
+
     call_sid: str
     at: dt.datetime
     target: str
@@ -55,13 +71,16 @@ class TransferEnded(NamedTuple):
 
 
 class Ended(NamedTuple):
+    """The call ended (Twilio's status callback), and how long it lasted."""
+
     call_sid: str
     at: dt.datetime
     status: str
     duration_seconds: int | None
 
 
-Event = Started | Step | TransferEnded | Ended
+#: One entry of the journal, as the webhooks queue it.
+JournalEntry = Started | StepTaken | TransferEnded | Ended
 
 
 def describe(error: BaseException) -> str:
@@ -106,7 +125,7 @@ class Journal:
 
     def _reset(self) -> None:
         """A fresh queue and no writer; also in a forked child, where the writer does not exist."""
-        self._queue: queue.Queue[Event | None] = queue.Queue(self.queue_size)
+        self._queue: queue.Queue[JournalEntry | None] = queue.Queue(self.queue_size)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -116,7 +135,7 @@ class Journal:
         self._unreported = {"failed": 0, "dropped": 0}
         self._last_warning = {"dropped": -WARN_EVERY, "failed": -WARN_EVERY}
 
-    def put(self, event: Event) -> None:
+    def put(self, event: JournalEntry) -> None:
         """Queue an event for writing; drop it (counted) when the queue is full. Never blocks."""
         if self._thread is None:
             self._start()
@@ -166,6 +185,7 @@ class Journal:
         return flushed
 
     def stats(self) -> dict[str, int]:
+        """Events written, dropped, failed, and still queued, by this process."""
         return {
             "written": self.written,
             "dropped": self.dropped,
@@ -247,7 +267,7 @@ class Journal:
                 for kind, n in lost.items():
                     self._unreported[kind] += n
 
-    def _write_one_by_one(self, batch: Sequence[Event]) -> tuple[int, int]:
+    def _write_one_by_one(self, batch: Sequence[JournalEntry]) -> tuple[int, int]:
         """After a batch is refused: each event on its own, so that a bad one loses only itself
         (and a database that is down loses no more than it did). Written and lost, counted."""
         written = 0
@@ -261,7 +281,7 @@ class Journal:
             written += 1
         return written, len(batch) - written
 
-    def _write(self, batch: Sequence[Event]) -> None:
+    def _write(self, batch: Sequence[JournalEntry]) -> None:
         calls: dict[str, dict[str, Any]] = {}
         steps: list[dict[str, Any]] = []
         transfers: list[dict[str, Any]] = []
@@ -275,7 +295,7 @@ class Journal:
                 case Started():
                     row["caller_hash"] = row["caller_hash"] or event.caller_hash
                     row["practice"] = row["practice"] or event.practice
-                case Step():
+                case StepTaken():
                     steps.append(
                         {
                             "call_sid": sid,
@@ -309,7 +329,7 @@ class Journal:
             if steps:
                 connection.execute(insert(CallEvent), steps)
             if transfers:
-                connection.execute(insert(Transfer), transfers)
+                connection.execute(insert(CallTransfer), transfers)
             if ends:
                 connection.execute(self._end_calls, ends)
 
@@ -328,7 +348,7 @@ def _text(value: str) -> str:
     return value.replace("\x00", "") if "\x00" in value else value
 
 
-def _cleaned(event: Event) -> Event:
+def _cleaned(event: JournalEntry) -> JournalEntry:
     """The event with values every database takes: no NUL bytes, numbers within the column."""
     # The writer holds the GIL the webhooks need: a clean event (all of them, but an attacker's)
     # costs one pass over its values.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select, type_coerce
 
-from ivr.store.tables import Call, CallEvent, JournalLoss, Transfer, UTCDateTime
+from ivr.store.tables import Call, CallEvent, CallTransfer, JournalLoss, UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,9 @@ def recent_calls(engine: Engine, limit: int = 50) -> list[RecentCall]:
             .order_by(CallEvent.id)
         ).all()
         moves = connection.execute(
-            select(Transfer.call_sid, Transfer.target, Transfer.outcome)
-            .where(Transfer.call_sid.in_(sids))
-            .order_by(Transfer.id)
+            select(CallTransfer.call_sid, CallTransfer.target, CallTransfer.outcome)
+            .where(CallTransfer.call_sid.in_(sids))
+            .order_by(CallTransfer.id)
         ).all()
     paths: dict[str, list[str]] = {sid: [] for sid in sids}
     for step in steps:
@@ -124,14 +124,17 @@ def figures(engine: Engine, days: int = 14, now: dt.datetime | None = None) -> F
             .group_by(CallEvent.to_node)
         ).all()
         outcomes = connection.execute(
-            select(Transfer.outcome, func.count())
-            .join(Call, Call.call_sid == Transfer.call_sid)
-            .where(Transfer.at >= since, real)
-            .group_by(Transfer.outcome)
+            select(CallTransfer.outcome, func.count())
+            .join(Call, Call.call_sid == CallTransfer.call_sid)
+            .where(CallTransfer.at >= since, real)
+            .group_by(CallTransfer.outcome)
         ).all()
         first_transfer = (
-            select(Transfer.call_sid, type_coerce(func.min(Transfer.at), UTCDateTime).label("at"))
-            .group_by(Transfer.call_sid)
+            select(
+                CallTransfer.call_sid,
+                type_coerce(func.min(CallTransfer.at), UTCDateTime).label("at"),
+            )
+            .group_by(CallTransfer.call_sid)
             .subquery()
         )
         waits = connection.execute(
@@ -169,4 +172,5 @@ def _most(rows: object) -> list[tuple[str, int]]:
 
 
 def median(values: list[float]) -> float | None:
+    """The median, or None for no values."""
     return statistics.median(values) if values else None

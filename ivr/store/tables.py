@@ -44,6 +44,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        """An aware time as the database keeps it: UTC (naive UTC text on SQLite)."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -53,6 +54,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        """A time from the database, aware and in UTC."""
         if value is None:
             return None
         assert isinstance(value, dt.datetime)
@@ -62,6 +64,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 class Base(DeclarativeBase):
+    """Every table's base, with constraints named the same way on both databases."""
+
     # Named constraints, so later migrations can alter them by name on both databases.
     metadata = MetaData(
         naming_convention={
@@ -105,7 +109,7 @@ class CallEvent(Base):
     kind: Mapped[str] = mapped_column(String(KIND))
 
 
-class Transfer(Base):
+class CallTransfer(Base):
     """A call put through to a person, and how that ended (Twilio's DialCallStatus)."""
 
     __tablename__ = "transfers"

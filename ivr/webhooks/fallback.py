@@ -14,20 +14,26 @@ from ivr.config import Settings
 from ivr.content.language import Language
 from ivr.content.load import load_first_language
 from ivr.content.model import SAFETY_PROMPT, PromptBook
-
-FALLBACK_PATH = "/voice/fallback"
+from ivr.webhooks.paths import WebhookPaths
 
 
 class Fallback:
-    """The three answers of the Fallback URL, built once at start-up from settings and prompts."""
+    """The three answers of the Fallback URL, built once at start-up from settings and prompts
+    (and the webhooks' paths: a call to the nurse line comes back to the Fallback URL)."""
 
     def __init__(
-        self, settings: Settings, prompts: PromptBook | None, language: Language | None = None
+        self,
+        settings: Settings,
+        prompts: PromptBook | None,
+        paths: WebhookPaths,
+        language: Language | None = None,
     ) -> None:
-        """`language` is the one calls start in (its code, and its last resort). Without it,
-        it is read from the content folder on its own: with no prompts (they could not be
-        read) the caller still hears an apology and the safety message, not silence."""
+        """`paths`: where Twilio goes next (a call to the nurse line comes back here).
+        `language` is the one calls start in (its code, and its last resort). Without it, it is
+        read from the content folder on its own: with no prompts (they could not be read) the
+        caller still hears an apology and the safety message, not silence."""
         self.settings = settings
+        self.paths = paths
         language = language or load_first_language(settings.content_dir)
         self.language = language.code
         self.sorry = language.last_resort.sorry
@@ -65,7 +71,7 @@ class Fallback:
         response = VoiceResponse()
         self._say(response, prompts, "system.fallback")
         dial = response.dial(
-            action=f"{FALLBACK_PATH}?dialled=1",
+            action=self.paths.fallback_dialled,
             method="POST",
             timeout=self.settings.dial_timeout,
             answer_on_bridge=True,

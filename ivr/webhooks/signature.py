@@ -22,10 +22,11 @@ MAX_QUERY_BYTES = 2048
 CALL_SID = re.compile(r"CA[0-9a-f]{32}")
 KEYS = re.compile(r"[0-9*#]{1,20}")
 COUNT = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() takes "²", int() does not
-CALL_STATUSES = frozenset(
-    {"queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer", "canceled"}
-)
-DIAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+# How a call ended: Twilio's final CallStatus values. A call to a person (DialCallStatus)
+# ends in the same ones.
+ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+CALL_STATUSES = ENDED | {"queued", "ringing", "in-progress"}
+DIAL_STATUSES = ENDED
 MAX_SPEECH = 500
 
 

@@ -12,11 +12,7 @@ from ivr.audio.library import AudioLibrary
 from ivr.audio.pace import Pace
 from ivr.call.steps import Ask, Connect, Goodbye, Screen, Step, Transfer
 from ivr.content.language import Languages
-
-STEP_PATH = "/voice/step"
-DIAL_PATH = "/voice/dial"
-WHISPER_PATH = "/voice/whisper"
-WHISPER_ACCEPT_PATH = "/voice/whisper/accept"
+from ivr.webhooks.paths import WebhookPaths
 
 
 @dataclass(frozen=True)
@@ -28,6 +24,7 @@ class Voice:
     say_voice: str
     dial_timeout: int
     paces: Mapping[str, Pace]
+    paths: WebhookPaths  # where each document sends Twilio next
     # The first language's rendered prompts; None: always <Say> (PROMPT_AUDIO=say).
     audio: AudioLibrary | None = None
 
@@ -62,7 +59,7 @@ class Voice:
 def render_ask(step: Step, voice: Voice) -> VoiceResponse:
     """Prompts inside a Gather (so a key stops them), then what happens on silence."""
     assert isinstance(step, Ask)
-    action = step.state.url(STEP_PATH)
+    action = step.state.url(voice.paths.step)
     response = VoiceResponse()
     gather = response.gather(
         input="dtmf speech",
@@ -89,14 +86,14 @@ def render_transfer(step: Step, voice: Voice) -> VoiceResponse:
     response = VoiceResponse()
     voice.say(response, step.prompts, step.state.language, step.state.slow)
     dial = response.dial(
-        action=step.state.url(DIAL_PATH),
+        action=step.state.url(voice.paths.dial),
         method="POST",
         timeout=voice.dial_timeout,
         answer_on_bridge=True,
     )
     if step.whisper:
         # The nurse hears a whisper and presses 1 to take the call (see render_screen).
-        dial.number(step.number, url=step.state.url(WHISPER_PATH), method="POST")
+        dial.number(step.number, url=step.state.url(voice.paths.whisper), method="POST")
     else:
         dial.number(step.number)
     return response
@@ -111,7 +108,7 @@ def render_screen(step: Step, voice: Voice) -> VoiceResponse:
         num_digits=1,
         timeout=voice.paces["normal"].wait,
         finish_on_key="",
-        action=step.state.url(WHISPER_ACCEPT_PATH),
+        action=step.state.url(voice.paths.whisper_accept),
         method="POST",
     )
     voice.say(gather, step.prompts, step.state.language, slow=False, fill=step.fill)

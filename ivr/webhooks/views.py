@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Request, Response, abort, current_app, request
-from twilio.request_validator import RequestValidator
+from flask import Blueprint, Flask, Request, Response, abort, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from ivr.audio.library import AudioLibrary
-from ivr.call.engine import Engine
 from ivr.call.state import CallState
 from ivr.call.steps import Caller, Step
-from ivr.config import Settings
-from ivr.content.load import Content
-from ivr.store import Store
-from ivr.webhooks.fallback import Fallback
+from ivr.webhooks.helpline import helpline
+from ivr.webhooks.paths import WebhookPaths
 from ivr.webhooks.signature import (
     CALL_SID,
     CALL_STATUSES,
     DIAL_STATUSES,
+    ENDED,
     KEYS,
     MAX_SPEECH,
     TwilioParams,
@@ -33,8 +27,8 @@ from ivr.webhooks.signature import (
 )
 
 log = logging.getLogger("ivr.calls")
-bp = Blueprint("voice", __name__, url_prefix="/voice")
-ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+PREFIX = "/voice"  # every webhook's path starts here
+bp = Blueprint("voice", __name__, url_prefix=PREFIX)
 UNKNOWN = "-"
 # Keys of any other shape did not come from a keypad: they count as a key that is no choice.
 NOT_A_KEY = "?"
@@ -43,26 +37,25 @@ NOT_A_KEY = "?"
 KEYED_NUMBER = "keys:number"
 
 
-@dataclass(frozen=True)
-class Helpline:
-    """What the views need, built once at start-up."""
-
-    settings: Settings
-    engine: Engine | None
-    render: Callable[[Step], str] | None
-    fallback: Fallback
-    validator: RequestValidator | None
-    audio: AudioLibrary | None = None  # rendered prompts found at start-up, for captions
-    store: Store | None = None  # the journal of calls, and callback requests
-    content: Content | None = None  # the flow and prompts, for the staff site's pictures
+def is_webhook(path: str) -> bool:
+    """Whether a request's path is one of the webhooks' (or would be, were it a path we have)."""
+    return path.startswith(PREFIX + "/")
 
 
-def helpline() -> Helpline:
-    found: Helpline = current_app.extensions["ivr"]
-    return found
+def webhook_paths(app: Flask) -> WebhookPaths:
+    """The paths the TwiML points Twilio at, built by the app's own routes (url_for)."""
+    with app.test_request_context():
+        return WebhookPaths(
+            step=url_for("voice.step"),
+            dial=url_for("voice.dial"),
+            whisper=url_for("voice.whisper"),
+            whisper_accept=url_for("voice.whisper_accept"),
+            fallback_dialled=url_for("voice.fallback", dialled=1),
+        )
 
 
 def twiml(body: str) -> Response:
+    """A TwiML document as Twilio wants it: 200, text/xml."""
     return Response(body, status=200, mimetype="text/xml")
 
 
@@ -187,9 +180,8 @@ def _answer(step: Step, came_from: str, heard: str, journal: bool = True) -> Res
     found = helpline()
     # Best-effort: never waits on the database, never raises. The nurse's leg (the whisper)
     # is not a call of its own; a request without a real CallSid is no call at all.
-    if journal and found.store is not None and sid != UNKNOWN:
+    if journal and sid != UNKNOWN:
         found.store.call_step(sid, came_from, heard or "-", target, kind)
-    assert found.render is not None
     return twiml(found.render(step))
 
 
@@ -198,30 +190,23 @@ def _caller() -> Caller:
     return Caller(_call_sid(), param("From") or None)
 
 
-def _engine() -> Engine:
-    engine = helpline().engine
-    if engine is None:
-        raise RuntimeError("the call flow is not loaded")
-    return engine
-
-
 @bp.route("/incoming", methods=["GET", "POST"])
 def incoming() -> Response:
     """A new call: the welcome inside the main menu."""
     _journal_start()
-    return _answer(_engine().start(), "new-call", "")
+    return _answer(helpline().engine.start(), "new-call", "")
 
 
 def _journal_start() -> None:
-    store, sid = helpline().store, _call_sid()
-    if store is not None and sid != UNKNOWN:
-        store.call_started(sid, param("From") or None)
+    sid = _call_sid()
+    if sid != UNKNOWN:
+        helpline().store.call_started(sid, param("From") or None)
 
 
 @bp.route("/step", methods=["GET", "POST"])
 def step() -> Response:
     """The caller pressed a key, spoke, or was silent (the Redirect after a Gather)."""
-    engine = _engine()
+    engine = helpline().engine
     decoded = engine.read_state(inbound().query)
     keys = keys_pressed()
     speech = param("SpeechResult").strip()[:MAX_SPEECH]
@@ -234,21 +219,21 @@ def entry(code: str) -> Response:
     """Straight to a part of the guidance: for systems that can set a URL when they transfer."""
     _journal_start()
     code = code[:3] if KEYS.fullmatch(code[:3]) else NOT_A_KEY
-    return _answer(_engine().enter(code), f"entry:{code}", "")
+    return _answer(helpline().engine.enter(code), f"entry:{code}", "")
 
 
 @bp.route("/dial", methods=["GET", "POST"])
 def dial() -> Response:
     """The call to a person ended; DialCallStatus says how."""
-    engine = _engine()
+    engine = helpline().engine
     decoded = engine.read_state(inbound().query)
     status = _dial_status()
     # DialBridged says whether the two calls were joined: not when nobody pressed 1 in the whisper.
     bridged = param("DialBridged", "true") != "false"
     outcome = status if bridged or status != "completed" else "declined"
-    store, sid = helpline().store, _call_sid()
-    if store is not None and sid != UNKNOWN:
-        store.transfer_ended(sid, decoded.state.node, outcome)
+    sid = _call_sid()
+    if sid != UNKNOWN:
+        helpline().store.transfer_ended(sid, decoded.state.node, outcome)
     return _answer(
         engine.dial_ended(decoded, status, bridged), decoded.state.node, f"dial:{outcome}"
     )
@@ -257,7 +242,7 @@ def dial() -> Response:
 @bp.route("/whisper", methods=["GET", "POST"])
 def whisper() -> Response:
     """Played to the nurse who answers (<Number url>): why the caller rang; 1 takes the call."""
-    engine = _engine()
+    engine = helpline().engine
     decoded = engine.read_state(inbound().query)
     return _answer(engine.whisper(decoded), decoded.state.node, "answered", journal=False)
 
@@ -265,7 +250,7 @@ def whisper() -> Response:
 @bp.route("/whisper/accept", methods=["GET", "POST"])
 def whisper_accept() -> Response:
     """The nurse's key in the whisper: 1 puts the caller through."""
-    engine = _engine()
+    engine = helpline().engine
     decoded = engine.read_state(inbound().query)
     keys = keys_pressed()
     return _answer(
@@ -285,9 +270,9 @@ def status() -> Response:
     log.info(
         "call=%s status=%s duration=%ss", _call_sid(), status, "-" if duration is None else duration
     )
-    store, sid = helpline().store, _call_sid()
-    if store is not None and status in ENDED and sid != UNKNOWN:
-        store.call_ended(sid, status, duration)
+    sid = _call_sid()
+    if status in ENDED and sid != UNKNOWN:
+        helpline().store.call_ended(sid, status, duration)
     return twiml('<?xml version="1.0" encoding="UTF-8"?><Response/>')
 
 
@@ -321,24 +306,24 @@ def _safe_answer(error: Exception) -> Response:
     )
     found = helpline()
     try:
-        return _answer(_engine().recover(), "error", "")
+        return _answer(helpline().engine.recover(), "error", "")
     except Exception:  # the engine itself is broken: fall back to what needs no flow
         log.exception("call=%s recovery failed; using the fallback", _call_sid())
         return twiml(found.fallback.twiml(dt.datetime.now(dt.UTC), None))
 
 
 def init_app(app: Flask) -> None:
-    """Register the webhooks; every error under /voice/ still answers TwiML."""
+    """Register the webhooks; every error under their path still answers TwiML."""
     app.register_blueprint(bp)
 
     @app.errorhandler(Exception)
     def handle(error: Exception) -> Response:
-        if not request.path.startswith("/voice/"):
+        if not is_webhook(request.path):
             if isinstance(error, HTTPException):
                 return error  # type: ignore[return-value]
             raise error
         if isinstance(error, HTTPException) and error.code != 403:
-            # A wrong path or method under /voice/ still needs a signed request.
+            # A wrong path or method among the webhooks still needs a signed request.
             try:
                 check_signature()
             except HTTPException as refused:

@@ -474,7 +474,7 @@
       try {
         // Twilio tells the helpline the call is over, as the last request of every call.
         await this.bridge({
-          url: new URL("/voice/status", this.startUrl).href, method: "POST",
+          url: new URL(config.status, this.startUrl).href, method: "POST",
           inputs: { CallStatus: callStatus, CallDuration: String(seconds) },
         });
       } catch (error) {
@@ -605,7 +605,7 @@
 
   function placeCall() {
     const code = ui.start.value;
-    const path = code ? `/voice/entry/${encodeURIComponent(code)}` : "/voice/incoming";
+    const path = code ? config.entries[code] : config.incoming;
     ui.transcript.replaceChildren();
     ui.now.textContent = "";
     const current = new Call(path, scriptTokens(ui.keys.value), code);

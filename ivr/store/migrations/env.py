@@ -12,11 +12,12 @@ from alembic import context
 from sqlalchemy import Connection
 
 from ivr.config import load_settings
-from ivr.store.database import make_engine
+from ivr.store.connection import make_engine
 from ivr.store.tables import Base
 
 
 def run(connection: Connection) -> None:
+    """Run the migrations over one connection, in one transaction."""
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
