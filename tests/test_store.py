@@ -52,6 +52,9 @@ TABLES = {
     "staff_users",
     "sign_in_attempts",
     "journal_losses",
+    "nurses",
+    "nurse_legs",
+    "queue_entries",
     "alembic_version",
 }
 # Nothing listens on port 1: connections are refused at once, as with a stopped server.

@@ -1,7 +1,8 @@
 """The Store: the helpline's database, one object a process, made of one part per job.
 
 Its parts: the call log and its retention (ivr.store.calls), callback requests
-(ivr.store.callbacks), staff accounts, sessions and tokens (ivr.store.accounts), and the
+(ivr.store.callbacks), staff accounts, sessions and tokens (ivr.store.accounts), the nurse
+rota, nurse legs and queue (ivr.store.team), and the
 schema's migrations (ivr.store.upgrade), on a shared connection (ivr.store.connection).
 """
 
@@ -19,10 +20,11 @@ from ivr.store.callbacks import CallbackQueue
 from ivr.store.calls import CallLog
 from ivr.store.connection import StoreUnavailable, utc_now
 from ivr.store.journal import Journal
+from ivr.store.team import NurseTeam
 from ivr.store.upgrade import Migrations
 
 
-class Store(CallLog, CallbackQueue, StaffAccounts, Migrations):
+class Store(CallLog, CallbackQueue, StaffAccounts, NurseTeam, Migrations):
     """The helpline's database. Safe to share between threads; one per process."""
 
     def __init__(
