@@ -11,7 +11,7 @@ import re
 import time
 
 import pytest
-from flask import Flask, Response, abort, request
+from flask import Blueprint, Flask, Response, abort, request
 from twilio.request_validator import RequestValidator
 
 from ivr.practice.phone import Phone, Transcript
@@ -26,127 +26,123 @@ def twiml(body: str) -> Response:
     return Response(f"{XML}<Response>{body}</Response>", mimetype="text/xml")
 
 
-def _team(app: Flask) -> None:
-    """Two nurses rung at once, each leg with its whisper and its status callback."""
+def stand_in(prefix: str = "/voice") -> Blueprint:
+    """The stand-in helpline's documents, at `prefix`: a team of two nurses rung at once, a
+    queue that announces the place once a minute and takes 1 for a call back, and a voicemail."""
+    bp = Blueprint(f"stand_in{prefix.replace('/', '_')}", __name__, url_prefix=prefix)
+    told: dict[str, set[int]] = {}
+    p = prefix
 
-    @app.post("/voice/team")
+    @bp.post("/team")
     def team() -> Response:
         numbers = "".join(
-            f'<Number url="/voice/whisper?w=n:{i}" statusCallback="/voice/nurse/status?w=n:{i}"'
+            f'<Number url="{p}/whisper?w=n:{i}" statusCallback="{p}/nurse/status?w=n:{i}"'
             f' statusCallbackEvent="completed">{number}</Number>'
             for i, number in enumerate(NURSES, 1)
         )
         return twiml(
-            f'<Dial action="/voice/dialled" timeout="20" answerOnBridge="true">{numbers}</Dial>'
+            f'<Dial action="{p}/dialled" timeout="20" answerOnBridge="true">{numbers}</Dial>'
         )
 
-    @app.post("/voice/whisper")
+    @bp.post("/whisper")
     def whisper() -> Response:
         return twiml(
-            '<Gather numDigits="1" timeout="5" action="/voice/whisper/take">'
+            f'<Gather numDigits="1" timeout="5" action="{p}/whisper/take">'
             "<Say>A caller. To take the call, press 1.</Say></Gather>"
             "<Say>Not taken.</Say><Hangup/>"
         )
 
-    @app.post("/voice/whisper/take")
+    @bp.post("/whisper/take")
     def take() -> Response:
         return twiml("")
 
-    @app.post("/voice/dialled")
+    @bp.post("/dialled")
     def dialled() -> Response:
         form = request.form
         return twiml(f"<Say>{form['DialCallStatus']} {form.get('DialBridged')}.</Say><Hangup/>")
 
-    @app.post("/voice/nurse/status")
+    @bp.post("/nurse/status")
     def nurse_status() -> Response:
         return Response(status=204)
 
-
-def _queue(app: Flask) -> None:
-    """A queue whose wait announces the place once a minute and takes 1 for a call back."""
-
-    @app.post("/voice/busy")
+    @bp.post("/busy")
     def busy() -> Response:
         return twiml(
             "<Say>Every nurse is busy.</Say>"
-            f'<Enqueue action="/voice/queue/left?q={request.args.get("q", "")}" method="POST"'
-            f' waitUrl="/voice/queue/{request.args.get("wait", "wait")}" waitUrlMethod="POST">'
+            f'<Enqueue action="{p}/queue/left" method="POST"'
+            f' waitUrl="{p}/queue/{request.args.get("wait", "wait")}" waitUrlMethod="POST">'
             "nurses</Enqueue><Say>After the queue.</Say><Hangup/>"
         )
 
-    @app.post("/voice/queue/wait")
+    @bp.post("/queue/wait")
     def wait() -> Response:
         form = request.form
         waited = int(form["QueueTime"])
         if waited >= LEAVE_AFTER:
             return twiml("<Leave/>")
-        told = app.config["TOLD"].setdefault(form["CallSid"], set())
+        minutes = told.setdefault(form["CallSid"], set())
         said = ""
-        if waited // 60 not in told:
-            told.add(waited // 60)
+        if waited // 60 not in minutes:
+            minutes.add(waited // 60)
             said = f"<Say>You are number {form['QueuePosition']} in the queue.</Say>"
             if waited >= 600:
                 said += "<Say>You have waited 10 minutes. Press 1 for a call back.</Say>"
         return twiml(
-            f'<Gather input="dtmf" numDigits="1" timeout="1" action="/voice/queue/key">'
+            f'<Gather input="dtmf" numDigits="1" timeout="1" action="{p}/queue/key">'
             f'{said}<Pause length="15"/></Gather>'
         )
 
-    @app.post("/voice/queue/key")
+    @bp.post("/queue/key")
     def key() -> Response:
         if request.form.get("Digits") == "1":
             return twiml("<Say>Leaving the queue for a call back.</Say><Leave/>")
         return twiml("<Say>That key does nothing here.</Say>")
 
-    @app.post("/voice/queue/left")
+    @bp.post("/queue/left")
     def left() -> Response:
         form = request.form
-        return twiml(
-            f"<Say>Left: {form['QueueResult']} after {form['QueueTime']} s.</Say><Hangup/>"
-        )
+        said = f"Left: {form['QueueResult']} after {form['QueueTime']} s."
+        return twiml(f"<Say>{said}</Say><Hangup/>")
 
-    @app.post("/voice/queue/forever")
+    @bp.post("/queue/forever")
     def forever() -> Response:
         return twiml('<Pause length="15"/>')
 
-    @app.post("/voice/queue/broken")
+    @bp.post("/queue/broken")
     def broken() -> Response:
         return Response("kaput", status=500)
 
-    @app.post("/voice/queue/dial")
+    @bp.post("/queue/dial")
     def dial_in_wait() -> Response:
         return twiml("<Dial>+441632960101</Dial>")
 
-
-def _voicemail(app: Flask) -> None:
-    """A voicemail as the helpline takes one: a <Record>, then a <Redirect> for silence."""
-
-    @app.post("/voice/voicemail")
+    @bp.post("/voicemail")
     def voicemail() -> Response:
         return twiml(
             "<Say>Your message is kept for 30 days.</Say>"
-            '<Record action="/voice/voicemail/saved" method="POST" maxLength="120"'
+            f'<Record action="{p}/voicemail/saved" method="POST" maxLength="120"'
             ' finishOnKey="#" playBeep="true" timeout="10"'
-            ' recordingStatusCallback="/voice/voicemail/recording"'
+            f' recordingStatusCallback="{p}/voicemail/recording"'
             ' recordingStatusCallbackMethod="POST" recordingStatusCallbackEvent="completed"/>'
-            "<Redirect>/voice/voicemail/saved</Redirect>"
+            f"<Redirect>{p}/voicemail/saved</Redirect>"
         )
 
-    @app.post("/voice/voicemail/saved")
+    @bp.post("/voicemail/saved")
     def saved() -> Response:
         seconds = request.form.get("RecordingDuration")
         said = f"Saved {seconds} seconds." if seconds else "No message."
         return twiml(f"<Say>{said}</Say><Hangup/>")
 
-    @app.post("/voice/voicemail/recording")
+    @bp.post("/voicemail/recording")
     def recording() -> Response:
         return Response("", status=200)
+
+    return bp
 
 
 def make_app() -> Flask:
     """The stand-in helpline: every request must be signed with TOKEN, and each is kept."""
     app = Flask(__name__)
-    app.config["TOLD"] = {}
 
     @app.before_request
     def check_signature() -> None:
@@ -158,9 +154,7 @@ def make_app() -> Flask:
     def status() -> Response:
         return Response("", status=200)
 
-    _team(app)
-    _queue(app)
-    _voicemail(app)
+    app.register_blueprint(stand_in())
     return app
 
 

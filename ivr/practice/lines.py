@@ -189,9 +189,19 @@ def _terminal_id(entry: TranscriptEntry) -> str:
     return "other"
 
 
+def _name_of(number: str, names: Mapping[str, str]) -> str:
+    """Who a number rung belongs to, where known; else only its last digits (a nurse's number is
+    never shown in full), as the page's script writes it too."""
+    if number in names:
+        return names[number]
+    return f"the number ending {number[-3:]}" if number.startswith("+") else number
+
+
 def _fields(entry: TranscriptEntry, names: Mapping[str, str]) -> dict[str, str]:
     """What the lines' `{field}`s may use from an entry."""
     name = names.get(entry.text, entry.text)
+    if entry.kind == "dial":
+        name = ", ".join(_name_of(number, names) for number in entry.text.split(", "))
     attrs = entry.attrs
     return {
         "place": attrs.get("place", ""),

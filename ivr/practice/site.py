@@ -82,7 +82,10 @@ def _setup(found: Helpline) -> PhonePage:
     names = {s.number: s.name for s in found.content.services.values() if s.number}
     if settings.nurse_line_number:
         names[settings.nurse_line_number] = "the nurse line"
-    media = "'self'" + (f" {_origin(settings.audio_base_url)}" if settings.audio_base_url else "")
+    # blob: plays back a message recorded in the page itself, which never leaves it.
+    media = "'self' blob:" + (
+        f" {_origin(settings.audio_base_url)}" if settings.audio_base_url else ""
+    )
     return PhonePage(
         entry_points=[(code, node.title) for code, node in sorted(found.engine.by_code.items())],
         names=names,
