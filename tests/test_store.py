@@ -52,6 +52,7 @@ TABLES = {
     "staff_users",
     "sign_in_attempts",
     "journal_losses",
+    "voicemails",
     "alembic_version",
 }
 # Nothing listens on port 1: connections are refused at once, as with a stopped server.
