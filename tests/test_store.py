@@ -52,6 +52,9 @@ TABLES = {
     "staff_users",
     "sign_in_attempts",
     "journal_losses",
+    "nurses",
+    "nurse_legs",
+    "queue_entries",
     "voicemails",
     "alembic_version",
 }

@@ -2,8 +2,8 @@
 
 Its parts: the call log and its retention (ivr.store.calls), callback requests
 (ivr.store.callbacks), voicemails (ivr.store.voicemails), staff accounts, sessions and tokens
-(ivr.store.accounts), and the schema's migrations (ivr.store.upgrade), on a shared connection
-(ivr.store.connection).
+(ivr.store.accounts), the nurse rota, nurse legs and queue (ivr.store.team), and the schema's
+migrations (ivr.store.upgrade), on a shared connection (ivr.store.connection).
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from ivr.store.callbacks import CallbackQueue
 from ivr.store.calls import CallLog
 from ivr.store.connection import StoreUnavailable, utc_now
 from ivr.store.journal import Journal
+from ivr.store.team import NurseTeam
 from ivr.store.upgrade import Migrations
 from ivr.store.voicemails import VoicemailBox
 
 
-class Store(CallLog, CallbackQueue, VoicemailBox, StaffAccounts, Migrations):
+class Store(CallLog, CallbackQueue, VoicemailBox, StaffAccounts, NurseTeam, Migrations):
     """The helpline's database. Safe to share between threads; one per process."""
 
     def __init__(

@@ -13,14 +13,17 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     MetaData,
     String,
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -35,6 +38,9 @@ NUMBER = 16  # E.164: + and at most 15 digits
 LISTENING_TO = 200
 NAME = 100
 PASSWORD_HASH = 200  # an Argon2 hash in its PHC string form is about 100 characters
+HOURS = 200  # a nurse's hours, as NURSE_LINE_HOURS is written
+NURSE_KEY = 20  # "n:<id>" for a nurse on the rota, "line" for NURSE_LINE_NUMBER
+STATE = 1000  # a call's state as its webhook URLs carry it
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -206,6 +212,70 @@ class JournalLoss(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     failed: Mapped[int]
     dropped: Mapped[int]
+
+
+class Nurse(Base):
+    """A nurse on the rota: rung in `position` order, within their own hours. The number is
+    shown to staff only by its last digits and never logged."""
+
+    __tablename__ = "nurses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    number: Mapped[str] = mapped_column(String(NUMBER))
+    hours: Mapped[str] = mapped_column(String(HOURS))
+    # "Off today" keeps the nurse on the rota and off it until this date.
+    off_until: Mapped[dt.date | None] = mapped_column(Date)
+    position: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+# A nurse has at most one live leg: the database itself stops two calls ringing one nurse.
+_ONE_LIVE_LEG = text("ended_at IS NULL")
+
+
+class NurseLeg(Base):
+    """A nurse rung for a call: live from ringing until the call to them ends (the dial's
+    outcome, or the status callback of their leg)."""
+
+    __tablename__ = "nurse_legs"
+    __table_args__ = (
+        Index(
+            "uq_nurse_legs_live",
+            "nurse_key",
+            unique=True,
+            sqlite_where=_ONE_LIVE_LEG,
+            postgresql_where=_ONE_LIVE_LEG,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(SID), index=True)
+    nurse_key: Mapped[str] = mapped_column(String(NURSE_KEY))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(STATUS))
+
+
+class QueueEntry(Base):
+    """A caller waiting for a nurse, from joining the queue to leaving it (and how)."""
+
+    __tablename__ = "queue_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(SID), unique=True)
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    listening_to: Mapped[str] = mapped_column(String(LISTENING_TO))
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    # The call's state, for the whisper and the ring when a nurse is free.
+    state: Mapped[str] = mapped_column(String(STATE))
+    # What the caller left the wait for, between the key (or a free nurse) and the queue's
+    # action: a nurse's key, "callback" or "guidance".
+    leaving_for: Mapped[str | None] = mapped_column(String(NURSE_KEY))
+    left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    left_how: Mapped[str | None] = mapped_column(String(STATUS))
+    announced: Mapped[int] = mapped_column(default=0)
+    practice: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
 
 
 class Voicemail(Base):
