@@ -190,9 +190,7 @@ def twilio_account(settings: Settings) -> TwilioAccount | None:
     """The Twilio account that holds the recordings, where the settings name one."""
     from ivr.store.voicemails import TwilioAccount
 
-    if not settings.twilio_account_sid or not settings.twilio_auth_token:
-        return None
-    return TwilioAccount(
+    return TwilioAccount.named(
         settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
     )
 

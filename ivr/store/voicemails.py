@@ -42,6 +42,15 @@ class TwilioAccount:
     auth_token: str
     api_base_url: str | None = None
 
+    @classmethod
+    def named(
+        cls, account_sid: str | None, auth_token: str | None, api_base_url: str | None
+    ) -> TwilioAccount | None:
+        """The account the settings name, or None where either credential is missing."""
+        if not account_sid or not auth_token:
+            return None
+        return cls(account_sid, auth_token, api_base_url)
+
     def client(self) -> Client:
         """The twilio client for the account, bounded in time."""
         from twilio.http.http_client import TwilioHttpClient
