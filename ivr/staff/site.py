@@ -209,7 +209,7 @@ def calls() -> ResponseReturnValue:
 def dashboard() -> ResponseReturnValue:
     """What callers needed, in charts with the figures beside them."""
     store = helpline().store
-    now = dt.datetime.now(dt.UTC)
+    now = store.clock()  # the store's time: what its rows were written by
     shown = store.figures(now)
     # Like the figures, the count of call backs waiting leaves practice ones out.
     waiting = [c for c in store.open_callbacks() if not c.practice]
