@@ -152,6 +152,19 @@ def test_the_player_streams_the_recording_from_twilio(
     assert twilio.received == [("GET", path)]
 
 
+def test_the_player_passes_a_byte_range_on(
+    client: FlaskClient, store: Store, twilio: TwilioStandIn
+) -> None:
+    """A browser seeking asks for a range: Twilio's partial answer is passed on as it is."""
+    made = left(store, CALL, FIRST)
+    response = client.get(
+        f"/staff/voicemails/{made}/recording", base_url=BASE, headers={"Range": "bytes=10-19"}
+    )
+    assert response.status_code == 206
+    assert response.headers["Content-Range"] == f"bytes 10-19/{len(AUDIO)}"
+    assert response.get_data() == AUDIO[10:20]
+
+
 def test_a_practice_voicemail_plays_a_stand_in(
     client: FlaskClient, store: Store, twilio: TwilioStandIn
 ) -> None:

@@ -70,7 +70,9 @@ class TwilioStandIn:
             del self.recordings[sid]
             return Response(status=204)
         if request.method == "GET" and extension == "mp3":
-            return Response(self.recordings[sid], content_type="audio/mpeg")
+            held = self.recordings[sid]
+            audio = Response(held, content_type="audio/mpeg")
+            return audio.make_conditional(request, accept_ranges=True, complete_length=len(held))
         return _error(405)
 
 
