@@ -55,6 +55,7 @@ TABLES = {
     "nurses",
     "nurse_legs",
     "queue_entries",
+    "voicemails",
     "alembic_version",
 }
 # Nothing listens on port 1: connections are refused at once, as with a stopped server.

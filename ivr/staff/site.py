@@ -36,6 +36,7 @@ from flask.typing import ResponseReturnValue
 from ivr.content.load import Content
 from ivr.csrf import csrf
 from ivr.report import call_map, dot, mermaid
+from ivr.staff import nurses, voicemails
 from ivr.staff.api import MAX_ID
 from ivr.store import StoreUnavailable
 from ivr.store.accounts import LOCK_MINUTES, SignInRefused, StaffSession
@@ -45,6 +46,10 @@ from ivr.webhooks.helpline import FlowPicture, helpline
 
 log = logging.getLogger("ivr.staff")
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
+# The nurse rota and the voicemails, each a blueprint of its own within this one: they share
+# its sign-in, its error pages and its security headers.
+bp.register_blueprint(nurses.bp)
+bp.register_blueprint(voicemails.bp)
 OPEN_PAGES = {"staff.sign_in"}
 # The blueprints whose requests a staff session lets in: the staff pages and the practice phone.
 SESSION_BLUEPRINTS = {"staff", "phone_site"}
@@ -67,18 +72,19 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 HSTS = "max-age=31536000"  # a year; not includeSubDomains, which would bind the whole domain
+FIGURES_DAYS = 14  # the dashboard's period, as ivr.store.stats.figures counts it
 
 
 def check_session() -> ResponseReturnValue | None:
     """End a session on the server: one whose account has signed out, had its password changed
     or been removed since is cleared, before the staff pages or the practice phone see it."""
-    if request.blueprint not in SESSION_BLUEPRINTS or not session.get("staff"):
+    if SESSION_BLUEPRINTS.isdisjoint(request.blueprints) or not session.get("staff"):
         return None
     held = StaffSession(str(session["staff"]), str(session.get("stamp", "")))
     try:
         good = helpline().store.still_signed_in(held)
     except StoreUnavailable as error:
-        if request.blueprint == "phone_site" and request.method == "POST":
+        if "phone_site" in request.blueprints and request.method == "POST":
             log.warning("staff session: %s", error)
             return jsonify(error=NOT_ANSWERING), 503  # the phone page's requests are JSON
         return unavailable(error)
@@ -203,10 +209,12 @@ def calls() -> ResponseReturnValue:
 def dashboard() -> ResponseReturnValue:
     """What callers needed, in charts with the figures beside them."""
     store = helpline().store
-    now = dt.datetime.now(dt.UTC)
+    now = store.clock()  # the store's time: what its rows were written by
     shown = store.figures(now)
     # Like the figures, the count of call backs waiting leaves practice ones out.
     waiting = [c for c in store.open_callbacks() if not c.practice]
+    queue = store.queue_figures(now - dt.timedelta(days=FIGURES_DAYS))
+    messages = [v for v in store.open_voicemails() if not v.practice]
     named = {
         "parts_heard": [(_title(node), n) for node, n in shown.parts_heard[:10]],
         "drop_off": [(_title(node), n) for node, n in shown.drop_off[:10]],
@@ -218,6 +226,9 @@ def dashboard() -> ResponseReturnValue:
         waiting=waiting,
         now=now,
         median=median(shown.seconds_to_person),
+        queue=queue,
+        queue_left=sorted(queue.left.items(), key=lambda pair: (-pair[1], pair[0])),
+        messages=messages,
     )
 
 
@@ -283,11 +294,14 @@ def style_nonce() -> str:
 
 
 def _policy() -> str:
-    """Nothing may load, frame the page or be sent elsewhere; only the page's own styles apply."""
+    """Nothing may load, frame the page or be sent elsewhere; only the page's own styles apply,
+    and, on a page with players (the voicemails), recordings from this site."""
     nonce = g.get("style_nonce")
     styles = f"style-src 'nonce-{nonce}'; " if nonce else ""
+    media = "media-src 'self'; " if g.get("media_src") else ""
     return (
-        f"default-src 'none'; {styles}form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        f"default-src 'none'; {styles}{media}form-action 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'"
     )
 
 
@@ -317,6 +331,7 @@ def init_app(app: Flask, development: bool) -> None:
         csrf.exempt(app.blueprints[name])
     app.jinja_env.filters["waited"] = waited
     app.jinja_env.filters["node_title"] = _title
+    app.jinja_env.filters["last_digits"] = nurses.last_digits
     # On the app, not the blueprint: the practice phone takes the staff session too, and the
     # headers cover the staff API and every answer under /staff/, a 404 included.
     app.before_request(check_session)

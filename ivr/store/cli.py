@@ -17,6 +17,7 @@ from ivr.store.waiting import age
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported when a command runs
     from ivr.store import CallbackRequest, Store
+    from ivr.store.voicemails import TwilioAccount
 
 # Commands wait longer than a webhook may: nobody is on the phone.
 CLI_TIMEOUT = 10.0
@@ -151,11 +152,13 @@ def _number_to_ring(request: CallbackRequest) -> str:
 
 @click.command()
 def purge() -> None:
-    """Delete calls and done callback requests older than RETENTION_DAYS (default 90), and
-    sign-in attempts older than a day."""
+    """Delete calls, done callback requests and done voicemails older than RETENTION_DAYS
+    (default 90), each voicemail's recording at Twilio first, and sign-in attempts older than a
+    day."""
     with opened() as (settings, store):
         now = store.clock()
         result = store.purge(now, settings.retention_days)
+        voicemails = store.purge_voicemails(now, settings.retention_days, twilio_account(settings))
         attempts = store.purge_sign_in_attempts(now)
     cutoff = now - dt.timedelta(days=settings.retention_days)
     click.echo(
@@ -164,12 +167,32 @@ def purge() -> None:
         f"{result.call_events} call steps, {result.transfers} transfers, "
         f"{result.callbacks} done callback requests."
     )
+    click.echo(
+        f"Deleted {voicemails.voicemails} done voicemail(s) older than that, with "
+        f"{voicemails.recordings} recording(s) deleted at Twilio."
+    )
     if result.open_callbacks_kept:
         click.echo(
             f"{result.open_callbacks_kept} open callback request(s) are older than that and "
             "were kept, with their numbers: call them back, then `ivr callbacks --done ID`."
         )
+    if voicemails.open_kept:
+        click.echo(
+            f"{voicemails.open_kept} voicemail(s) not marked done are older than that and were "
+            "kept: listen to them on the staff site's Voicemails page."
+        )
+    for why in voicemails.kept:
+        click.echo(f"Kept {why}; the next purge tries again.", err=True)
     click.echo(f"Deleted {attempts} sign-in attempt(s) older than a day.")
+
+
+def twilio_account(settings: Settings) -> TwilioAccount | None:
+    """The Twilio account that holds the recordings, where the settings name one."""
+    from ivr.store.voicemails import TwilioAccount
+
+    return TwilioAccount.named(
+        settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
+    )
 
 
 @click.group()

@@ -1,9 +1,9 @@
 """The Store: the helpline's database, one object a process, made of one part per job.
 
 Its parts: the call log and its retention (ivr.store.calls), callback requests
-(ivr.store.callbacks), staff accounts, sessions and tokens (ivr.store.accounts), the nurse
-rota, nurse legs and queue (ivr.store.team), and the
-schema's migrations (ivr.store.upgrade), on a shared connection (ivr.store.connection).
+(ivr.store.callbacks), voicemails (ivr.store.voicemails), staff accounts, sessions and tokens
+(ivr.store.accounts), the nurse rota, nurse legs and queue (ivr.store.team), and the schema's
+migrations (ivr.store.upgrade), on a shared connection (ivr.store.connection).
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from ivr.store.connection import StoreUnavailable, utc_now
 from ivr.store.journal import Journal
 from ivr.store.team import NurseTeam
 from ivr.store.upgrade import Migrations
+from ivr.store.voicemails import VoicemailBox
 
 
-class Store(CallLog, CallbackQueue, StaffAccounts, NurseTeam, Migrations):
+class Store(CallLog, CallbackQueue, VoicemailBox, StaffAccounts, NurseTeam, Migrations):
     """The helpline's database. Safe to share between threads; one per process."""
 
     def __init__(

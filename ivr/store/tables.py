@@ -276,3 +276,34 @@ class QueueEntry(Base):
     left_how: Mapped[str | None] = mapped_column(String(STATUS))
     announced: Mapped[int] = mapped_column(default=0)
     practice: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+
+
+class Voicemail(Base):
+    """A message a caller left when no nurse could answer; its recording stays at Twilio.
+
+    The row exists from the <Record> action on; the recording's details come with Twilio's
+    recording status callback, which may come later. Done ones are deleted after the retention
+    period, the recording at Twilio first (`deleted_at` says that part is done).
+    """
+
+    __tablename__ = "voicemails"
+    __table_args__ = (
+        # A recording is deleted at Twilio only once its voicemail is done.
+        CheckConstraint("deleted_at IS NULL OR done_at IS NOT NULL", name="deleted_when_done"),
+        # Twilio may send a recording's status callback again: it never makes a second row.
+        UniqueConstraint("recording_sid", name="uq_voicemails_recording_sid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(SID), index=True)
+    recording_sid: Mapped[str | None] = mapped_column(String(SID))
+    # Twilio's address for the recording, without an extension (a few hundred characters).
+    recording_url: Mapped[str | None] = mapped_column(String(300))
+    duration_seconds: Mapped[int | None]
+    listening_to: Mapped[str] = mapped_column(String(LISTENING_TO))
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Left on a practice call: its recording is a stand-in, never one at Twilio.
+    practice: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
