@@ -13,12 +13,12 @@ import yaml
 from click.testing import CliRunner
 from flask import Flask
 
+from ivr import create_app
 from ivr.cli import main
 from ivr.content.graph import shortest_paths
 from ivr.content.load import Content
 from ivr.content.model import ChoiceNode, PromptBook, QuestionNode, SummaryNode, TransferNode
 from ivr.practice.phone import Phone, Transcript
-from ivr import create_app
 from ivr.store import Store
 from tests.conftest import CALLER, ENV, ROOT, TOKEN, at_weekday_noon
 

@@ -336,7 +336,7 @@ def voicemail_saved() -> Response:
         try:
             found.store.save_voicemail(caller.sid, listening_to, reasons, caller.practice)
             if recording != UNKNOWN:
-                found.store.recording_done(caller.sid, recording, _recording_url(), duration)
+                found.store.recording_done(caller.sid, recording, _recording_url() or "", duration)
             saved = True
         except Exception:  # the caller is told nothing was saved, never left in silence
             log.exception("call=%s voicemail not saved", caller.sid)
@@ -352,7 +352,7 @@ def voicemail_recording() -> Response:
     if sid != UNKNOWN and recording != UNKNOWN and param("RecordingStatus") == "completed":
         duration = count(param("RecordingDuration"))
         try:
-            helpline().store.recording_done(sid, recording, _recording_url(), duration)
+            helpline().store.recording_done(sid, recording, _recording_url() or "", duration)
         except Exception:
             log.exception("call=%s recording not noted", sid)
     return twiml(EMPTY)
