@@ -478,8 +478,10 @@
         { leg: "answerer", to: number, dialCallSid: sid }, "the leg's status callback");
     }
 
-    // A callback whose answer Twilio ignores; a refusal is shown.
+    // A callback whose answer Twilio ignores; a refusal is shown. It is numbered like every
+    // request, so each caption's request number is its place among the bridge's requests.
     async notify(next, extra, what) {
+      ++this.requests;
       const answer = await this.bridge(next, extra);
       if (answer.status !== 200 && answer.status !== 204) {
         this.problem(`${what} (${next.url}) answered HTTP ${answer.status}`);
