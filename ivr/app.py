@@ -19,6 +19,7 @@ from ivr import health, logs
 from ivr.audio import media
 from ivr.audio.library import AudioLibrary
 from ivr.call.engine import Engine, utc_now
+from ivr.call.team import Ring
 from ivr.config import Settings, load_settings
 from ivr.content.load import Content, load_content
 from ivr.numbers import Sealer
@@ -80,6 +81,7 @@ def create_app(
         settings.service_name,
         settings.nurse_line_hours,
         run_by=settings.run_by,
+        retention_days=settings.retention_days,
     )
     for warning in content.warnings:
         log.warning("%s", warning)
@@ -176,6 +178,10 @@ def _helpline(
         services=content.services,
         clock=clock,
         languages=content.languages,
+        nurses=store,
+        ring=Ring(settings.nurse_ring),
+        ring_seconds=settings.nurse_ring_seconds,
+        queue_limit_minutes=settings.queue_limit_minutes,
     )
     audio = _audio(settings, content)
     voice = Voice(

@@ -52,6 +52,7 @@ def _load() -> tuple[Settings, Content]:
             settings.service_name,
             settings.nurse_line_hours,
             run_by=settings.run_by,
+            retention_days=settings.retention_days,
         )
     except (ConfigError, ContentError) as error:
         _fail(error)

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from ivr.audio.pace import Pace
 from ivr.content.hours import Hours, HoursError, bank_holidays, parse_closed_dates, parse_hours
-from ivr.content.model import DEFAULT_RUN_BY
+from ivr.content.model import DEFAULT_RETENTION_DAYS, DEFAULT_RUN_BY
 from ivr.numbers import E164
 
 # A fictional UK number (Ofcom's drama range) so development never rings a real phone.
 DEVELOPMENT_NURSE_LINE = "+441632960000"
 PROMPT_AUDIO_MODES = ("auto", "play", "say")
+NURSE_RING_MODES = ("all", "turn")
 # Engine rates are not words a minute (espeak-ng at 175 spoke about 200 here); these defaults were
 # measured to keep the rendered prompts under each ceiling, and `ivr check` measures them again.
 # The <Say> rates are Amazon Polly prosody: its voices speak about 150-160 words a minute.
@@ -68,8 +69,11 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     twilio_account_sid: str | None = None
     twilio_api_base_url: str | None = None  # Twilio's own unless set (a stand-in, for tests)
-    retention_days: int = 90
+    retention_days: int = DEFAULT_RETENTION_DAYS
     run_by: str = DEFAULT_RUN_BY  # who runs the line, as callers hear it (SERVICE_RUN_BY)
+    nurse_ring: str = "all"  # NURSE_RING: all (every free nurse at once) or turn (one by one)
+    nurse_ring_seconds: int = 20  # NURSE_RING_SECONDS: how long each nurse rings, in turn
+    queue_limit_minutes: int = 10  # QUEUE_LIMIT_MINUTES: past it the queue offers a call back
 
     @property
     def gather_timeout(self) -> int:
@@ -225,6 +229,18 @@ def _log_level(env: Mapping[str, str], problems: list[str]) -> str:
     return log_level
 
 
+def _nurse_ring(env: Mapping[str, str], problems: list[str]) -> str:
+    """How a call reaches the nurses on duty: all at once, or in turn."""
+    ring = env.get("NURSE_RING", "").strip().lower() or "all"
+    if ring not in NURSE_RING_MODES:
+        problems.append(
+            f"NURSE_RING={ring!r} must be all (every free nurse rings at once) or turn "
+            "(one after another, each for NURSE_RING_SECONDS)"
+        )
+        ring = "all"
+    return ring
+
+
 def _prompt_audio(env: Mapping[str, str], problems: list[str]) -> str:
     """PROMPT_AUDIO: auto, play or say."""
     prompt_audio = env.get("PROMPT_AUDIO", "").strip().lower() or "auto"
@@ -352,8 +368,11 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         database_url=database_url,
         twilio_account_sid=account_sid,
         twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "").strip().rstrip("/") or None,
-        retention_days=_int(env, "RETENTION_DAYS", 90, 1, 3650, problems),
+        retention_days=_int(env, "RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 1, 3650, problems),
         run_by=run_by,
+        nurse_ring=_nurse_ring(env, problems),
+        nurse_ring_seconds=_int(env, "NURSE_RING_SECONDS", 20, 10, 60, problems),
+        queue_limit_minutes=_int(env, "QUEUE_LIMIT_MINUTES", 10, 1, 60, problems),
     )
     if problems:
         raise ConfigError(problems)

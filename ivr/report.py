@@ -38,6 +38,7 @@ def content_report(settings: Settings, today: dt.date) -> tuple[str, bool]:
         settings.nurse_line_hours,
         today,
         run_by=settings.run_by,
+        retention_days=settings.retention_days,
     )
     lines = [str(p) for p in problems.errors()] + [str(p) for p in problems.warnings()]
     if content is None:
@@ -226,6 +227,7 @@ def mermaid(content: Content) -> list[str]:
         "summary": '("{}")',
         "transfer": '[["{}"]]',
         "callback": '[/"{}"/]',
+        "voicemail": '[\\"{}"\\]',
     }
     lines = ["flowchart TD"]
     for node in flow.nodes.values():

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import ROOT
 
 # minimal_app.py is not a command: the webhook benchmark serves it.
-COMMANDS = {"calls.py", "phone.py", "render.py", "webhooks.py"}
+COMMANDS = {"calls.py", "nurse_team.py", "phone.py", "render.py", "webhooks.py"}
 BENCHMARKS = sorted(p for p in (ROOT / "benchmarks").glob("*.py") if p.name in COMMANDS)
 
 

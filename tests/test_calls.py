@@ -6,18 +6,21 @@ import datetime as dt
 import itertools
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
 from flask import Flask
 
+from ivr import create_app
 from ivr.cli import main
 from ivr.content.graph import shortest_paths
 from ivr.content.load import Content
 from ivr.content.model import ChoiceNode, PromptBook, QuestionNode, SummaryNode, TransferNode
 from ivr.practice.phone import Phone, Transcript
-from tests.conftest import CALLER, ROOT, TOKEN
+from ivr.store import Store
+from tests.conftest import CALLER, ENV, ROOT, TOKEN, at_weekday_noon
 
 
 def keys_to(content: Content, node_id: str) -> list[str]:
@@ -57,11 +60,18 @@ def assert_clean(transcript: Transcript) -> None:
 
 
 def prompt_ids_heard(book: PromptBook, transcript: Transcript) -> set[str]:
-    """The ids of the prompts a call played, found by their spoken text."""
+    """The ids of the prompts a call played, found by their spoken text (a prompt filled in
+    during the call, such as a place in the queue, by its words around the gaps)."""
     by_spoken: dict[str, set[str]] = {}
+    filled: list[tuple[re.Pattern[str], str]] = []
     for prompt in book.prompts.values():
         by_spoken.setdefault(prompt.spoken, set()).add(prompt.id)
-    return {i for text in transcript.heard() for i in by_spoken.get(text, set())}
+        if prompt.dynamic:
+            parts = re.split(r"\{\w+\}", prompt.spoken)
+            filled.append((re.compile("(.+)".join(map(re.escape, parts))), prompt.id))
+    found = {i for text in transcript.heard() for i in by_spoken.get(text, set())}
+    found |= {i for text in transcript.heard() for pattern, i in filled if pattern.fullmatch(text)}
+    return found
 
 
 def test_every_node_is_reached_by_keys_and_plays_its_prompts(
@@ -83,7 +93,7 @@ def test_every_node_is_reached_by_keys_and_plays_its_prompts(
 
 
 def test_every_prompt_of_the_guidance_can_be_heard(
-    make_app: Callable[..., Flask], content: Content
+    make_app: Callable[..., Flask], content: Content, tmp_path: Path
 ) -> None:
     """Between keyed walks, the walk-through and the nurse line's outcomes, every prompt plays."""
     heard: set[str] = set()
@@ -140,6 +150,27 @@ def test_every_prompt_of_the_guidance_can_be_heard(
     )
     broken = make_app(NURSE_LINE_HOURS="never", DATABASE_URL="postgresql://x@127.0.0.1:1/x")
     listen(broken, ["0", "1", "1"])
+    # Messages for the nurses: one left, then none (silence at the tone).
+    listen(closed_app, ["0", "2", "I would like a nurse to call me"])
+    listen(closed_app, ["0", "2", ".", "1", "#"])
+    # The nurse line as a team, on a database of its own: a nurse on a call, so the caller
+    # queues, hears their place, presses a key that is no choice, waits past the limit, then
+    # leaves for the guidance; in turn, a nurse who does not answer, then the next.
+    store = Store(f"sqlite:///{tmp_path / 'team.sqlite3'}", ENV["SECRET_KEY"])
+    store.upgrade()
+    for number in ("+442079460201", "+442079460202"):
+        store.add_nurse("A nurse", number, "always")
+    team = create_app({**ENV, "NURSE_RING": "turn"}, clock=at_weekday_noon, store=store)
+    listen(team, ["0"], "no-answer")
+    store.claim_nurses("CA" + "f" * 32, ["n:1", "n:2"])
+    listen(team, ["0", "2"])  # next in the queue
+    store.join_queue("CA" + "e" * 32, "n=nurse", "Main menu", [], practice=False)
+    listen(team, ["0", "7", ".11m", "2"])  # second
+    third = Phone(team, auth_token=TOKEN, caller=CALLER, queue_place=3).call(["0", "2"])
+    heard.update(prompt_ids_heard(team.extensions["ivr"].content.prompts, third))
+    store.close()
+    # A nurse free for the caller at the front of the queue: tests/test_nurse_team.py.
+    heard.add("queue.connecting")
     # Whisper prompts go to the nurse, not the caller (tests/test_transfers.py hears them).
     heard.update(p for p in content.prompts.prompts if p.startswith("whisper."))
     engine_only = {

@@ -24,7 +24,7 @@ def test_check_passes_the_real_content_and_prints_a_summary() -> None:
     """`ivr check` on the project passes and gives counts, paths and the nurse line."""
     code, output = run("check")
     assert code == 0, output
-    assert "Nodes: 44" in output
+    assert "Nodes: 47" in output
     assert "Longest: " in output
     assert "The nurse line: key 0 from every node" in output
     assert output.rstrip().endswith("OK: the content passes every check.")

@@ -263,7 +263,8 @@ def test_unknown_placeholder_is_named(tmp_path: Path, old: str, new: str, unknow
                 PROMPT_FILE,
                 line_of(prompts, "hello:"),
                 f"prompt demo.hello uses unknown placeholder(s) {unknown}",
-                "use only ['nurse_hours', 'part', 'reasons', 'run_by', 'service'], "
+                "use only ['minutes', 'nurse_hours', 'part', 'position', 'reasons', "
+                "'retention_days', 'run_by', 'service'], "
                 "or write braces as {{ and }}",
             )
         ],
@@ -688,7 +689,7 @@ SCHEMA_CASES = {
         AT_NODE,
         "info",
         "kind 'infos' is not one of "
-        "['callback', 'info', 'menu', 'question', 'summary', 'transfer']",
+        "['callback', 'info', 'menu', 'question', 'summary', 'transfer', 'voicemail']",
         "set `kind:` to one of those",
     ),
     "missing-to": (

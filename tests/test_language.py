@@ -177,7 +177,10 @@ def test_a_second_language_needs_only_a_folder_of_yaml(tmp_path: Path, settings:
     assert decoded == Decoded(CallState("about", language="cy-GB"), stale=False)
     step = engine.respond(decoded, keys="1")
     assert step.state.language == "cy-GB" and "l=cy-GB" in step.state.url("/voice/step")
-    paths = WebhookPaths("/step", "/dial", "/whisper", "/whisper/accept", "/fallback?dialled=1")
+    paths = WebhookPaths(
+        *("/step", "/dial", "/whisper", "/whisper/accept", "/fallback?dialled=1"),
+        *("/nurse", "/queue/wait", "/queue/key", "/queue/left", "/saved", "/recording"),
+    )
     voice = Voice(
         content.languages, settings.say_voice, settings.dial_timeout, settings.paces, paths
     )

@@ -107,9 +107,9 @@ def make_app(token: str | None = None) -> Flask:
     def space() -> Response:
         return Response(f"\n{XML}<Response><Hangup/></Response>", mimetype="text/xml")
 
-    @app.post("/voice/record")
-    def record() -> Response:
-        return twiml("<Record/>")
+    @app.post("/voice/connect")
+    def connect() -> Response:
+        return twiml("<Connect><Stream url='wss://example.org/'/></Connect>")
 
     @app.post("/voice/reject")
     def reject() -> Response:
@@ -285,8 +285,8 @@ def test_bad_answers_are_errors(app: Flask, path: str, expected: str) -> None:
 
 def test_unsupported_verb_is_an_error(app: Flask) -> None:
     """A verb the phone does not know ends the call with an error."""
-    t = Phone(app).call([], path="/voice/record")
-    assert [e.text for e in t.errors()] == ["unsupported verb <Record>"]
+    t = Phone(app).call([], path="/voice/connect")
+    assert [e.text for e in t.errors()] == ["unsupported verb <Connect>"]
 
 
 def test_reject_ends_the_call_as_busy(app: Flask) -> None:

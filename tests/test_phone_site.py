@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import wave
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, Response, request
 from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
 
 from ivr import create_app
+from ivr.csrf import csrf
 from ivr.practice.lines import PAGE_LINES
-from ivr.practice.phone import DIAL_OUTCOMES
+from ivr.practice.phone import DEFAULT_CALLER, DIAL_OUTCOMES
 from ivr.store.stats import recent_calls
 from tests.conftest import ENV
 
@@ -343,3 +347,90 @@ def test_a_practice_call_is_journalled_like_any_other(dev_app: Flask) -> None:
     store.flush()
     [call] = recent_calls(store.engine, 10)
     assert (call.call_sid, call.status, call.duration_seconds) == (sid, "completed", 12)
+
+
+def echoing(app: Flask) -> Flask:
+    """The helpline with one more webhook that answers the parameters it was sent, once their
+    signature checks out: to see exactly what the bridge sends."""
+
+    def echo() -> Response:
+        signature = request.headers.get("X-Twilio-Signature", "")
+        form = request.form.to_dict()
+        if not RequestValidator(ENV["TWILIO_AUTH_TOKEN"]).validate(request.url, form, signature):
+            return Response("unsigned", status=403)
+        return Response(json.dumps(form), mimetype="text/xml")
+
+    app.add_url_rule("/voice/echo", "echo", csrf.exempt(echo), methods=["POST"])  # as Twilio's
+    return app
+
+
+def test_the_bridge_sends_a_queues_figures_and_a_recording_as_twilio_does(dev_app: Flask) -> None:
+    """Queue figures and a recording go through signed; the recording's URL is always the
+    stand-in clip on this server, and its status callback carries only the ids."""
+    client = echoing(dev_app).test_client()
+    sid = new_sid(client)
+    queue = {
+        "QueueSid": "QU" + "a" * 32,
+        "QueuePosition": "2",
+        "QueueTime": "95",
+        "AvgQueueTime": "120",
+        "CurrentQueueSize": "2",
+        "QueueResult": "leave",
+    }
+    body = {"url": f"{BASE}/voice/echo", "callSid": sid, "inputs": queue}
+    sent = json.loads(bridge(client, body).json["twiml"])
+    assert {k: sent[k] for k in queue} == queue and sent["CallSid"] == sid
+    recording = {"RecordingSid": "RE" + "b" * 32, "RecordingDuration": "7"}
+    url = f"{ENV['PUBLIC_BASE_URL']}/phone/stand-in-recording/RE{'b' * 32}"  # the public address
+    body = {"url": f"{BASE}/voice/echo", "callSid": sid, "inputs": {**recording, "Digits": "#"}}
+    sent = json.loads(bridge(client, body).json["twiml"])
+    assert (sent["RecordingUrl"], sent["Digits"], sent["From"]) == (url, "#", DEFAULT_CALLER)
+    body = {"url": f"{BASE}/voice/echo", "callSid": sid, "leg": "recording", "inputs": recording}
+    assert json.loads(bridge(client, body).json["twiml"]) == {
+        "AccountSid": "AC" + "0" * 32,
+        "CallSid": sid,
+        "RecordingSid": "RE" + "b" * 32,
+        "RecordingUrl": url,
+        "RecordingDuration": "7",
+        "RecordingStatus": "completed",
+        "RecordingChannels": "1",
+        "RecordingSource": "RecordVerb",
+    }
+
+
+@pytest.mark.parametrize(
+    ("inputs", "why"),
+    [
+        ({"RecordingUrl": "https://attacker.example/x"}, "inputs may only hold"),
+        ({"QueuePosition": "two"}, "not in Twilio's form: QueuePosition"),
+        ({"RecordingSid": "RE123", "QueueResult": "bridged"}, "QueueResult, RecordingSid"),
+    ],
+)
+def test_the_bridge_refuses_inputs_not_in_twilios_form(
+    dev_app: Flask, inputs: dict[str, str], why: str
+) -> None:
+    """A recording's URL is the bridge's to give, and every input must have Twilio's form."""
+    client = dev_app.test_client()
+    body = {"url": f"{BASE}/voice/incoming", "callSid": new_sid(client), "inputs": inputs}
+    answer = bridge(client, body)
+    assert answer.status_code == 400 and why in answer.json["error"]
+
+
+def test_the_stand_in_recording_plays_for_any_practice_recording(dev_app: Flask) -> None:
+    """Every practice RecordingUrl plays the same short clip, with or without ".wav"; nothing
+    else is served there."""
+    client = dev_app.test_client()
+    sid = "RE" + "c" * 32
+    for path in (sid, sid + ".wav"):
+        answer = client.get(f"/phone/stand-in-recording/{path}")
+        assert answer.status_code == 200 and answer.mimetype == "audio/wav"
+        with wave.open(io.BytesIO(answer.data)) as clip:
+            assert clip.getnframes() / clip.getframerate() == 1.0
+    assert client.get("/phone/stand-in-recording/RE1.mp3").status_code == 404
+
+
+def test_without_javascript_a_queue_place_is_kept(dev_app: Flask) -> None:
+    """The place on joining a queue is a call option: the form keeps it, or its default."""
+    assert '<option value="4" selected>' in transcript(dev_app.test_client(), {"place": "4"})
+    page = transcript(dev_app.test_client(), {"place": "99"})
+    assert '<option value="1" selected>' in page

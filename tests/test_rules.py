@@ -260,6 +260,14 @@ BREAKS = {
         (FLOW, "  callback:"),
         "takes a number without saying how it is kept",
     ),
+    "a-message-recorded-without-saying-how-it-is-kept": Break(
+        "voicemail-privacy",
+        FLOW,
+        "    privacy: voicemail.kept\n",
+        "",
+        (FLOW, "  voicemail:"),
+        "records a message without saying how it is kept",
+    ),
     # Choices that say where they lead, and tell each other apart.
     "asking-for-a-referral-not-explained-there": Break(
         "labels-lead-there",

@@ -115,15 +115,15 @@ def node_line(text: str, node: str) -> int:
 def write_tree(
     root: Path, flows: dict[str, str] | None = None, prompts: dict[str, str] | None = None
 ) -> Path:
-    """Write flows/*.yaml and prompts/en-GB/*.yaml; the real system, hours, whisper and safety
-    prompts, the real language.yaml, main.return and the real data/wording unless given."""
+    """Write flows/*.yaml and prompts/en-GB/*.yaml; the real system, hours, whisper, queue and
+    safety prompts, the real language.yaml, main.return and the real data/wording unless given."""
     flows = {"helpline": FLOW} if flows is None else flows
     prompts = {"demo": PROMPTS} if prompts is None else prompts
     (root / "flows").mkdir(parents=True)
     (root / "prompts" / "en-GB").mkdir(parents=True)
     for stem, text in flows.items():
         (root / "flows" / f"{stem}.yaml").write_text(text, encoding="utf-8")
-    for stem in ("system", "hours", "whisper", "safety", "language"):
+    for stem in ("system", "hours", "whisper", "queue", "safety", "language"):
         real = (REAL_PROMPTS / f"{stem}.yaml").read_text(encoding="utf-8")
         (root / "prompts" / "en-GB" / f"{stem}.yaml").write_text(real, encoding="utf-8")
     (root / "prompts" / "en-GB" / "main.yaml").write_text(MAIN_PROMPTS, encoding="utf-8")

@@ -9,11 +9,12 @@ from typing import Any
 
 from ivr.call.callback import CallbackDialogue
 from ivr.call.lines import Lines
+from ivr.call.nurse_line import NurseLine
 from ivr.call.state import CallState
-from ivr.call.steps import NOBODY, Ask, Caller, Step, Transfer
+from ivr.call.steps import NOBODY, Ask, Caller, Record, Step, Transfer
 from ivr.call.words import hints_for
 from ivr.content.language import Languages
-from ivr.content.model import NODE_KINDS, ChoiceNode, Flow, Node, TransferNode
+from ivr.content.model import NODE_KINDS, ChoiceNode, Flow, Node, TransferNode, VoicemailNode
 
 # How the caller arrives at each kind of node; each takes the kind it is listed for.
 Arrive = Callable[[CallState, Any, tuple[str, ...], bool, Caller], Step]
@@ -24,10 +25,16 @@ class Arrival:
     rings, a callback node that asks for a number."""
 
     def __init__(
-        self, flow: Flow, lines: Lines, dialogue: CallbackDialogue, languages: Languages
+        self,
+        flow: Flow,
+        lines: Lines,
+        dialogue: CallbackDialogue,
+        languages: Languages,
+        nurse_line: NurseLine,
     ) -> None:
         self.flow = flow
         self.lines = lines
+        self.nurse_line = nurse_line
         self.languages = languages
         # The recogniser's hints at each node, in each language.
         self.hints = {
@@ -47,6 +54,7 @@ class Arrival:
             "callback": lambda state, node, first, _, caller: dialogue.ask(
                 state, node, first, caller
             ),
+            "voicemail": self._record,
         }
         assert set(self.by_kind) == set(NODE_KINDS)
 
@@ -85,15 +93,28 @@ class Arrival:
     ) -> Step:
         """Put the caller through; while the line cannot be rung, go where it says instead."""
         if self.lines.can_ring(node):
-            number = self.lines.number(node)
-            assert number is not None  # can_ring says there is one
+            if node.rings_nurse:
+                return self.nurse_line.ring(state, node, self.lines.resolved(first), caller)
             said = self.lines.resolved((*first, *node.say))
-            return Transfer(said, state, number, node.rings_nurse)
+            return Transfer(said, state, self.lines.service_number(node), whisper=False)
         closed = state.moved_to(node.closed, remember=False, silences=state.silences)
         # Why, once: the node it falls back to says it where it would have offered the line.
         offered_there = any(o.to == node.id for o in self.offers.get(node.closed, {}).values())
         told = self.lines.closed_by_hours(node) and not offered_there
-        return self.visit(closed, (*first, *(node.closed_say if told else ())))
+        return self.visit(closed, (*first, *(node.closed_say if told else ())), caller=caller)
+
+    def _record(
+        self,
+        state: CallState,
+        node: VoicemailNode,
+        first: tuple[str, ...],
+        replay: bool,
+        caller: Caller,
+    ) -> Step:
+        """A message for the nurses: how it is kept, how to record, then the tone."""
+        privacy = (node.privacy,) if node.privacy else ()
+        prompts = (*first, *node.say, *privacy, "voicemail.how")
+        return Record(self.lines.resolved(prompts), state)
 
     def prompts_for(self, node: Node, state: CallState, replay: bool = False) -> tuple[str, ...]:
         """A node's prompts as they are to be said now: a summary's advice for each yes, an

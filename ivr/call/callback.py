@@ -20,6 +20,7 @@ from ivr.content.model import (
     Flow,
     QuestionNode,
     TransferNode,
+    VoicemailNode,
 )
 from ivr.numbers import Sealer, spoken_digits, uk_number
 
@@ -97,7 +98,7 @@ class CallbackDialogue:
         self.around_person = {
             node_id
             for node in flow.nodes.values()
-            if isinstance(node, TransferNode | CallbackNode)
+            if isinstance(node, TransferNode | CallbackNode | VoicemailNode)
             for node_id in (node.id, *node.targets())
         }
 
@@ -175,7 +176,7 @@ class CallbackDialogue:
         checked = replace(state, phase=CallbackPhase.CHECK, sealed=sealed, wrong=0, silences=0)
         return self.moves.visit(checked, caller=caller)
 
-    def _listening_to(self, state: CallState) -> str:
+    def listening_to(self, state: CallState) -> str:
         """The last part of the guidance the caller heard, for the nurse who calls back."""
         nodes = self.flow.nodes
         return next(
@@ -189,7 +190,7 @@ class CallbackDialogue:
 
     def _book(self, state: CallState, node: CallbackNode, number: str, caller: Caller) -> Step:
         """Store the request before the caller is told it is booked; if that fails, say so."""
-        listening_to = self._listening_to(state)
+        listening_to = self.listening_to(state)
         reasons = said_yes_to(self.questions, state)
         try:
             if self.book is None:

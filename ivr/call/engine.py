@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from ivr.call.arrival import Arrival
 from ivr.call.callback import CallbackBook, CallbackDialogue, said_yes_to
 from ivr.call.lines import Lines
+from ivr.call.nurse_line import NurseLine, QueueBook
 from ivr.call.state import CallbackPhase, CallState, Decoded, Waiting, query_decoder
 from ivr.call.steps import NOBODY, Ask, Caller, Connect, Goodbye, Screen, Step
+from ivr.call.team import Ring, RotaStore, Team
 from ivr.call.words import key_for_words, pace_for_words
 from ivr.content.graph import shortest_paths
 from ivr.content.hours import Hours
@@ -36,6 +38,7 @@ from ivr.content.model import (
     Node,
     QuestionNode,
     TransferNode,
+    VoicemailNode,
 )
 from ivr.content.services import Service
 from ivr.numbers import Sealer
@@ -46,6 +49,12 @@ PUT_THROUGH_AFTER_SILENCES = 2
 GOODBYE_AFTER_SILENCES = 5
 OFFER_PERSON_AFTER_WRONG = 2
 PUT_THROUGH_AFTER_WRONG = 3
+
+
+class NurseStore(RotaStore, QueueBook, Protocol):
+    """The store as the nurse line uses it: the rota, the nurses' legs and the queue."""
+
+
 # What a key means at a kind of node; each takes the kind it is listed for (hence Any).
 KeyHandler = Callable[[CallState, Any, str, Caller], Step | None]
 # What a call the helpline ends says: why, the safety message, and when to call again.
@@ -72,13 +81,23 @@ class Engine:
         services: Mapping[str, Service] | None = None,
         *,
         languages: Languages,
+        nurses: NurseStore | None = None,
+        ring: Ring = Ring.ALL,
+        ring_seconds: int = 20,
+        queue_limit_minutes: int = 10,
     ) -> None:
+        """`nurses` keeps the rota, the nurses' legs and the queue (the store); without it,
+        NURSE_LINE_NUMBER is rung as a team of one that is never busy."""
         self.flow = flow
         self.sealer = sealer
         self.languages = languages
-        self.lines = Lines(flow, nurse_hours, nurse_number, services or {}, clock)
+        team = Team(nurses, nurse_number, clock, ring, ring_seconds)
+        self.lines = Lines(flow, nurse_hours, team, services or {}, clock)
         self.dialogue = CallbackDialogue(flow, self, self.lines, languages, callbacks, sealer)
-        self.arrival = Arrival(flow, self.lines, self.dialogue, languages)
+        self.nurse_line = NurseLine(
+            flow, self, self.dialogue, team, nurses, clock, queue_limit_minutes
+        )
+        self.arrival = Arrival(flow, self.lines, self.dialogue, languages, self.nurse_line)
         self.questions = [n for n in flow.nodes.values() if isinstance(n, QuestionNode)]
         self.by_code = {node.code: node for node in flow.nodes.values() if node.code}
         self.read_state = query_decoder(flow, languages.others())
@@ -94,6 +113,7 @@ class Engine:
             "question": self._answer,
             "transfer": lambda *_: None,
             "callback": self.dialogue.key,
+            "voicemail": lambda *_: None,
         }
         assert set(self.node_keys) == set(NODE_KINDS)
 
@@ -115,7 +135,9 @@ class Engine:
         if state.phase == Waiting.NURSE_OFFER:
             # Offered a nurse: silence takes the offer; anything else carries on here.
             if not keys and not speech:
-                return self.visit(state.moved_to(self.flow.operator, silences=state.silences))
+                return self.visit(
+                    state.moved_to(self.flow.operator, silences=state.silences), caller=caller
+                )
             state = replace(state, phase="", silences=0, wrong=0)
         if not keys and not speech:
             return self.silence(state, caller)
@@ -134,20 +156,42 @@ class Engine:
             return self.wrong(state, "system.not_understood", caller)
         return self.press(state, node, key, caller)
 
-    def dial_ended(self, decoded: Decoded, status: str, bridged: bool = True) -> Step:
-        """The call to a person ended: thank them, or say nobody took it and give choices.
+    def dial_ended(
+        self, decoded: Decoded, status: str, bridged: bool = True, caller: Caller = NOBODY
+    ) -> Step:
+        """The call to a person ended: thank them, or say nobody took it and give choices
+        (the nurse line first tries the nurses not rung yet).
 
         Answered but not bridged means the person (or a voicemail) did not press 1 in the
         whisper: for the caller that is the same as no answer.
         """
         state = decoded.state
         node = self.flow.nodes[state.node]
-        if status == ANSWERED and bridged:
+        taken = status == ANSWERED and bridged
+        if isinstance(node, TransferNode) and node.rings_nurse:
+            return self.nurse_line.dial_ended(state, node, taken, caller)
+        if taken:
             return Goodbye(("system.after_call",), state)
         target = node.unavailable if isinstance(node, TransferNode) else self.flow.start
-        return self.visit(state.moved_to(target, remember=False, silences=state.silences))
+        unavailable = state.moved_to(target, remember=False, silences=state.silences)
+        return self.visit(unavailable, caller=caller)
 
-    def whisper(self, decoded: Decoded) -> Screen:
+    def recorded(self, decoded: Decoded, saved: bool, caller: Caller = NOBODY) -> Step:
+        """A message was recorded and kept (or nothing was): say so, and go on."""
+        state = decoded.state
+        node = self.flow.nodes[state.node]
+        if not isinstance(node, VoicemailNode):
+            return self.visit(state.moved_to(self.flow.start), caller=caller)
+        target, said = (
+            (node.saved, "voicemail.saved") if saved else (node.failed, "voicemail.nothing")
+        )
+        return self.visit(state.moved_to(target, remember=False), (said,), caller=caller)
+
+    def context(self, state: CallState) -> tuple[str, list[str]]:
+        """What the caller was listening to, and the reasons they said yes to: for staff."""
+        return self.dialogue.listening_to(state), said_yes_to(self.questions, state)
+
+    def whisper(self, decoded: Decoded, waited_minutes: int | None = None) -> Screen:
         """For the nurse: where the caller was in the guidance, and the reasons they said yes to."""
         state = decoded.state
         was = self.flow.nodes.get(state.history[-1]) if state.history else None
@@ -156,8 +200,10 @@ class Engine:
         prompts = ["whisper.intro", "whisper.part"]
         if labels:
             prompts.append("whisper.reasons")
+        if waited_minutes is not None:
+            prompts.append("whisper.waited_minute" if waited_minutes == 1 else "whisper.waited")
         prompts.append("whisper.accept")
-        fill = (("part", part), ("reasons", "; ".join(labels)))
+        fill = (("part", part), ("reasons", "; ".join(labels)), ("minutes", str(waited_minutes)))
         return Screen(tuple(prompts), state, fill)
 
     def whisper_answered(self, decoded: Decoded, keys: str) -> Step:
@@ -184,6 +230,30 @@ class Engine:
         changed = replace(state, slow=slow, silences=0, wrong=0)
         return self.visit(changed, ("system.slower" if slow else "system.faster",), caller=caller)
 
+    # -------------------------------------------------------------- the queue
+
+    def queue_wait(
+        self, decoded: Decoded, caller: Caller, waited: int | None = None, average: int = 0
+    ) -> Step:
+        """A turn of the wait in the queue (Twilio's QueueTime and AvgQueueTime, in seconds)."""
+        return self.nurse_line.wait(decoded, caller, waited, average)
+
+    def queue_key(self, decoded: Decoded, keys: str, caller: Caller) -> Step:
+        """A key pressed in the queue."""
+        return self.nurse_line.key(decoded, keys, caller)
+
+    def queue_left(self, decoded: Decoded, result: str, caller: Caller) -> Step:
+        """Out of the queue (Twilio's QueueResult): a nurse, a call back or the guidance."""
+        return self.nurse_line.left(decoded, result, caller)
+
+    def call_ended(self, call_sid: str) -> None:
+        """The caller's call ended: their nurses are free, and they are out of the queue."""
+        self.nurse_line.call_ended(call_sid)
+
+    def nurse_leg_ended(self, call_sid: str, nurse_key: str, status: str) -> None:
+        """One nurse's leg of a call ended (their status callback): they can be rung again."""
+        self.nurse_line.leg_ended(call_sid, nurse_key, status)
+
     # -------------------------------------------------------------- what input means
 
     def key_for_words(self, node: Node, speech: str, language: str = "") -> str | None:
@@ -197,7 +267,7 @@ class Engine:
         if key == PACE_KEY:
             return self.change_pace(state, slow=not state.slow, caller=caller)
         if key == OPERATOR_KEY:
-            return self.visit(state.moved_to(self.flow.operator))
+            return self.visit(state.moved_to(self.flow.operator), caller=caller)
         if key == MAIN_MENU_KEY:
             return self.visit(state.moved_to(self.flow.start), caller=caller)
         handled = self.node_keys[node.kind](state, node, key, caller)
@@ -223,7 +293,7 @@ class Engine:
         said_yes = key == YES_KEY
         yes = state.yes | {node.records} if said_yes else state.yes - {node.records}
         target = node.yes if said_yes else node.no
-        return self.visit(replace(state.moved_to(target), yes=yes))
+        return self.visit(replace(state.moved_to(target), yes=yes), caller=caller)
 
     def back(self, state: CallState, caller: Caller = NOBODY) -> Step:
         """One step back: where the caller came from, or the part above on the map."""
@@ -251,19 +321,19 @@ class Engine:
         if state.silences >= GOODBYE_AFTER_SILENCES:
             return Goodbye(GOODBYE_PROMPTS, state)
         if state.silences == PUT_THROUGH_AFTER_SILENCES:
-            return self.offer_nurse(state, "system.no_input_again")
+            return self.offer_nurse(state, "system.no_input_again", caller=caller)
         return self.visit(state, ("system.no_input",), replay=True, caller=caller)
 
     def wrong(self, state: CallState, sorry: str, caller: Caller = NOBODY) -> Step:
         """A key that is not a choice, or words that match none: say so, then the choices again."""
         state = replace(state, wrong=state.wrong + 1, silences=0)
         if state.wrong >= PUT_THROUGH_AFTER_WRONG:
-            return self.offer_nurse(replace(state, wrong=0), sorry)
+            return self.offer_nurse(replace(state, wrong=0), sorry, caller=caller)
         if state.wrong == OFFER_PERSON_AFTER_WRONG:
             return self.visit(state, (sorry, "system.offer_person"), replay=True, caller=caller)
         return self.visit(state, (sorry,), replay=True, caller=caller)
 
-    def offer_nurse(self, state: CallState, *first: str) -> Step:
+    def offer_nurse(self, state: CallState, *first: str, caller: Caller = NOBODY) -> Step:
         """Offer a nurse: staying silent puts the caller through, # (or any choice) keeps them
         here. When no nurse can be rung now, the caller hears that instead, and their choices."""
         operator = self.flow.nodes[self.flow.operator]
@@ -273,7 +343,9 @@ class Engine:
             node = self.flow.nodes[state.node]
             offer = replace(state, phase=Waiting.NURSE_OFFER)
             return Ask((*first, "system.put_through"), offer, self.arrival.hints_at(state, node))
-        return self.visit(state.moved_to(self.flow.operator, silences=state.silences), first)
+        return self.visit(
+            state.moved_to(self.flow.operator, silences=state.silences), first, caller=caller
+        )
 
     # -------------------------------------------------------------- where the caller goes
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 
+from ivr.call.team import Team
 from ivr.content.hours import Hours, next_opening
 from ivr.content.model import OPENS, Flow, TransferNode, is_opens_slot
 from ivr.content.services import Service, line_hours
@@ -18,21 +19,21 @@ class Lines:
         self,
         flow: Flow,
         nurse_hours: Hours,
-        nurse_number: str | None,
+        team: Team,
         services: Mapping[str, Service],
         clock: Callable[[], dt.datetime],
     ) -> None:
         self.flow = flow
         self.nurse_hours = nurse_hours
-        self.nurse_number = nurse_number
+        self.team = team
         self.services = services
         self.clock = clock
 
-    def number(self, node: TransferNode) -> str | None:
-        """The number a transfer node rings."""
-        if node.rings_nurse:
-            return self.nurse_number
-        return self.services[node.line_id].number
+    def service_number(self, node: TransferNode) -> str:
+        """The number a transfer node to a service rings (one that can_ring has one)."""
+        number = self.services[node.line_id].number
+        assert number is not None  # can_ring says there is one
+        return number
 
     def rings_service(self, node_id: str) -> bool:
         """Whether the node puts the caller through to an outside service."""
@@ -45,11 +46,12 @@ class Lines:
         return hours is not None and not hours.is_open(self.clock())
 
     def can_ring(self, node: TransferNode) -> bool:
-        """The line can be rung now: the nurse line when open; a service only when its number
-        is checked, its hours known and it is open (never on a guess)."""
+        """The line can be rung now: the nurse line when open with a nurse on duty (free, or
+        on a call, when the caller may wait in the queue); a service only when its number is
+        checked, its hours known and it is open (never on a guess)."""
         now = self.clock()
         if node.rings_nurse:
-            return bool(self.nurse_number) and self.nurse_hours.is_open(now)
+            return self.nurse_hours.is_open(now) and bool(self.team.on_duty())
         service = self.services.get(node.line_id)
         return service is not None and service.can_ring(now)
 

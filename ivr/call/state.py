@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -14,6 +15,8 @@ from ivr.content.model import Flow
 MAX_HISTORY = 8
 MAX_COUNT = 9
 MAX_SEALED = 400
+MAX_TRIED = 10  # Twilio dials at most ten numbers at once
+_NURSE_KEY = re.compile(r"n:\d{1,9}|line")
 
 
 class CallbackPhase(StrEnum):
@@ -47,7 +50,8 @@ _PHASES: Mapping[str, Phase] = {"": "", **{p.value: p for p in (*CallbackPhase, 
 #   k  sealed    the number a caller keyed in, sealed (Fernet), while it is read back
 #   l  language  the caller's language, a folder under prompts/; left out for the one calls
 #                start in
-NODE, HISTORY, SILENCES, WRONG, YES, PACE, PHASE, SEALED, LANGUAGE = "nbswypckl"
+#   t  tried     the nurses rung for this request already ("n:<id>" or "line"), joined by "."
+NODE, HISTORY, SILENCES, WRONG, YES, PACE, PHASE, SEALED, LANGUAGE, TRIED = "nbswypcklt"
 SLOW = "s"
 
 
@@ -65,13 +69,21 @@ class CallState:
     phase: Phase = ""
     sealed: str = ""
     language: str = ""  # "" is the language calls start in
+    tried: tuple[str, ...] = ()  # nurses rung already for this request for a nurse
 
     def moved_to(self, node: str, remember: bool = True, *, silences: int = 0) -> CallState:
         """The state after moving on to another node: counts start again, unless `silences`
         carries the silence count over."""
         history = (*self.history, self.node)[-MAX_HISTORY:] if remember else self.history
         return replace(
-            self, node=node, history=history, silences=silences, wrong=0, phase="", sealed=""
+            self,
+            node=node,
+            history=history,
+            silences=silences,
+            wrong=0,
+            phase="",
+            sealed="",
+            tried=(),
         )
 
     def to_query(self) -> dict[str, str]:
@@ -93,6 +105,8 @@ class CallState:
             query[SEALED] = self.sealed
         if self.language:
             query[LANGUAGE] = self.language
+        if self.tried:
+            query[TRIED] = ".".join(self.tried)
         return query
 
     def url(self, path: str) -> str:
@@ -132,6 +146,7 @@ def decode(query: Mapping[str, str], flow: Flow, languages: Collection[str] = ()
     kept_yes = yes & frozenset(flow.answer_ids)
     silences, wrong = _count(query.get(SILENCES)), _count(query.get(WRONG))
     pace = query.get(PACE, "")
+    tried = tuple(t for t in query.get(TRIED, "").split(".") if t)
     phase, sealed = _PHASES.get(query.get(PHASE, "")), query.get(SEALED, "")
     stale = (
         phase is None
@@ -142,6 +157,8 @@ def decode(query: Mapping[str, str], flow: Flow, languages: Collection[str] = ()
         or wrong is None
         or pace not in ("", SLOW)
         or language != known_language
+        or len(tried) > MAX_TRIED
+        or not all(_NURSE_KEY.fullmatch(t) for t in tried)
     )
     state = CallState(
         node,
@@ -153,6 +170,7 @@ def decode(query: Mapping[str, str], flow: Flow, languages: Collection[str] = ()
         phase or "",
         sealed if phase is not None else "",
         known_language,
+        tried if len(tried) <= MAX_TRIED and all(_NURSE_KEY.fullmatch(t) for t in tried) else (),
     )
     return Decoded(state, stale=stale)
 

@@ -29,6 +29,9 @@ class Transfer:
     state: CallState
     number: str
     whisper: bool = True  # the nurse line hears why the caller rang; other services do not
+    # The nurses rung, as (key, number): one <Number> each, all ringing at once.
+    ring: tuple[tuple[str, str], ...] = ()
+    timeout: int = 0  # seconds it rings; 0 for DIAL_TIMEOUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,41 @@ class Goodbye:
     state: CallState
 
 
-Step = Ask | Transfer | Goodbye | Screen | Connect
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """Play prompts, then wait in the queue for the next nurse free (Twilio's <Enqueue>)."""
+
+    prompts: tuple[str, ...]
+    state: CallState
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A turn of the wait in the queue: prompts (or none), a pause, and a key may leave it."""
+
+    prompts: tuple[str, ...]
+    state: CallState
+    fill: tuple[tuple[str, str], ...] = ()
+    pause: int = 15  # seconds of quiet before the queue asks again
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """Leave the queue (for a nurse who is free, a call back, or the guidance)."""
+
+    state: CallState
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Play prompts, then record a message for the nurses; # ends it."""
+
+    prompts: tuple[str, ...]
+    state: CallState
+    max_seconds: int = 120
+
+
+Step = Ask | Transfer | Goodbye | Screen | Connect | Queue | Hold | Leave | Record
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,7 @@ _NODE_WORDS: Mapping[str, Callable[[Any, list[str], Language, RingsService], str
     "question": _answer,
     "transfer": _nothing,
     "callback": _nothing,
+    "voicemail": _nothing,
 }
 assert set(_NODE_WORDS) == set(NODE_KINDS)
 
@@ -96,6 +97,7 @@ _NODE_HINTS: Mapping[str, Callable[[Any, Language], tuple[str, ...]]] = {
     "question": lambda _, language: language.yes_no_hints,
     "transfer": lambda _, __: (),
     "callback": lambda _, __: (),
+    "voicemail": lambda _, __: (),
 }
 assert set(_NODE_HINTS) == set(NODE_KINDS)
 

@@ -20,6 +20,7 @@ from ivr.content.model import (
     QuestionNode,
     SummaryNode,
     TransferNode,
+    VoicemailNode,
 )
 from ivr.content.problems import Problem, ProblemList
 from ivr.content.validation import schema, schema_problems
@@ -73,6 +74,9 @@ _BUILDERS: Mapping[str, Callable[[str, LocatedDict, int], Node]] = {
     ),
     "callback": lambda i, r, n: CallbackNode(
         **_common(i, r, n), booked=r["booked"], failed=r["failed"], privacy=r.get("privacy", "")
+    ),
+    "voicemail": lambda i, r, n: VoicemailNode(
+        **_common(i, r, n), saved=r["saved"], failed=r["failed"], privacy=r.get("privacy", "")
     ),
     "transfer": lambda i, r, n: TransferNode(
         **_common(i, r, n),

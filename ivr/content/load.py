@@ -26,7 +26,14 @@ from ivr.content.language import (
     language_codes,
     load_language,
 )
-from ivr.content.model import DEFAULT_RUN_BY, OPENS, Flow, Prompt, PromptBook
+from ivr.content.model import (
+    DEFAULT_RETENTION_DAYS,
+    DEFAULT_RUN_BY,
+    OPENS,
+    Flow,
+    Prompt,
+    PromptBook,
+)
 from ivr.content.problems import ContentError, Problem, ProblemList
 from ivr.content.prompts import (
     HOURS_FILE,
@@ -79,6 +86,7 @@ def collect_content(
     today: dt.date | None = None,
     readability: bool = True,
     run_by: str = DEFAULT_RUN_BY,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
 ) -> tuple[Content | None, ProblemList]:
     """Load and check everything under root (flows/, each language's prompts/<language>/,
     data/), keeping every problem.
@@ -90,7 +98,7 @@ def collect_content(
     problems = ProblemList()
     services = load_services(root, problems)
     codes = language_codes(root)
-    values = {"service": service, "run_by": run_by}
+    values = {"service": service, "run_by": run_by, "retention_days": str(retention_days)}
     read = [_read_language(root, code, values, hours, services, problems) for code in codes]
     flow = load_flow(root / "flows", problems, root)
     first = _first_language(flow.language if flow else "", codes, root, problems)
@@ -249,10 +257,11 @@ def load_content(
     hours: Hours,
     today: dt.date | None = None,
     run_by: str = DEFAULT_RUN_BY,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
 ) -> Content:
     """Load and check the content for start-up; raise ContentError naming every problem."""
     content, problems = collect_content(
-        root, service, hours, today, readability=False, run_by=run_by
+        root, service, hours, today, readability=False, run_by=run_by, retention_days=retention_days
     )
     problems.raise_if_any()
     assert content is not None  # no errors means the content was built

@@ -228,6 +228,27 @@ class CallbackNode(Node):
         return (*self.say, *((self.privacy,) if self.privacy else ()), *CALLBACK_PROMPTS)
 
 
+@dataclass(frozen=True, kw_only=True)
+class VoicemailNode(Node):
+    """Record a message for the nurses, after saying how it is kept and for how long."""
+
+    kind: ClassVar[str] = "voicemail"
+    saved: str  # where the caller goes once a message is recorded (they are told it is kept)
+    failed: str  # where the caller goes when nothing was recorded (they are told so)
+    privacy: str = ""  # how the message is kept and for how long, said before the tone
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.saved, self.failed)
+
+    def prompt_ids(self) -> tuple[str, ...]:
+        return (*self.say, *((self.privacy,) if self.privacy else ()), *VOICEMAIL_PROMPTS)
+
+
+# What a voicemail node says besides its own: how to record (the tone, 2 minutes, # to finish,
+# as the recording is set up), and that the message was kept, or that none was.
+VOICEMAIL_PROMPTS = ("voicemail.how", "voicemail.saved", "voicemail.nothing")
+
+
 # A prompt id in a flow that stands for when a closed line opens again, e.g. opens.nurse_line:
 # the engine plays the sentence that fits the hours and the clock (or nothing, when it is not
 # known), chosen from prompts made at start-up from the hours words (ivr.content.hours).
@@ -257,7 +278,15 @@ CALLBACK_PROMPTS = (
 NODE_KINDS: Mapping[str, type[Node]] = MappingProxyType(
     {
         cls.kind: cls
-        for cls in (MenuNode, InfoNode, QuestionNode, SummaryNode, TransferNode, CallbackNode)
+        for cls in (
+            MenuNode,
+            InfoNode,
+            QuestionNode,
+            SummaryNode,
+            TransferNode,
+            CallbackNode,
+            VoicemailNode,
+        )
     }
 )
 
@@ -340,9 +369,24 @@ SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
         "whisper.reasons": "to the nurse: the reasons the caller said yes to ({reasons})",
         "whisper.accept": "to the nurse: how to take the call",
         "whisper.declined": "to the nurse, when the call was not taken",
+        "whisper.waited": "to the nurse: how long the caller waited in the queue ({minutes})",
+        "whisper.waited_minute": "to the nurse: the caller waited about a minute in the queue",
+        "queue.joined": "when every nurse on duty is on a call: the caller waits in a queue",
+        "queue.next": "in the queue: the caller is next",
+        "queue.connecting": "leaving the queue for a nurse who is free",
+        "queue.another": "when a nurse did not take the call and another is rung",
+        "queue.place": "in the queue: the caller's place ({position})",
+        "queue.wait_minute": "in the queue: the wait is about a minute",
+        "queue.wait_minutes": "in the queue: the expected wait ({minutes})",
+        "queue.keys": "in the queue: the keys to leave it for a call back or the guidance",
+        "queue.long_wait": "in the queue past the limit: a call back is offered again",
+        "queue.not_a_key": "in the queue, after a key that is not a choice",
     }
 )
 
 # Who runs the line, as callers hear it ({run_by}), where SERVICE_RUN_BY is not set: in
 # development only; production needs the setting.
 DEFAULT_RUN_BY = "the helpline team"
+# How many days what the helpline keeps (the call log, a voicemail once dealt with) is kept,
+# where RETENTION_DAYS is not set; callers hear it ({retention_days}) before leaving a message.
+DEFAULT_RETENTION_DAYS = 90

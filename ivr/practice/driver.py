@@ -68,6 +68,14 @@ def signed_request(
     return url, form, headers
 
 
+class Next(NamedTuple):
+    """The next webhook request a call makes, and the parameters it adds to Twilio's own."""
+
+    url: str
+    method: str
+    extra: dict[str, str]
+
+
 class Answer(NamedTuple):
     """What a webhook answered: its HTTP status (0: no answer at all), content type and body."""
 
@@ -138,6 +146,14 @@ class TwilioDriver:
         self.requests.append(WebhookRequest(method, url, params, answer.status, answer.body))
         self.record("request", method, url, {"status": str(answer.status)})
         return answer
+
+    def notify(self, method: str, url: str, params: dict[str, str], what: str) -> None:
+        """Send a callback whose answer Twilio ignores (a status callback); record a refusal."""
+        answer = self.send(method, url, params)
+        if answer.status not in (200, 204):
+            self.record(
+                "error", f"{what} answered HTTP {answer.status}: {answer.body[:200]!r}", url
+            )
 
     def _over_http(
         self, method: str, url: str, form: dict[str, str], headers: dict[str, str]

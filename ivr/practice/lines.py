@@ -62,6 +62,15 @@ TERMINAL_LINES = {
     "dial": LineFormat("transfer", "", "Ringing {text} ({outcome})"),
     "dial-talk": LineFormat("transfer", "", "Ringing {text} ({outcome}: you talk to a person)"),
     "whisper": LineFormat("whisper", "", "  (the person answering hears: {text})"),
+    "queue": LineFormat("transfer", "", "You join the queue {text} at place {place}."),
+    "wait": LineFormat("note", "", "  (queue: {text})"),
+    "queue-left": LineFormat("transfer", "", "Out of the queue after {waited} ({text})."),
+    "record": LineFormat("note", "", "  [recording {text}, {finishOnKey} to finish]"),
+    "recorded": LineFormat("pressed", "You:", "recorded a {duration} s message{finished}"),
+    "recorded-words": LineFormat(
+        "pressed", "You:", 'recorded a {duration} s message{finished}: "{text}"'
+    ),
+    "not-recorded": LineFormat("note", "", "  (nothing recorded: the call goes on)"),
     "hangup": LineFormat("note", "", "Helpline hangs up."),
     "reject": LineFormat("note", "", "Helpline rejects the call."),
     "fell-off-end": LineFormat(
@@ -96,6 +105,22 @@ PAGE_LINES = {
     "no-answer": LineFormat("transfer", "Transfer:", "Nobody at {name} answered."),
     "failed": LineFormat("transfer", "Transfer:", "The call to {name} could not be made."),
     "whisper": LineFormat("whisper", "Whisper:", "The person answering hears: {text}"),
+    "queue": LineFormat("transfer", "Queue:", "You wait in the queue, at place {place}."),
+    "wait": LineFormat("note", "Queue:", "Place {place}, waited {waited}."),
+    "queue-left": LineFormat("transfer", "Queue:", "Out of the queue after {waited} ({text})."),
+    "record": LineFormat("note", "Recording:", "Leave a message now: up to {text}."),
+    "recorded": LineFormat("pressed", "You:", "recorded a {duration} s message{finished}."),
+    "recorded-words": LineFormat(
+        "pressed", "You:", 'recorded a {duration} s message{finished}: "{text}".'
+    ),
+    "recorded-here": LineFormat(
+        "pressed",
+        "You:",
+        "recorded a {duration} s message{finished}. Your recording stays in this page only"
+        " (never sent anywhere) until you call again or leave the page; the helpline is told"
+        " of a stand-in clip.",
+    ),
+    "not-recorded": LineFormat("note", "Recording:", "Nothing recorded: the call goes on."),
     "whisper-to": LineFormat("whisper", "Whisper to {name}:", "{text}"),
     "hangup": LineFormat("note", "", "The helpline hangs up."),
     "reject": LineFormat("note", "", "The helpline rejects the call."),
@@ -114,6 +139,12 @@ _PAGE_IDS = {
     "silence": "silence",
     "dial": "dial",
     "whisper": "whisper",
+    "queue": "queue",
+    "wait": "wait",
+    "queue-left": "queue-left",
+    "record": "record",
+    "recorded": "recorded",
+    "not-recorded": "not-recorded",
     "hangup": "hangup",
     "caller-hung-up": "script-ran-out",  # on the server, only a script runs out
     "error": "problem",
@@ -130,6 +161,8 @@ def transcript_line(
     if not page:
         return TERMINAL_LINES[_terminal_id(entry)].fill(fields)
     line_id = _PAGE_IDS.get(entry.kind)
+    if line_id == "recorded" and entry.text:
+        line_id = "recorded-words"
     if line_id is None:
         return None
     if line_id == "problem":
@@ -147,6 +180,8 @@ def _terminal_id(entry: TranscriptEntry) -> str:
             )
         case "play" if entry.attrs.get("caption"):
             return "play-captioned"
+        case "recorded" if entry.text:
+            return "recorded-words"
         case "dial" if entry.attrs.get("outcome") == "answered" and not entry.attrs.get("action"):
             return "dial-talk"  # no action to go on to: the call ends with the conversation
         case kind if kind in TERMINAL_LINES:
@@ -154,10 +189,27 @@ def _terminal_id(entry: TranscriptEntry) -> str:
     return "other"
 
 
+def _name_of(number: str, names: Mapping[str, str]) -> str:
+    """Who a number rung belongs to, where known; else only its last digits (a nurse's number is
+    never shown in full), as the page's script writes it too."""
+    if number in names:
+        return names[number]
+    return f"the number ending {number[-3:]}" if number.startswith("+") else number
+
+
 def _fields(entry: TranscriptEntry, names: Mapping[str, str]) -> dict[str, str]:
     """What the lines' `{field}`s may use from an entry."""
     name = names.get(entry.text, entry.text)
+    if entry.kind == "dial":
+        name = ", ".join(_name_of(number, names) for number in entry.text.split(", "))
+    attrs = entry.attrs
     return {
+        "place": attrs.get("place", ""),
+        "waited": attrs.get("waited", ""),
+        "duration": attrs.get("duration", ""),
+        "finishOnKey": attrs.get("finishOnKey", "any key"),
+        # How a message ended: the key pressed, if any (e.g. " then #").
+        "finished": f", then pressed {attrs['Digits']}" if attrs.get("Digits") else "",
         "kind": entry.kind,
         "text": entry.text,
         "url": entry.url,

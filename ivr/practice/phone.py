@@ -5,7 +5,8 @@ Nobody needs a Twilio account to hear the helpline: `Phone` posts Twilio's form 
 records what the caller would hear in a `Transcript`. It talks to a Flask app in-process or to
 a running server over HTTP. The work is shared out: `driver` signs and sends the requests,
 `twiml_reader` follows the answers, `transcript` keeps the call, `lines` writes it out, and
-`terminal` is `ivr call`'s front end.
+`terminal` is `ivr call`'s front end; `dialling`, `queueing` and `recording` play <Dial>,
+<Enqueue> and <Record>.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class Phone:
         status_path: str | None = "/voice/status",
         max_requests: int = 500,
         max_redirects: int = 20,
+        max_wait_turns: int = 200,
+        queue_place: int = 1,
         http_timeout: float = 15.0,
         captions: Callable[[str], str | None] | None = None,
         on_event: Callable[[TranscriptEntry], None] | None = None,
@@ -87,6 +90,11 @@ class Phone:
         self.show_requests = show_requests
         self.status_path = status_path
         self.max_requests, self.max_redirects = max_requests, max_redirects
+        # A wait document asked for this many times in one queue is a wait that never ends.
+        self.max_wait_turns = max_wait_turns
+        if queue_place < 1:
+            raise ValueError("queue_place is the caller's place on joining a queue: 1 or more")
+        self.queue_place = queue_place
         self.http_timeout = http_timeout
         # The written words of a <Play> URL, where known (the helpline's own rendered prompts).
         self.captions = captions
@@ -103,7 +111,9 @@ class Phone:
         """Ring the helpline at `path`, answering each Gather from `script` or `input_fn`.
 
         A script is a list of tokens (or one string for `parse_keys`): keys like "1" or "#",
-        "." or "" for silence, anything else is speech; when it runs out the caller hangs up.
+        "." or "" for silence, ".11m" or ".90s" for silence that long (of simulated time),
+        anything else is speech (or, at a <Record>, the message); when it runs out the caller
+        hangs up.
         `input_fn(prompt)` is asked instead, interactively: EOF or "q" hangs up.
         """
         if script is not None and input_fn is not None:

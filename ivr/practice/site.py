@@ -12,13 +12,12 @@ Open in development mode (`ivr serve`); otherwise for signed-in staff only.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import re
 import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from flask import (
@@ -38,17 +37,18 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from ivr.csrf import csrf
+from ivr.practice.bridging import TWILIO_NAMES, bridge_params, sid_tag
 from ivr.practice.lines import PAGE_LINES, UNCAPTIONED, Line, transcript_line
 from ivr.practice.outcomes import DIAL_OUTCOMES, LABELS
 from ivr.practice.phone import (
     DEFAULT_CALLED,
     DEFAULT_CALLER,
     Phone,
-    answering_params,
     parse_keys,
     signed_request,
-    twilio_params,
 )
+from ivr.practice.queueing import QUEUE_TURN
+from ivr.practice.recording import stand_in_clip
 from ivr.webhooks.helpline import Helpline, helpline
 from ivr.webhooks.views import is_webhook
 
@@ -60,37 +60,11 @@ bp = Blueprint(
     static_folder="static",
 )
 
-#: What the page may add to a request, as Twilio would: the caller's input and call outcomes.
-INPUTS = frozenset(
-    {
-        "Digits",
-        "SpeechResult",
-        "Confidence",
-        "DialCallStatus",
-        "DialCallSid",
-        "DialBridged",
-        "DialCallDuration",
-        "CallStatus",
-        "CallDuration",
-    }
-)
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
-#: Twilio's own parameters: a webhook URL's query string may not set them (the bridge does).
-TWILIO_NAMES = INPUTS | {
-    "CallSid",
-    "AccountSid",
-    "From",
-    "To",
-    "Caller",
-    "Called",
-    "Direction",
-    "ApiVersion",
-    "ParentCallSid",
-}
-_SID = re.compile(r"CA([0-9a-f]{16})([0-9a-f]{16})")
-_NUMBER = re.compile(r"\+[0-9]{6,15}")
 _CODE = re.compile(r"[0-9]{1,3}")
+_RECORDING = re.compile(r"RE[0-9a-f]{32}(\.wav)?")
 _MAX_SCRIPT = 200  # tokens in a shared call: plenty for any real path, and bounded
+MAX_PLACE = 9  # the furthest back a tester may join a queue
 
 
 @dataclass(frozen=True)
@@ -108,7 +82,10 @@ def _setup(found: Helpline) -> PhonePage:
     names = {s.number: s.name for s in found.content.services.values() if s.number}
     if settings.nurse_line_number:
         names[settings.nurse_line_number] = "the nurse line"
-    media = "'self'" + (f" {_origin(settings.audio_base_url)}" if settings.audio_base_url else "")
+    # blob: plays back a message recorded in the page itself, which never leaves it.
+    media = "'self' blob:" + (
+        f" {_origin(settings.audio_base_url)}" if settings.audio_base_url else ""
+    )
     return PhonePage(
         entry_points=[(code, node.title) for code, node in sorted(found.engine.by_code.items())],
         names=names,
@@ -179,8 +156,17 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _call_options() -> tuple[str, str, str]:
-    """The start code, key script and dial outcome asked for (a shared link, or the form)."""
+class CallOptions(NamedTuple):
+    """What a tester chose for a call (a shared link, or the form)."""
+
+    start: str  # an entry code, or "" for the beginning
+    keys: str  # the keys to press for them
+    dial: str  # what a person rung does
+    place: int  # their place on joining a queue
+
+
+def _call_options() -> CallOptions:
+    """The call options asked for, each one that is not understood left at its default."""
     values = request.values
     start = values.get("start", "").strip()
     if start and not _CODE.fullmatch(start):
@@ -188,18 +174,20 @@ def _call_options() -> tuple[str, str, str]:
     dial = values.get("dial", "answered")
     if dial not in LABELS:
         dial = "answered"
-    return start, values.get("keys", "").strip()[:1000], dial
+    place = values.get("place", "1")
+    places = range(1, MAX_PLACE + 1)
+    chosen = int(place) if place.isdigit() and int(place) in places else 1
+    return CallOptions(start, values.get("keys", "").strip()[:1000], dial, chosen)
 
 
-def _page(start: str, keys: str, dial: str, lines: list[Line]) -> str:
+def _page(options: CallOptions, lines: list[Line]) -> str:
     setup = _phone_page()
     return render_template(
         "practice/phone.html",
         entry_points=setup.entry_points,
         outcomes=LABELS,
-        start=start,
-        keys=keys,
-        dial=dial,
+        options=options,
+        places=range(1, MAX_PLACE + 1),
         lines=lines,
         config={
             "bridge": url_for("phone_site.bridge"),
@@ -212,6 +200,7 @@ def _page(start: str, keys: str, dial: str, lines: list[Line]) -> str:
             "incoming": url_for("voice.incoming"),
             "entries": {code: url_for("voice.entry", code=code) for code, _ in setup.entry_points},
             "status": url_for("voice.status"),
+            "queueTurn": QUEUE_TURN,  # a caller ahead is answered each simulated minute
         },
     )
 
@@ -219,7 +208,7 @@ def _page(start: str, keys: str, dial: str, lines: list[Line]) -> str:
 @bp.get("")
 def page() -> ResponseReturnValue:
     """The phone: keypad, call button, and the transcript of the call."""
-    return _page(*_call_options(), [])
+    return _page(_call_options(), [])
 
 
 def _public_base() -> str:
@@ -241,46 +230,12 @@ def _target(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _sid_tag(random_part: str) -> str:
-    key = helpline().settings.secret_key.encode()
-    return hmac.new(key, random_part.encode(), hashlib.sha256).hexdigest()[:16]
-
-
-def _practice_sid(value: object, name: str) -> str:
-    """A CallSid minted by `sid` for the practice phone: never a real call's, so a practice call
-    cannot add to a real call's journal."""
-    found = _SID.fullmatch(str(value))
-    if found is None or not hmac.compare_digest(found.group(2), _sid_tag(found.group(1))):
-        abort(400, f"{name} must be a practice CallSid from /phone/sid.")
-    return found.group(0)
-
-
 @bp.post("/sid")
 def sid() -> ResponseReturnValue:
     """A new CallSid for the practice phone, in Twilio's form, carrying a tag only we can make."""
     random_part = secrets.token_hex(8)
-    return jsonify(sid=f"CA{random_part}{_sid_tag(random_part)}")
-
-
-def _twilio_params(body: dict[str, object]) -> dict[str, str]:
-    """Twilio's parameters for one request from the practice phone."""
-    call_sid = _practice_sid(body.get("callSid"), "callSid")
-    inputs = body.get("inputs") or {}
-    if not isinstance(inputs, dict) or not set(inputs) <= INPUTS:
-        abort(400, f"inputs may only hold {sorted(INPUTS)}.")
-    account_sid = "AC" + "0" * 32
-    ringing = bool(body.get("first"))
-    params = twilio_params(call_sid, account_sid, DEFAULT_CALLER, DEFAULT_CALLED, ringing=ringing)
-    if body.get("leg") == "answerer":
-        # The person a transfer rings: their own call, a child of the caller's.
-        dialled = str(body.get("to", ""))
-        if not _NUMBER.fullmatch(dialled):
-            abort(400, "to must be the number dialled, in E.164.")
-        dial_sid = _practice_sid(body.get("dialCallSid"), "dialCallSid")
-        params = answering_params(params, dial_sid, dialled, DEFAULT_CALLED)
-    if "DialCallSid" in inputs:
-        _practice_sid(inputs["DialCallSid"], "DialCallSid")
-    return params | {str(k): str(v)[:500] for k, v in inputs.items()}
+    tag = sid_tag(helpline().settings.secret_key, random_part)
+    return jsonify(sid=f"CA{random_part}{tag}")
 
 
 def _captions(twiml: str, found: Helpline) -> dict[str, str]:
@@ -310,8 +265,9 @@ def bridge() -> ResponseReturnValue:
     if method not in ("GET", "POST"):
         abort(400, "method must be GET or POST.")
     target = _target(str(body.get("url", "")))
-    params = _twilio_params(body)
     found = helpline()
+    secret = found.settings.secret_key
+    params = bridge_params(secret, body, DEFAULT_CALLER, DEFAULT_CALLED, _public_base())
     requested = _public_base() + target
     url, form, headers = signed_request(found.settings.twilio_auth_token, method, requested, params)
     client = current_app.test_client()  # a WSGI client: the helpline's own views, in-process
@@ -332,24 +288,35 @@ def bridge() -> ResponseReturnValue:
 def transcript() -> ResponseReturnValue:
     """A whole call run on the server from a key script: the phone with JavaScript off."""
     found = helpline()
-    start, keys, dial = _call_options()
+    options = _call_options()
+    start = options.start
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     phone = Phone(
         app,
         found.settings.twilio_auth_token,
-        dial_outcome=dial,
+        dial_outcome=options.dial,
+        queue_place=options.place,
         captions=found.audio.caption if found.audio else None,
         base_url=_public_base(),
     )
     path = url_for("voice.entry", code=start) if start else url_for("voice.incoming")
-    call = phone.call(parse_keys(keys)[:_MAX_SCRIPT], path=path)
+    call = phone.call(parse_keys(options.keys)[:_MAX_SCRIPT], path=path)
     names = _phone_page().names
     shown = [
         line
         for entry in call.events
         if (line := transcript_line(entry, page=True, names=names)) is not None
     ]
-    return _page(start, keys, dial, shown)
+    return _page(options, shown)
+
+
+@bp.get("/stand-in-recording/<sid>")
+def stand_in_recording(sid: str) -> ResponseReturnValue:
+    """The clip every practice recording points at (with or without ".wav", as on Twilio):
+    practice messages are never kept on the server."""
+    if not _RECORDING.fullmatch(sid):
+        abort(404)
+    return Response(stand_in_clip(), mimetype="audio/wav")
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import requests
 
-INPUT_PROMPT = "Keys, words, or Enter for silence (q hangs up): "
+INPUT_PROMPT = "Keys, words, or Enter for silence (.5m: silent for 5 min; q hangs up): "
 
 
 def typed_input(input_fn: Callable[[str], str]) -> Callable[[], str | None]:

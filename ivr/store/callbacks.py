@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ivr.numbers import E164
 from ivr.store.connection import Database, StoreUnavailable
-from ivr.store.tables import LISTENING_TO, Callback
+from ivr.store.tables import LISTENING_TO, Callback, QueueEntry
 
 # A call books one call back, and a number is booked at most this often a day: nobody can use
 # the line to have nurses ring a stranger, or one number again and again.
@@ -107,6 +107,12 @@ class CallbackQueue(Database):
                 return Booking(latest, created=False)
             try:
                 result = connection.execute(insert(Callback).values(row))
+                # A caller who left the queue for this call back gives up their place now.
+                connection.execute(
+                    update(QueueEntry)
+                    .where(QueueEntry.call_sid == row["call_sid"], QueueEntry.left_at.is_(None))
+                    .values(left_at=row["created_at"], left_how="callback", leaving_for=None)
+                )
                 if time.monotonic() > deadline:  # the caller has been told it failed
                     raise StoreUnavailable("booking a callback: too late, not committed")
                 connection.commit()

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from ivr.numbers import E164
@@ -24,7 +24,7 @@ from ivr.store.tables import Nurse as NurseRow
 # A leg whose end never arrived (a lost status callback) stops counting as a call after this.
 LEG_LIFETIME = dt.timedelta(hours=4)
 # How callers leave the queue, as the journal and the dashboard name it.
-LEFT_HOW = ("answered", "callback", "guidance", "hung_up", "limit", "closed")
+LEFT_HOW = ("answered", "callback", "guidance", "hung_up", "unanswered")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class QueuedCall:
     leaving_for: str | None
     announced: int
     left_how: str | None
+    waited_seconds: int  # from joining to now, by the store's clock
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,14 @@ class NurseTeam(Database):
         with self._database("ending nurse legs"), self.engine.begin() as connection:
             return connection.execute(change).rowcount
 
+    def held_by(self, call_sid: str) -> list[str]:
+        """The keys of the nurses this call holds now (rung, or about to be)."""
+        query = select(NurseLeg.nurse_key).where(
+            NurseLeg.call_sid == call_sid, NurseLeg.ended_at.is_(None)
+        )
+        with self._database("reading nurse legs"), self.engine.connect() as connection:
+            return list(connection.scalars(query.order_by(NurseLeg.id)).all())
+
     # -------------------------------------------------------------- the queue
 
     def join_queue(
@@ -218,19 +227,27 @@ class NurseTeam(Database):
             row.leaving_for,
             row.announced,
             row.left_how,
+            max(0, int((self.clock() - row.joined_at).total_seconds())),
         )
 
     def queue_position(self, call_sid: str) -> int | None:
         """1 for the next caller a nurse takes; None if this caller is not waiting. Oldest
         first: a caller who left for a call back and came back keeps their place."""
         waiting = QueueEntry.left_at.is_(None)
-        mine = select(QueueEntry.joined_at).where(QueueEntry.call_sid == call_sid, waiting)
+        mine = select(QueueEntry.id, QueueEntry.joined_at, QueueEntry.practice).where(
+            QueueEntry.call_sid == call_sid, waiting
+        )
         with self._database("reading the queue"), self.engine.connect() as connection:
-            joined = connection.scalar(mine)
-            if joined is None:
+            found = connection.execute(mine).one_or_none()
+            if found is None:
                 return None
+            # Practice calls queue among themselves, never ahead of a real caller.
             ahead = select(func.count()).where(
-                waiting, QueueEntry.leaving_for.is_(None), QueueEntry.joined_at < joined
+                waiting,
+                QueueEntry.leaving_for.is_(None),
+                # Oldest first; callers who joined in the same instant, in the order they came.
+                tuple_(QueueEntry.joined_at, QueueEntry.id) < tuple_(found.joined_at, found.id),
+                QueueEntry.practice.is_(found.practice),
             )
             return int(connection.scalar(ahead) or 0) + 1
 

@@ -5,14 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import quote
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.audio.library import AudioLibrary
 from ivr.audio.pace import Pace
-from ivr.call.steps import Ask, Connect, Goodbye, Screen, Step, Transfer
+from ivr.call.steps import (
+    Ask,
+    Connect,
+    Goodbye,
+    Hold,
+    Leave,
+    Queue,
+    Record,
+    Screen,
+    Step,
+    Transfer,
+)
 from ivr.content.language import Languages
 from ivr.webhooks.paths import WebhookPaths
+
+# Twilio's queue for callers waiting for a nurse (the order they are served in is ours).
+QUEUE_NAME = "nurses"
 
 
 @dataclass(frozen=True)
@@ -88,13 +103,24 @@ def render_transfer(step: Step, voice: Voice) -> VoiceResponse:
     dial = response.dial(
         action=step.state.url(voice.paths.dial),
         method="POST",
-        timeout=voice.dial_timeout,
+        timeout=step.timeout or voice.dial_timeout,
         answer_on_bridge=True,
     )
-    if step.whisper:
+    for key, number in step.ring:
+        # Each nurse hears the whisper; the end of their leg frees them for other calls.
+        nurse = f"&nurse={quote(key)}"
+        dial.number(
+            number,
+            url=step.state.url(voice.paths.whisper) + nurse,
+            method="POST",
+            status_callback=step.state.url(voice.paths.nurse_status) + nurse,
+            status_callback_event="completed",
+            status_callback_method="POST",
+        )
+    if not step.ring and step.whisper:
         # The nurse hears a whisper and presses 1 to take the call (see render_screen).
         dial.number(step.number, url=step.state.url(voice.paths.whisper), method="POST")
-    else:
+    elif not step.ring:
         dial.number(step.number)
     return response
 
@@ -131,12 +157,79 @@ def render_goodbye(step: Step, voice: Voice) -> VoiceResponse:
     return response
 
 
+def render_queue(step: Step, voice: Voice) -> VoiceResponse:
+    """Say why, then wait in Twilio's queue; the wait and the way out come back to us."""
+    assert isinstance(step, Queue)
+    response = VoiceResponse()
+    voice.say(response, step.prompts, step.state.language, step.state.slow)
+    response.enqueue(
+        QUEUE_NAME,
+        action=step.state.url(voice.paths.queue_left),
+        method="POST",
+        wait_url=step.state.url(voice.paths.queue_wait),
+        wait_url_method="POST",
+    )
+    return response
+
+
+def render_hold(step: Step, voice: Voice) -> VoiceResponse:
+    """A turn of the wait: what is said, then quiet, with a key heard all the while. When it
+    ends, Twilio asks for the wait again."""
+    assert isinstance(step, Hold)
+    response = VoiceResponse()
+    gather = response.gather(
+        input="dtmf",
+        num_digits=1,
+        timeout=1,
+        finish_on_key="",
+        action=step.state.url(voice.paths.queue_key),
+        method="POST",
+    )
+    voice.say(gather, step.prompts, step.state.language, step.state.slow, step.fill)
+    gather.pause(length=step.pause)
+    return response
+
+
+def render_leave(step: Step, voice: Voice) -> VoiceResponse:
+    """Out of the queue: Twilio then asks the queue's action where the caller goes."""
+    assert isinstance(step, Leave)
+    response = VoiceResponse()
+    response.leave()
+    return response
+
+
+def render_record(step: Step, voice: Voice) -> VoiceResponse:
+    """Say how the message is kept and how to leave it, then record; with nothing recorded
+    Twilio goes on to the Redirect, and the caller hears that nothing was saved."""
+    assert isinstance(step, Record)
+    response = VoiceResponse()
+    voice.say(response, step.prompts, step.state.language, step.state.slow)
+    saved = step.state.url(voice.paths.voicemail_saved)
+    response.record(
+        action=saved,
+        method="POST",
+        max_length=step.max_seconds,
+        finish_on_key="#",
+        play_beep=True,
+        timeout=10,
+        recording_status_callback=step.state.url(voice.paths.voicemail_recording),
+        recording_status_callback_method="POST",
+        recording_status_callback_event="completed",
+    )
+    response.redirect(saved, method="POST")
+    return response
+
+
 RENDERERS: Mapping[type, Callable[[Step, Voice], VoiceResponse]] = {
     Ask: render_ask,
     Transfer: render_transfer,
     Goodbye: render_goodbye,
     Screen: render_screen,
     Connect: render_connect,
+    Queue: render_queue,
+    Hold: render_hold,
+    Leave: render_leave,
+    Record: render_record,
 }
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Request, Response, abort, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from ivr.call.state import CallState
-from ivr.call.steps import Caller, Step
+from ivr.call.steps import Caller, Hold, Step
 from ivr.webhooks.helpline import helpline
 from ivr.webhooks.paths import WebhookPaths
 from ivr.webhooks.signature import (
@@ -27,6 +28,26 @@ from ivr.webhooks.signature import (
 )
 
 log = logging.getLogger("ivr.calls")
+EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# How a caller left Twilio's queue (QueueResult); anything else counts as an error.
+QUEUE_RESULTS = frozenset(
+    {
+        "bridged",
+        "bridging-in-process",
+        "error",
+        "hangup",
+        "leave",
+        "redirected",
+        "redirected-from-bridged",
+        "queue-full",
+        "system-error",
+    }
+)
+NURSE_KEY = re.compile(r"n:\d{1,9}|line")
+RECORDING_SID = re.compile(r"RE[0-9a-f]{32}")
+RECORDING_URL = re.compile(
+    r"https://[a-z0-9.-]+(:\d+)?/2010-04-01/Accounts/AC[0-9a-f]{32}/Recordings/RE[0-9a-f]{32}"
+)
 PREFIX = "/voice"  # every webhook's path starts here
 bp = Blueprint("voice", __name__, url_prefix=PREFIX)
 UNKNOWN = "-"
@@ -51,6 +72,12 @@ def webhook_paths(app: Flask) -> WebhookPaths:
             whisper=url_for("voice.whisper"),
             whisper_accept=url_for("voice.whisper_accept"),
             fallback_dialled=url_for("voice.fallback", dialled=1),
+            nurse_status=url_for("voice.nurse_status"),
+            queue_wait=url_for("voice.queue_wait"),
+            queue_key=url_for("voice.queue_key"),
+            queue_left=url_for("voice.queue_left"),
+            voicemail_saved=url_for("voice.voicemail_saved"),
+            voicemail_recording=url_for("voice.voicemail_recording"),
         )
 
 
@@ -234,17 +261,112 @@ def dial() -> Response:
     sid = _call_sid()
     if sid != UNKNOWN:
         helpline().store.transfer_ended(sid, decoded.state.node, outcome)
-    return _answer(
-        engine.dial_ended(decoded, status, bridged), decoded.state.node, f"dial:{outcome}"
-    )
+    step = engine.dial_ended(decoded, status, bridged, _caller())
+    return _answer(step, decoded.state.node, f"dial:{outcome}")
 
 
 @bp.route("/whisper", methods=["GET", "POST"])
 def whisper() -> Response:
-    """Played to the nurse who answers (<Number url>): why the caller rang; 1 takes the call."""
+    """Played to the nurse who answers (<Number url>): why the caller rang (and how long they
+    waited, if they came from the queue); 1 takes the call."""
     engine = helpline().engine
     decoded = engine.read_state(inbound().query)
-    return _answer(engine.whisper(decoded), decoded.state.node, "answered", journal=False)
+    parent = _sid(param("ParentCallSid"))
+    waited = engine.nurse_line.waited_minutes(parent) if parent != UNKNOWN else None
+    step = engine.whisper(decoded, waited)
+    return _answer(step, decoded.state.node, "answered", journal=False)
+
+
+@bp.route("/nurse/status", methods=["GET", "POST"])
+def nurse_status() -> Response:
+    """A nurse's leg ended (its status callback): the nurse can be rung for other calls."""
+    parent = _sid(param("ParentCallSid"))
+    nurse = request.args.get("nurse", "")
+    if parent != UNKNOWN and NURSE_KEY.fullmatch(nurse):
+        status = param("CallStatus")
+        helpline().engine.nurse_leg_ended(parent, nurse, status if status in ENDED else "ended")
+    return twiml(EMPTY)
+
+
+@bp.route("/queue/wait", methods=["GET", "POST"])
+def queue_wait() -> Response:
+    """A turn of the wait in the queue (Enqueue's waitUrl), asked again as each one ends."""
+    engine = helpline().engine
+    decoded = engine.read_state(inbound().query)
+    waited = count(param("QueueTime"))
+    average = count(param("AvgQueueTime")) or 0
+    step = engine.queue_wait(decoded, _caller(), waited, average)
+    # Quiet turns come every few seconds: only what the caller hears goes in the journal.
+    heard = step.prompts if isinstance(step, Hold) else ("leave",)
+    return _answer(step, decoded.state.node, "queue:wait", journal=bool(heard))
+
+
+@bp.route("/queue/key", methods=["GET", "POST"])
+def queue_key() -> Response:
+    """A key pressed while waiting in the queue."""
+    engine = helpline().engine
+    decoded = engine.read_state(inbound().query)
+    keys = keys_pressed()
+    step = engine.queue_key(decoded, keys, _caller())
+    return _answer(step, decoded.state.node, f"queue:{heard_as(keys, '', decoded.state)}")
+
+
+@bp.route("/queue/left", methods=["GET", "POST"])
+def queue_left() -> Response:
+    """Out of the queue (Enqueue's action, with QueueResult): where the caller goes next."""
+    engine = helpline().engine
+    decoded = engine.read_state(inbound().query)
+    result = param("QueueResult")
+    result = result if result in QUEUE_RESULTS else "error"
+    step = engine.queue_left(decoded, result, _caller())
+    return _answer(step, decoded.state.node, f"queue:{result}")
+
+
+@bp.route("/voicemail/saved", methods=["GET", "POST"])
+def voicemail_saved() -> Response:
+    """A message was recorded (Record's action), or nothing was (the Redirect after it)."""
+    found = helpline()
+    decoded = found.engine.read_state(inbound().query)
+    duration = count(param("RecordingDuration")) or 0
+    recording = _sid(param("RecordingSid"), RECORDING_SID)
+    caller = _caller()
+    saved = False
+    if param("RecordingUrl") and duration >= 1 and caller.sid:
+        listening_to, reasons = found.engine.context(decoded.state)
+        try:
+            found.store.save_voicemail(caller.sid, listening_to, reasons, caller.practice)
+            if recording != UNKNOWN:
+                found.store.recording_done(caller.sid, recording, _recording_url() or "", duration)
+            saved = True
+        except Exception:  # the caller is told nothing was saved, never left in silence
+            log.exception("call=%s voicemail not saved", caller.sid)
+    step = found.engine.recorded(decoded, saved, caller)
+    return _answer(step, decoded.state.node, f"voicemail:{'saved' if saved else 'none'}")
+
+
+@bp.route("/voicemail/recording", methods=["GET", "POST"])
+def voicemail_recording() -> Response:
+    """The recording is ready at Twilio (its status callback): keep where to fetch it."""
+    sid = _call_sid()
+    recording = _sid(param("RecordingSid"), RECORDING_SID)
+    if sid != UNKNOWN and recording != UNKNOWN and param("RecordingStatus") == "completed":
+        duration = count(param("RecordingDuration"))
+        try:
+            helpline().store.recording_done(sid, recording, _recording_url() or "", duration)
+        except Exception:
+            log.exception("call=%s recording not noted", sid)
+    return twiml(EMPTY)
+
+
+def _recording_url() -> str | None:
+    """Twilio's address for a recording, if it is one (never fetched from anywhere else)."""
+    url = param("RecordingUrl")
+    return url if RECORDING_URL.fullmatch(url) else None
+
+
+def _sid(value: str, shape: re.Pattern[str] = CALL_SID) -> str:
+    """A Twilio id of the given shape, else "-"."""
+    return value if shape.fullmatch(value) else UNKNOWN
 
 
 @bp.route("/whisper/accept", methods=["GET", "POST"])
@@ -272,8 +394,10 @@ def status() -> Response:
     )
     sid = _call_sid()
     if status in ENDED and sid != UNKNOWN:
-        helpline().store.call_ended(sid, status, duration)
-    return twiml('<?xml version="1.0" encoding="UTF-8"?><Response/>')
+        found = helpline()
+        found.store.call_ended(sid, status, duration)
+        found.engine.call_ended(sid)
+    return twiml(EMPTY)
 
 
 @bp.route("/fallback", methods=["GET", "POST"])

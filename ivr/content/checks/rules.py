@@ -30,6 +30,8 @@ RULES: Mapping[str, str] = {
     "block (a key pressed twice must not ring someone).",
     "callback-privacy": "A callback node says how a number is kept (privacy:) before the "
     "caller gives one.",
+    "voicemail-privacy": "A voicemail node says who hears a message and how long it is kept "
+    "(privacy:) before the tone.",
     "walk-summary": "The walk-through's summary gives advice for each yes (the reason, then "
     "what may help) and says something after the answers (after:).",
     "labels-lead-there": "Every word of a choice ('To hear X, press 1.') is said, or is the "

@@ -20,6 +20,7 @@ from ivr.content.model import (
     QuestionNode,
     SummaryNode,
     TransferNode,
+    VoicemailNode,
 )
 from ivr.content.problems import Problem, ProblemList
 from ivr.content.readability import seconds_to_say, word_count
@@ -54,6 +55,15 @@ def check_node(node: Node, flow: Flow, prompts: PromptBook, problems: ProblemLis
                 "takes a number without saying how it is kept",
                 "add `privacy: callback.kept`: how long the number is kept, said first",
                 rule="callback-privacy",
+            )
+        )
+    if isinstance(node, VoicemailNode) and not node.privacy:
+        problems.add(
+            node_problem(
+                node,
+                "records a message without saying how it is kept",
+                "add `privacy: voicemail.kept`: who hears it and how long it is kept, said first",
+                rule="voicemail-privacy",
             )
         )
     _check_length(node, prompts, problems)

@@ -1,7 +1,12 @@
 // The practice phone: this page does what Twilio does on a real call. It asks the helpline's
 // webhooks for TwiML (through /phone/bridge, which signs each request), plays each <Play> and
 // speaks each <Say>, listens during <Gather> with its real timeout, and follows <Redirect>,
-// <Dial> and <Hangup>. Everything shown in the transcript comes from those answers.
+// <Dial>, <Enqueue> (a queue, waited in as Twilio does), <Record> and <Hangup>. Everything shown
+// in the transcript comes from those answers.
+//
+// A call keeps simulated time as well (`clock`): what it would have taken on a phone, pauses and
+// silences counted in full even when skipped. A queue's QueueTime is measured in it, so Skip, or
+// a lasting silence in the keys to press (".5m"), moves a wait on.
 "use strict";
 
 (() => {
@@ -14,18 +19,32 @@
     now: $("now"),
     skip: $("skip"), speaker: $("speaker"), transcript: $("transcript"),
     speech: $("speech-form"), words: $("words"), listen: $("listen"), share: $("share"),
-    copy: $("copy"),
+    copy: $("copy"), place: $("place"),
   };
   const KEY_NAMES = { "*": "star", "#": "hash" };
   const MAX_REQUESTS = 500;
   const MAX_REDIRECTS = 20;
   const RING_SECONDS = 2; // a short ring: the tester chose the outcome already
+  const MAX_WAIT_TURNS = 200; // wait documents in one queue: more is a wait that never ends
+  const STAND_IN_SECONDS = 12; // a message left by a scripted key instead of words
+  const SILENT_FOR = /^\.([0-9]{1,4})([sm])$/; // a lasting silence in the keys to press
+  const ANY_KEY = "1234567890*#"; // Twilio's finishOnKey for a <Record>
 
   let call = null; // the call in progress, if any
 
   const words = (text) => text.split(/\s+/).filter(Boolean).length;
   const normalise = (text) => text.replace(/\s+/g, " ").trim();
   const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+  const isKeys = (token) => /^[0-9*#]+$/.test(token);
+  const waited = (seconds) => (seconds < 60 ? `${Math.floor(seconds)} s` : `${Math.floor(seconds / 60)} min`);
+  // A Twilio sid made here: a queue's, a recording's ("QU" or "RE" and 32 hex digits).
+  const newTwilioSid = (prefix) => prefix + Array.from(
+    crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  // Who a number belongs to, where the page knows; else only its last digits (a nurse's number
+  // is never shown in full).
+  const nameOf = (number) => config.names[number]
+    || (number.startsWith("+") ? `the number ending ${number.slice(-3)}` : number);
 
   // POST to the phone's own server, with the page's CSRF token; the JSON answer.
   async function post(url, body) {
@@ -87,6 +106,10 @@
   function dialOutcome() {
     const chosen = ui.form.querySelector('input[name="dial"]:checked');
     return chosen ? chosen.value : "answered";
+  }
+
+  function queuePlace() {
+    return parseInt(ui.place.value, 10) || 1;
   }
 
   // --- one prompt at a time, which a key (barge-in), Skip or hanging up can stop --------------
@@ -167,6 +190,15 @@
       this.prompt = null;
       this.gather = null;
       this.startUrl = new URL(startPath, location.href).href;
+      this.clock = 0; // simulated seconds (see the top of this file)
+      this.silentUntil = 0; // a lasting silence from the keys to press holds until then
+      this.waiting = null; // the queue the caller is in, if any
+      this.recording = null; // the message being recorded, if any
+    }
+
+    // Fast-forwarding: a lasting silence from the keys to press is running.
+    get silent() {
+      return this.clock < this.silentUntil;
     }
 
     async run() {
@@ -175,6 +207,7 @@
         this.sid = await newSid();
         while (next && !this.ended) {
           const answer = await this.fetch(next);
+          if (next.afterwards) await next.afterwards(); // a callback due after this request
           if (this.ended) break; // hung up while the helpline was answering
           if (!answer) { await this.end("error"); break; }
           next = await this.document(answer);
@@ -251,6 +284,8 @@
         case "Gather": return this.listen(verb, answer);
         case "Redirect": return this.redirect(verb, answer);
         case "Dial": return this.dial(verb, answer);
+        case "Enqueue": return this.enqueue(verb, answer);
+        case "Record": return this.record(verb, answer);
         case "Hangup":
           this.line("hangup");
           await this.end("hangup");
@@ -281,6 +316,7 @@
       const text = normalise(verb.textContent);
       const prosody = verb.querySelector("prosody");
       const rate = prosody ? parseFloat(prosody.getAttribute("rate")) / 100 || 1 : 1;
+      this.clock += 1 + words(text) / 2.5;
       return this.perform((prompt) => {
         this.line("say", { text }, answer.number);
         setStatus("The helpline is speaking.");
@@ -293,6 +329,7 @@
       // the public address Twilio would use (a tunnel, a proxy): fetch it from here.
       const src = new URL(normalise(verb.textContent), location.href).href;
       const caption = answer.captions[normalise(verb.textContent)] || config.uncaptioned;
+      this.clock += 10;
       return this.perform((prompt) => {
         const line = this.line("play", { caption }, answer.number);
         line.dataset.audio = src;
@@ -303,6 +340,8 @@
 
     pause(verb) {
       const seconds = parseFloat(verb.getAttribute("length") || "1");
+      this.clock += seconds;
+      if (this.silent) return null; // fast-forwarding through a lasting silence
       return this.perform((prompt) => { setTimeout(() => prompt.stop(), seconds * 1000); });
     }
 
@@ -327,64 +366,97 @@
       this.redirects = 0;
       const gather = new Listening(this, verb, answer);
       this.gather = gather;
-      this.replayNext(gather);
+      const silent = this.replayNext(gather);
       for (const child of verb.children) {
         if (gather.settled || gather.interrupted || this.ended) break;
         await this.verb(child, answer);
       }
-      if (!gather.settled && !gather.interrupted && !this.ended) gather.startCountdown();
+      if (!gather.settled && !gather.interrupted && !this.ended) {
+        if (silent) gather.silence(); // a scripted silence: the prompts played, nothing said
+        else gather.startCountdown();
+      }
       const next = await gather.result;
       if (this.gather === gather) this.gather = null;
       return next;
     }
 
-    // A shared call: give the next scripted input as soon as the Gather starts.
+    // A shared call: give the next scripted input as soon as the Gather starts (keys and words
+    // cut its prompts short, as on a call); true for a silence, which lets them play out first.
     replayNext(gather) {
-      if (!this.script.length) return;
-      const token = this.script.shift();
+      const token = this.nextScripted();
+      if (token === null || token === ".") return token === ".";
       setTimeout(() => {
         if (gather.settled || this.ended) return;
-        if (token === "." || token === "") gather.silence();
-        else if (/^[0-9*#]+$/.test(token)) for (const key of token) this.press(key);
+        if (isKeys(token)) for (const key of token) this.press(key);
         else this.sayWords(token);
       }, 0);
+      return false;
     }
 
+    // The next input from the keys to press: a token, "." for silence, or null when there is
+    // none (the tester is asked). A lasting silence (".5m") answers "." until it has passed.
+    nextScripted() {
+      if (this.silent) return ".";
+      if (!this.script.length) return null;
+      const token = this.script.shift();
+      const lasting = SILENT_FOR.exec(token);
+      if (lasting) {
+        this.silentUntil = this.clock + parseInt(lasting[1], 10) * (lasting[2] === "m" ? 60 : 1);
+        this.remember(token);
+        return ".";
+      }
+      return token === "" ? "." : token;
+    }
+
+    // <Dial>: ring every number at once; the tester's outcome is what the first one does. The
+    // others stop ringing when it answers ("canceled"), or did not answer either; each leg with
+    // a statusCallback is reported when it ends, as Twilio does, before the Dial's action.
     async dial(verb, answer) {
-      const numbers = Array.from(verb.children, (c) => normalise(c.textContent));
-      const number = numbers[0] || normalise(verb.textContent);
-      const name = config.names[number] || number;
-      const whisper = Array.from(verb.children).find((c) => c.getAttribute("url"));
-      if (!number) {
+      const nouns = Array.from(verb.children);
+      const numbers = nouns.length ? nouns.map((c) => normalise(c.textContent)) : [normalise(verb.textContent)];
+      if (!numbers.every(Boolean)) {
         this.problem("<Dial> without a number");
         await this.end("error");
         return null;
       }
-      const outcome = dialOutcome();
-      this.line("ringing", { name }, answer.number);
+      const number = numbers[0];
+      const name = nameOf(number);
+      const whisper = nouns.length && nouns[0].getAttribute("url") ? nouns[0] : null;
+      let outcome = dialOutcome();
+      this.line("ringing", { name: numbers.map(nameOf).join(", ") }, answer.number);
       setStatus(`Ringing ${name}.`);
       await this.perform((prompt) => { setTimeout(() => prompt.stop(), RING_SECONDS * 1000); });
       if (this.ended) return null;
-      const dialCallSid = await newSid();
-      const inputs = { DialCallStatus: config.dialStatus[outcome], DialCallSid: dialCallSid };
+      const legSids = [];
+      for (let i = 0; i < numbers.length; i++) legSids.push(await newSid());
+      const inputs = { DialCallStatus: config.dialStatus[outcome], DialCallSid: legSids[0] };
       let bridged = false;
       if (outcome === "answered" || outcome === "declined") {
         bridged = true;
         if (whisper) {
           const url = new URL(whisper.getAttribute("url"), answer.url).href;
           const method = whisper.getAttribute("method");
-          bridged = await this.whisper(url, method, number, name, dialCallSid, outcome === "answered");
+          bridged = await this.whisper(url, method, number, name, legSids[0], outcome === "answered");
           if (this.ended) return null; // hung up while the nurse heard the whisper
         }
         inputs.DialBridged = bridged ? "true" : "false";
         if (bridged) {
           inputs.DialCallDuration = "60";
+          this.clock += 60;
           this.line("through", { name });
         } else {
+          outcome = "declined";
           this.line("not-taken", { name });
         }
       } else {
+        this.clock += parseFloat(verb.getAttribute("timeout") || "30");
         this.line(outcome, { name }); // busy, no-answer or failed
+      }
+      const first = outcome === "answered" || outcome === "declined" ? "completed" : config.dialStatus[outcome];
+      for (let i = 0; i < nouns.length; i++) {
+        const status = i === 0 ? first : first === "completed" ? "canceled" : first;
+        const seconds = i === 0 && bridged ? 60 : 0;
+        await this.legEnded(nouns[i], answer, numbers[i], legSids[i], status, seconds);
       }
       const action = verb.getAttribute("action");
       if (action) {
@@ -393,6 +465,92 @@
       }
       if (bridged) await this.end("dial-answered");
       return null;
+    }
+
+    // Tell a leg's statusCallback that it has ended, as the leg's own call.
+    async legEnded(noun, answer, number, sid, status, seconds) {
+      const callback = noun.getAttribute("statusCallback");
+      const events = (noun.getAttribute("statusCallbackEvent") || "completed").split(/[\s,]+/);
+      if (!callback || !events.includes("completed") || this.ended) return;
+      const method = (noun.getAttribute("statusCallbackMethod") || "POST").toUpperCase();
+      const inputs = { CallStatus: status, CallDuration: String(seconds) };
+      await this.notify({ url: new URL(callback, answer.url).href, method, inputs },
+        { leg: "answerer", to: number, dialCallSid: sid }, "the leg's status callback");
+    }
+
+    // A callback whose answer Twilio ignores; a refusal is shown.
+    async notify(next, extra, what) {
+      const answer = await this.bridge(next, extra);
+      if (answer.status !== 200 && answer.status !== 204) {
+        this.problem(`${what} (${next.url}) answered HTTP ${answer.status}`);
+      }
+    }
+
+    // <Enqueue>: wait in the queue until the helpline lets the caller go; then its action.
+    async enqueue(verb, answer) {
+      if (!verb.getAttribute("waitUrl")) {
+        this.problem("<Enqueue> without a waitUrl: the caller would hear music for ever");
+        await this.end("error");
+        return null;
+      }
+      const queue = new Queue(this, verb, answer);
+      this.waiting = queue;
+      this.line("queue", { text: queue.name, place: String(queue.place()) }, answer.number);
+      let how = null;
+      try {
+        how = await queue.wait();
+      } finally {
+        if (this.waiting === queue) this.waiting = null;
+      }
+      return how === null ? null : queue.left(how);
+    }
+
+    // <Record>: the tester's message, then the action (and after it the recording's status
+    // callback); with nothing recorded, the document goes on to the next verb, as on Twilio.
+    async record(verb, answer) {
+      const attribute = (name, otherwise) => verb.getAttribute(name) ?? otherwise;
+      const action = new URL(attribute("action", answer.url), answer.url).href;
+      const options = {
+        maxLength: parseInt(attribute("maxLength", "3600"), 10) || 3600,
+        finish: attribute("finishOnKey", ANY_KEY),
+        timeout: parseFloat(attribute("timeout", "5")) || 5,
+        beep: attribute("playBeep", "true") !== "false",
+      };
+      this.line("record", { text: `${options.maxLength} s` }, answer.number);
+      const recording = new Recording(this, options);
+      this.recording = recording;
+      const message = await recording.take();
+      if (this.recording === recording) this.recording = null;
+      if (this.ended) return null;
+      if (!message) {
+        this.clock += options.timeout;
+        this.line("not-recorded");
+        return null;
+      }
+      this.clock += message.seconds;
+      const finished = message.key ? `, then pressed ${KEY_NAMES[message.key] || message.key}` : "";
+      const values = { duration: String(message.seconds), finished, text: message.words };
+      const line = this.line(message.audio ? "recorded-here" : message.words ? "recorded-words" : "recorded", values);
+      if (line && message.audio) {
+        const player = document.createElement("audio");
+        player.controls = true;
+        player.src = message.audio;
+        player.setAttribute("aria-label", "Hear your message");
+        line.append(player);
+      }
+      const recorded = { RecordingSid: newTwilioSid("RE"), RecordingDuration: String(message.seconds) };
+      const inputs = message.key ? { ...recorded, Digits: message.key } : recorded;
+      const next = { url: action, method: attribute("method", "POST").toUpperCase(), inputs };
+      const callback = verb.getAttribute("recordingStatusCallback");
+      const events = attribute("recordingStatusCallbackEvent", "completed").split(/[\s,]+/);
+      if (callback && events.includes("completed")) {
+        const method = attribute("recordingStatusCallbackMethod", "POST").toUpperCase();
+        const url = new URL(callback, answer.url).href;
+        // Twilio tells the status callback once the file is ready: after the action's request.
+        next.afterwards = () => this.notify({ url, method, inputs: recorded }, { leg: "recording" },
+          "the recording status callback");
+      }
+      return next;
     }
 
     // What the person answering hears from one verb: a <Say>'s words, a <Play>'s caption.
@@ -436,7 +594,8 @@
 
     press(key) {
       this.line("keys", { text: KEY_NAMES[key] || key });
-      if (this.gather && !this.gather.settled) this.gather.key(key);
+      if (this.recording) this.recording.key(key);
+      else if (this.gather && !this.gather.settled) this.gather.key(key);
       else setStatus("Nothing is listening for keys just now.");
     }
 
@@ -466,12 +625,17 @@
       this.ended = true;
       if (this.prompt) this.prompt.stop();
       if (this.gather) this.gather.settle(null);
+      if (this.recording) this.recording.settle(null);
+      // Hanging up in a queue: Twilio still tells the queue's action (its answer is ignored).
+      const left = this.waiting ? this.waiting.left("hangup") : null;
+      this.waiting = null;
       const seconds = Math.round((Date.now() - this.began) / 1000);
       this.line("end");
       this.closed = true; // nothing more of this call reaches the transcript
       finished(this, how);
       if (!this.sid) return; // hung up before the call was placed
       try {
+        if (left) await this.bridge(left);
         // Twilio tells the helpline the call is over, as the last request of every call.
         await this.bridge({
           url: new URL(config.status, this.startUrl).href, method: "POST",
@@ -542,7 +706,8 @@
       if (this.settled) return;
       if (this.digits) { this.submit({ Digits: this.digits }, this.digits); return; }
       this.call.line("silence");
-      this.call.remember(".");
+      if (!this.call.silent) this.call.remember("."); // a lasting silence is remembered whole
+      this.call.clock += this.timeout;
       this.settle(this.emptyAction ? { url: this.action, method: this.method, inputs: {} } : null);
     }
 
@@ -569,6 +734,211 @@
     }
   }
 
+  // One caller in one queue. Nobody else is in a practice queue, so the page makes it up as the
+  // terminal phone does: the caller joins at the place chosen, and the caller ahead of them is
+  // answered every `config.queueTurn` seconds of the call's simulated time.
+  class Queue {
+    constructor(call, verb, answer) {
+      const method = (name) => (verb.getAttribute(name) || "POST").toUpperCase();
+      this.call = call;
+      this.name = normalise(verb.textContent);
+      const action = verb.getAttribute("action");
+      this.action = action === null ? null : { url: new URL(action, answer.url).href, method: method("method") };
+      this.waitStep = { url: new URL(verb.getAttribute("waitUrl"), answer.url).href, method: method("waitUrlMethod"), inputs: {} };
+      this.sid = newTwilioSid("QU");
+      this.joined = call.clock;
+      this.startPlace = queuePlace();
+      this.shown = "";
+      this.done = false;
+    }
+
+    seconds() { return this.call.clock - this.joined; }
+
+    place() { return Math.max(1, this.startPlace - Math.floor(this.seconds() / config.queueTurn)); }
+
+    // What Twilio tells the helpline about the wait, with every request while waiting.
+    figures() {
+      return {
+        QueueSid: this.sid, QueuePosition: String(this.place()),
+        QueueTime: String(Math.floor(this.seconds())),
+        AvgQueueTime: String(this.startPlace * config.queueTurn),
+        CurrentQueueSize: String(this.place()),
+      };
+    }
+
+    // A line for the place and time waited, when either has changed.
+    show() {
+      const values = { place: String(this.place()), waited: waited(this.seconds()) };
+      const shown = `${values.place} ${Math.floor(this.seconds() / 60)}`;
+      if (shown === this.shown) return;
+      this.shown = shown;
+      this.call.line("wait", values);
+      setStatus(`In the queue: place ${values.place}, waited ${values.waited}.`);
+    }
+
+    // Wait documents, one after another, until one leaves: "leave", "error" (the wait URL
+    // failed: Twilio tells the action and goes on), or null once the call has ended.
+    async wait() {
+      let step = this.waitStep;
+      for (let turn = 0; turn < MAX_WAIT_TURNS; turn++) {
+        this.show();
+        const answer = await this.call.fetch({ ...step, inputs: { ...step.inputs, ...this.figures() } });
+        if (this.call.ended) return null;
+        if (!answer) return "error";
+        const found = await this.document(answer);
+        if (this.call.ended) return null;
+        if (found === "leave") return found;
+        step = found || this.waitStep;
+      }
+      this.call.problem(`still waiting after ${MAX_WAIT_TURNS} turns of the wait: stopped`);
+      await this.call.end("error");
+      return null;
+    }
+
+    // One wait document: the next request (a key's, a Redirect's), "leave", or null.
+    async document(answer) {
+      for (const verb of answer.root.children) {
+        if (verb.nodeName === "Leave") return "leave";
+        if (!["Say", "Play", "Pause", "Hangup", "Gather", "Redirect"].includes(verb.nodeName)) {
+          this.call.problem(`<${verb.nodeName}> cannot be used while waiting in a queue`);
+          await this.call.end("error");
+          return null;
+        }
+        const next = await this.call.verb(verb, answer);
+        if (next || this.call.ended) return next;
+      }
+      return null;
+    }
+
+    // Out of the queue: the request for its action (null without one: the document goes on).
+    left(how) {
+      if (this.done) return null;
+      this.done = true;
+      this.call.line("queue-left", { text: how, waited: waited(this.seconds()) });
+      if (!this.action) return null;
+      const inputs = { QueueResult: how, QueueSid: this.sid, QueueTime: String(Math.floor(this.seconds())) };
+      return { ...this.action, inputs };
+    }
+  }
+
+  // The caller's message at a <Record>. From the keys to press it is made up, as on the
+  // terminal phone; live, it comes from the microphone where the browser allows it, and is kept
+  // only in this page (a blob: URL, dropped at the next call or when the page closes): it is
+  // never sent, and the helpline is told of the stand-in clip. Without a microphone the message
+  // is timed alone. A finish key ends it; under a second is nothing.
+  class Recording {
+    constructor(call, options) {
+      this.call = call;
+      this.options = options;
+      this.result = new Promise((resolve) => { this.resolve = resolve; });
+      this.settled = false;
+      this.began = 0;
+      this.media = null;
+      this.timer = null;
+    }
+
+    async take() {
+      const token = this.call.nextScripted();
+      if (token !== null) return this.scripted(token);
+      beep(this.options.beep);
+      this.began = Date.now();
+      this.media = await microphone();
+      if (this.settled || this.call.ended) { if (this.media) this.media.stop(); return this.result; }
+      const how = this.media ? "from the microphone" : "(no microphone here: a stand-in is sent)";
+      setStatus(`Recording ${how}: speak, then press ${this.finishName()} to finish.`);
+      this.timer = setTimeout(() => this.finish(""), this.options.maxLength * 1000);
+      return this.result;
+    }
+
+    finishName() {
+      const { finish } = this.options;
+      return finish === ANY_KEY ? "any key" : Array.from(finish, (k) => KEY_NAMES[k] || k).join(" or ");
+    }
+
+    scripted(token) {
+      const { finish, maxLength } = this.options;
+      if (token === ".") {
+        if (!this.call.silent) this.call.remember(".");
+        return Promise.resolve(null);
+      }
+      const seconds = isKeys(token) ? STAND_IN_SECONDS : Math.max(1, Math.round(words(token) / 2.5));
+      const key = isKeys(token) ? Array.from(token).find((k) => finish.includes(k)) || ""
+        : finish.includes("#") ? "#" : finish.charAt(0);
+      this.call.remember(token);
+      return Promise.resolve({ seconds: Math.min(seconds, maxLength), key, words: isKeys(token) ? "" : token, audio: "" });
+    }
+
+    key(key) {
+      if (this.options.finish.includes(key)) this.finish(key);
+    }
+
+    async finish(key) {
+      if (this.settled) return;
+      const seconds = Math.min(Math.round((Date.now() - this.began) / 1000), this.options.maxLength);
+      this.call.remember(seconds >= 1 ? `${key || "#"}` : ".");
+      const audio = this.media ? await this.media.stop() : "";
+      if (seconds < 1) { if (audio) URL.revokeObjectURL(audio); this.settle(null); return; }
+      if (audio) keptRecordings.push(audio);
+      this.settle({ seconds, key, words: "", audio });
+    }
+
+    settle(message) {
+      if (this.settled) return;
+      this.settled = true;
+      clearTimeout(this.timer);
+      if (!message && this.media) this.media.stop();
+      this.resolve(message);
+    }
+  }
+
+  // Recordings made on this page, dropped when the next call starts.
+  const keptRecordings = [];
+
+  // The microphone, recording: { stop() -> a blob: URL }; null where the browser has none or the
+  // tester says no.
+  async function microphone() {
+    if (!navigator.mediaDevices || !window.MediaRecorder) return null;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch {
+      return null;
+    }
+    const recorder = new MediaRecorder(stream);
+    const chunks = [];
+    recorder.ondataavailable = (event) => chunks.push(event.data);
+    const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+    recorder.start();
+    let url = null;
+    return {
+      async stop() {
+        if (url === null) {
+          url = "";
+          if (recorder.state !== "inactive") recorder.stop();
+          await stopped;
+          stream.getTracks().forEach((track) => track.stop());
+          url = URL.createObjectURL(new Blob(chunks, { type: recorder.mimeType }));
+        }
+        return url;
+      },
+    };
+  }
+
+  // The tone before a recording, where the browser can play one.
+  function beep(wanted) {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!wanted || !Context) return;
+    try {
+      const context = new Context();
+      const tone = context.createOscillator();
+      tone.frequency.value = 880;
+      tone.connect(context.destination);
+      tone.start();
+      tone.stop(context.currentTime + 0.3);
+      tone.onended = () => context.close();
+    } catch { /* no audio device: the status line says to speak */ }
+  }
+
   // --- the page ------------------------------------------------------------------------------
 
   function scriptTokens(text) {
@@ -583,9 +953,11 @@
   function shareUrl(current) {
     const params = new URLSearchParams();
     if (current.startCode) params.set("start", current.startCode);
-    const tokens = current.inputs.map((t) => (/^[0-9*#.]+$/.test(t) ? t : `"${t.replace(/"/g, "")}"`));
+    const plain = (t) => /^[0-9*#.]+$/.test(t) || SILENT_FOR.test(t);
+    const tokens = current.inputs.map((t) => (plain(t) ? t : `"${t.replace(/"/g, "")}"`));
     params.set("keys", tokens.join(" "));
     params.set("dial", dialOutcome());
+    if (queuePlace() !== 1) params.set("place", String(queuePlace()));
     return `${location.origin}${location.pathname}?${params}`;
   }
 
@@ -607,6 +979,7 @@
     const code = ui.start.value;
     const path = code ? config.entries[code] : config.incoming;
     ui.transcript.replaceChildren();
+    keptRecordings.splice(0).forEach((url) => URL.revokeObjectURL(url));
     ui.now.textContent = "";
     const current = new Call(path, scriptTokens(ui.keys.value), code);
     call = current;
