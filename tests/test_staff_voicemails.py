@@ -240,7 +240,7 @@ def test_the_dashboard_shows_the_queue_and_voicemails_waiting(
     and the voicemails waiting (practice ones left out)."""
     ways = [("answered", s) for s in (30, 60, 90, 120, 600)]
     ways += [("callback", 200), ("callback", 300), ("guidance", 20), ("hung_up", 45)]
-    ways += [("limit", 601)]
+    ways += [("unanswered", 601)]
     for n, (how, seconds) in enumerate(ways):
         queue_a_caller(store, clock, f"CA{n:032d}", seconds, how)
     store.join_queue("CA" + "f" * 32, "s", "main", [], False)  # still waiting
@@ -262,7 +262,7 @@ def test_the_dashboard_shows_the_queue_and_voicemails_waiting(
         ("Left for a call back", "2"),
         ("Went back to the guidance", "1"),
         ("Hung up while waiting", "1"),
-        ("Waited past the time limit", "1"),
+        ("Left without reaching a nurse", "1"),
     ]
     assert "1 waiting; the oldest left 30m ago." in shown
 
