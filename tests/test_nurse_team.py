@@ -306,3 +306,61 @@ def test_the_nurse_leg_status_callback_frees_the_nurse(team_app: Callable[..., F
         f"{status.path}?{status.query}", ParentCallSid=first.sid, CallStatus="completed"
     )
     assert dialled(Caller(client, 2).press_0()) == [NURSES[0]]
+
+
+def test_a_message_is_recorded_after_saying_how_it_is_kept_and_then_kept(
+    team_app: Callable[..., Flask], content: Content
+) -> None:
+    """At the closed line, 2 leaves a message: the caller hears who hears it and for how long
+    (RETENTION_DAYS), then <Record> (2 minutes, # to finish, its status callback); the action
+    keeps the message with what the caller was listening to; the signed status callback
+    gives it its recording; the call goes on to the choices, never a hang-up."""
+    app = team_app(nurses=0, NURSE_LINE_HOURS="never", RETENTION_DAYS="30")
+    store: Store = helpline(app).store
+    caller = Caller(app.test_client(), 4)
+    root = caller.post("/voice/step?n=nurse_closed&b=main.walk_summary", Digits="2")
+    assert "we delete it 30 days after they deal with it" in said(root)
+    record = root.find("Record")
+    assert record is not None
+    assert (record.attrib["maxLength"], record.attrib["finishOnKey"]) == ("120", "#")
+    assert urlsplit(record.attrib["recordingStatusCallback"]).path == "/voice/voicemail/recording"
+    assert [c.tag for c in root][-2:] == ["Record", "Redirect"]
+    action = urlsplit(record.attrib["action"])
+    recording = "RE" + "a" * 32
+    url = f"https://api.twilio.com/2010-04-01/Accounts/AC{'b' * 32}/Recordings/{recording}"
+    after = caller.post(
+        f"{action.path}?{action.query}",
+        RecordingUrl=url,
+        RecordingSid=recording,
+        RecordingDuration="14",
+        Digits="#",
+    )
+    assert content.prompts["voicemail.saved"].spoken in said(after)
+    assert after.find("Gather") is not None and after.find("Hangup") is None
+    [message] = store.open_voicemails()
+    assert message.call_sid == caller.sid and message.duration_seconds == 14
+    assert message.recording_sid == recording
+    assert message.listening_to == content.flow.nodes["walk_summary"].title
+
+
+def test_nothing_recorded_is_said_and_nothing_is_kept(
+    team_app: Callable[..., Flask], content: Content
+) -> None:
+    """Silence at the tone (Twilio follows the Redirect, with no recording): the caller hears
+    nothing was saved and may try again; no message is listed."""
+    app = team_app(nurses=0, NURSE_LINE_HOURS="never")
+    caller = Caller(app.test_client(), 5)
+    root = caller.post("/voice/voicemail/saved?n=voicemail&b=main.nurse_closed")
+    assert content.prompts["voicemail.nothing"].spoken in said(root)
+    assert content.prompts["voicemail.nothing_next"].spoken in said(root)
+    assert helpline(app).store.open_voicemails() == []
+
+
+def test_a_recording_status_callback_must_be_signed(team_app: Callable[..., Flask]) -> None:
+    """A recording's status callback without Twilio's signature is refused (403)."""
+    app = team_app(nurses=0)
+    response = app.test_client().post(
+        "/voice/voicemail/recording",
+        data={"CallSid": "CA" + "1" * 32, "RecordingSid": "RE" + "1" * 32},
+    )
+    assert response.status_code == 403

@@ -116,6 +116,16 @@ class Arrival:
         prompts = (*first, *node.say, *privacy, "voicemail.how")
         return Record(self.lines.resolved(prompts), state)
 
+    def recorded(self, state: CallState, saved: bool, caller: Caller) -> Step:
+        """After a voicemail node's recording: that it was kept, or that nothing was."""
+        node = self.flow.nodes[state.node]
+        if not isinstance(node, VoicemailNode):
+            return self.visit(state.moved_to(self.flow.start), caller=caller)
+        target, said = (
+            (node.saved, "voicemail.saved") if saved else (node.failed, "voicemail.nothing")
+        )
+        return self.visit(state.moved_to(target, remember=False), (said,), caller=caller)
+
     def prompts_for(self, node: Node, state: CallState, replay: bool = False) -> tuple[str, ...]:
         """A node's prompts as they are to be said now: a summary's advice for each yes, an
         offer to put the caller through only while the line can be rung, when a line opens."""

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from ivr.call.arrival import Arrival
-from ivr.call.callback import CallbackBook, CallbackDialogue, said_yes_to
+from ivr.call.callback import CallbackBook, CallbackDialogue
 from ivr.call.lines import Lines
 from ivr.call.nurse_line import NurseLine, QueueBook
 from ivr.call.state import CallbackPhase, CallState, Decoded, Waiting, query_decoder
@@ -38,7 +38,6 @@ from ivr.content.model import (
     Node,
     QuestionNode,
     TransferNode,
-    VoicemailNode,
 )
 from ivr.content.services import Service
 from ivr.numbers import Sealer
@@ -178,33 +177,11 @@ class Engine:
 
     def recorded(self, decoded: Decoded, saved: bool, caller: Caller = NOBODY) -> Step:
         """A message was recorded and kept (or nothing was): say so, and go on."""
-        state = decoded.state
-        node = self.flow.nodes[state.node]
-        if not isinstance(node, VoicemailNode):
-            return self.visit(state.moved_to(self.flow.start), caller=caller)
-        target, said = (
-            (node.saved, "voicemail.saved") if saved else (node.failed, "voicemail.nothing")
-        )
-        return self.visit(state.moved_to(target, remember=False), (said,), caller=caller)
-
-    def context(self, state: CallState) -> tuple[str, list[str]]:
-        """What the caller was listening to, and the reasons they said yes to: for staff."""
-        return self.dialogue.listening_to(state), said_yes_to(self.questions, state)
+        return self.arrival.recorded(decoded.state, saved, caller)
 
     def whisper(self, decoded: Decoded, waited_minutes: int | None = None) -> Screen:
         """For the nurse: where the caller was in the guidance, and the reasons they said yes to."""
-        state = decoded.state
-        was = self.flow.nodes.get(state.history[-1]) if state.history else None
-        part = was.title if was is not None else self.flow.nodes[self.flow.start].title
-        labels = said_yes_to(self.questions, state)
-        prompts = ["whisper.intro", "whisper.part"]
-        if labels:
-            prompts.append("whisper.reasons")
-        if waited_minutes is not None:
-            prompts.append("whisper.waited_minute" if waited_minutes == 1 else "whisper.waited")
-        prompts.append("whisper.accept")
-        fill = (("part", part), ("reasons", "; ".join(labels)), ("minutes", str(waited_minutes)))
-        return Screen(tuple(prompts), state, fill)
+        return self.nurse_line.whisper(decoded.state, waited_minutes)
 
     def whisper_answered(self, decoded: Decoded, keys: str) -> Step:
         """1 takes the call; anything else (or nothing) and the caller hears other choices."""
@@ -229,30 +206,6 @@ class Engine:
         """Switch to the slower voice or back; the node plays again in full at the new pace."""
         changed = replace(state, slow=slow, silences=0, wrong=0)
         return self.visit(changed, ("system.slower" if slow else "system.faster",), caller=caller)
-
-    # -------------------------------------------------------------- the queue
-
-    def queue_wait(
-        self, decoded: Decoded, caller: Caller, waited: int | None = None, average: int = 0
-    ) -> Step:
-        """A turn of the wait in the queue (Twilio's QueueTime and AvgQueueTime, in seconds)."""
-        return self.nurse_line.wait(decoded, caller, waited, average)
-
-    def queue_key(self, decoded: Decoded, keys: str, caller: Caller) -> Step:
-        """A key pressed in the queue."""
-        return self.nurse_line.key(decoded, keys, caller)
-
-    def queue_left(self, decoded: Decoded, result: str, caller: Caller) -> Step:
-        """Out of the queue (Twilio's QueueResult): a nurse, a call back or the guidance."""
-        return self.nurse_line.left(decoded, result, caller)
-
-    def call_ended(self, call_sid: str) -> None:
-        """The caller's call ended: their nurses are free, and they are out of the queue."""
-        self.nurse_line.call_ended(call_sid)
-
-    def nurse_leg_ended(self, call_sid: str, nurse_key: str, status: str) -> None:
-        """One nurse's leg of a call ended (their status callback): they can be rung again."""
-        self.nurse_line.leg_ended(call_sid, nurse_key, status)
 
     # -------------------------------------------------------------- what input means
 

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from ivr.call.callback import CallbackDialogue, Moves, said_yes_to
 from ivr.call.state import MAX_TRIED, CallState, Decoded
-from ivr.call.steps import NOBODY, Caller, Goodbye, Hold, Leave, Queue, Step, Transfer
+from ivr.call.steps import NOBODY, Caller, Goodbye, Hold, Leave, Queue, Screen, Step, Transfer
 from ivr.call.team import Nurse, Ring, Team
 from ivr.content.model import (
     SAFETY_PROMPT,
@@ -174,8 +174,11 @@ class NurseLine:
             if position == 1:
                 free = self.team.free(caller.practice, exclude=state.tried)
                 if free and self.team.claim(caller.sid, free, caller.practice):
-                    self.book.leave_for(caller.sid, FOR_NURSE)
-                    return Leave(state)
+                    if self.book.leave_for(caller.sid, FOR_NURSE):
+                        return Leave(state)
+                    # They pressed a key to leave just now: the nurses go back to the rota.
+                    self._release(caller.sid, "not-needed")
+                    return Hold((), state)
             if queued.announced and seconds < queued.announced * ANNOUNCE_EVERY:
                 return Hold((), state)
             self.book.note_announced(caller.sid)
@@ -222,6 +225,8 @@ class NurseLine:
             nurses = self._held(caller.sid)
             if nurses:
                 return self._transfer(("queue.connecting",), state, nurses)
+        if leaving_for in (FOR_CALLBACK, FOR_GUIDANCE):
+            self._release(caller.sid, "left-queue")  # nobody holds a nurse for them
         if result == "leave" and leaving_for == FOR_CALLBACK and self.callback_node:
             # Their place is kept until the call back is booked (the store marks it then).
             return self.moves.visit(state.moved_to(self.callback_node), caller=caller)
@@ -233,6 +238,25 @@ class NurseLine:
             self._left(caller.sid, "unanswered")
         target = node.unavailable if isinstance(node, TransferNode) else self.flow.start
         return self.moves.visit(state.moved_to(target, remember=False), caller=caller)
+
+    def whisper(self, state: CallState, waited_minutes: int | None = None) -> Screen:
+        """For the nurse: where the caller was in the guidance, the reasons they said yes to,
+        and how long they waited in the queue (if they did)."""
+        was = self.flow.nodes.get(state.history[-1]) if state.history else None
+        part = was.title if was is not None else self.flow.nodes[self.flow.start].title
+        labels = said_yes_to(self.questions, state)
+        prompts = ["whisper.intro", "whisper.part"]
+        if labels:
+            prompts.append("whisper.reasons")
+        if waited_minutes is not None:
+            prompts.append("whisper.waited_minute" if waited_minutes == 1 else "whisper.waited")
+        prompts.append("whisper.accept")
+        fill = (("part", part), ("reasons", "; ".join(labels)), ("minutes", str(waited_minutes)))
+        return Screen(tuple(prompts), state, fill)
+
+    def context(self, state: CallState) -> tuple[str, list[str]]:
+        """What the caller was listening to, and the reasons they said yes to: for staff."""
+        return self.dialogue.listening_to(state), said_yes_to(self.questions, state)
 
     def waited_minutes(self, caller_sid: str) -> int | None:
         """How long a caller offered from the queue waited, for the nurse's whisper."""

@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, Request, Response, abort, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from ivr.call.state import CallState
-from ivr.call.steps import Caller, Hold, Step
+from ivr.call.steps import Caller, Step
 from ivr.webhooks.helpline import helpline
 from ivr.webhooks.paths import WebhookPaths
 from ivr.webhooks.signature import (
@@ -29,25 +29,6 @@ from ivr.webhooks.signature import (
 
 log = logging.getLogger("ivr.calls")
 EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-# How a caller left Twilio's queue (QueueResult); anything else counts as an error.
-QUEUE_RESULTS = frozenset(
-    {
-        "bridged",
-        "bridging-in-process",
-        "error",
-        "hangup",
-        "leave",
-        "redirected",
-        "redirected-from-bridged",
-        "queue-full",
-        "system-error",
-    }
-)
-NURSE_KEY = re.compile(r"n:\d{1,9}|line")
-RECORDING_SID = re.compile(r"RE[0-9a-f]{32}")
-RECORDING_URL = re.compile(
-    r"https://[a-z0-9.-]+(:\d+)?/2010-04-01/Accounts/AC[0-9a-f]{32}/Recordings/RE[0-9a-f]{32}"
-)
 PREFIX = "/voice"  # every webhook's path starts here
 bp = Blueprint("voice", __name__, url_prefix=PREFIX)
 UNKNOWN = "-"
@@ -124,7 +105,7 @@ def param(name: str, default: str = "") -> str:
     return inbound().values.get(name, default)
 
 
-def _call_sid() -> str:
+def call_sid() -> str:
     """The call's id, if it has Twilio's shape (CA and 32 hex digits); else "-"."""
     return inbound().call_sid
 
@@ -185,15 +166,15 @@ def check_signature() -> Response | None:
         return None
     signature = current.headers.get("X-Twilio-Signature", "")
     if not is_signed(validator, signed_url(current), params(), signature):
-        log.warning("call=%s refused: bad or missing signature on %s", _call_sid(), current.path)
+        log.warning("call=%s refused: bad or missing signature on %s", call_sid(), current.path)
         abort(403)
     return None
 
 
-def _answer(step: Step, came_from: str, heard: str, journal: bool = True) -> Response:
+def answer(step: Step, came_from: str, heard: str, journal: bool = True) -> Response:
     target = step.state.node
     kind = type(step).__name__.lower()
-    sid = _call_sid()
+    sid = call_sid()
     log.info(
         "call=%s from=%s heard=%s to=%s step=%s silences=%d wrong=%d",
         sid,
@@ -212,20 +193,20 @@ def _answer(step: Step, came_from: str, heard: str, journal: bool = True) -> Res
     return twiml(found.render(step))
 
 
-def _caller() -> Caller:
+def current_caller() -> Caller:
     """Who is calling: needed to offer a call back on their own number, never kept in state."""
-    return Caller(_call_sid(), param("From") or None)
+    return Caller(call_sid(), param("From") or None)
 
 
 @bp.route("/incoming", methods=["GET", "POST"])
 def incoming() -> Response:
     """A new call: the welcome inside the main menu."""
     _journal_start()
-    return _answer(helpline().engine.start(), "new-call", "")
+    return answer(helpline().engine.start(), "new-call", "")
 
 
 def _journal_start() -> None:
-    sid = _call_sid()
+    sid = call_sid()
     if sid != UNKNOWN:
         helpline().store.call_started(sid, param("From") or None)
 
@@ -238,7 +219,9 @@ def step() -> Response:
     keys = keys_pressed()
     speech = param("SpeechResult").strip()[:MAX_SPEECH]
     heard = heard_as(keys, speech, decoded.state)
-    return _answer(engine.respond(decoded, keys, speech, _caller()), decoded.state.node, heard)
+    return answer(
+        engine.respond(decoded, keys, speech, current_caller()), decoded.state.node, heard
+    )
 
 
 @bp.route("/entry/<code>", methods=["GET", "POST"])
@@ -246,7 +229,7 @@ def entry(code: str) -> Response:
     """Straight to a part of the guidance: for systems that can set a URL when they transfer."""
     _journal_start()
     code = code[:3] if KEYS.fullmatch(code[:3]) else NOT_A_KEY
-    return _answer(helpline().engine.enter(code), f"entry:{code}", "")
+    return answer(helpline().engine.enter(code), f"entry:{code}", "")
 
 
 @bp.route("/dial", methods=["GET", "POST"])
@@ -258,129 +241,16 @@ def dial() -> Response:
     # DialBridged says whether the two calls were joined: not when nobody pressed 1 in the whisper.
     bridged = param("DialBridged", "true") != "false"
     outcome = status if bridged or status != "completed" else "declined"
-    sid = _call_sid()
+    sid = call_sid()
     if sid != UNKNOWN:
         helpline().store.transfer_ended(sid, decoded.state.node, outcome)
-    step = engine.dial_ended(decoded, status, bridged, _caller())
-    return _answer(step, decoded.state.node, f"dial:{outcome}")
+    step = engine.dial_ended(decoded, status, bridged, current_caller())
+    return answer(step, decoded.state.node, f"dial:{outcome}")
 
 
-@bp.route("/whisper", methods=["GET", "POST"])
-def whisper() -> Response:
-    """Played to the nurse who answers (<Number url>): why the caller rang (and how long they
-    waited, if they came from the queue); 1 takes the call."""
-    engine = helpline().engine
-    decoded = engine.read_state(inbound().query)
-    parent = _sid(param("ParentCallSid"))
-    waited = engine.nurse_line.waited_minutes(parent) if parent != UNKNOWN else None
-    step = engine.whisper(decoded, waited)
-    return _answer(step, decoded.state.node, "answered", journal=False)
-
-
-@bp.route("/nurse/status", methods=["GET", "POST"])
-def nurse_status() -> Response:
-    """A nurse's leg ended (its status callback): the nurse can be rung for other calls."""
-    parent = _sid(param("ParentCallSid"))
-    nurse = request.args.get("nurse", "")
-    if parent != UNKNOWN and NURSE_KEY.fullmatch(nurse):
-        status = param("CallStatus")
-        helpline().engine.nurse_leg_ended(parent, nurse, status if status in ENDED else "ended")
-    return twiml(EMPTY)
-
-
-@bp.route("/queue/wait", methods=["GET", "POST"])
-def queue_wait() -> Response:
-    """A turn of the wait in the queue (Enqueue's waitUrl), asked again as each one ends."""
-    engine = helpline().engine
-    decoded = engine.read_state(inbound().query)
-    waited = count(param("QueueTime"))
-    average = count(param("AvgQueueTime")) or 0
-    step = engine.queue_wait(decoded, _caller(), waited, average)
-    # Quiet turns come every few seconds: only what the caller hears goes in the journal.
-    heard = step.prompts if isinstance(step, Hold) else ("leave",)
-    return _answer(step, decoded.state.node, "queue:wait", journal=bool(heard))
-
-
-@bp.route("/queue/key", methods=["GET", "POST"])
-def queue_key() -> Response:
-    """A key pressed while waiting in the queue."""
-    engine = helpline().engine
-    decoded = engine.read_state(inbound().query)
-    keys = keys_pressed()
-    step = engine.queue_key(decoded, keys, _caller())
-    return _answer(step, decoded.state.node, f"queue:{heard_as(keys, '', decoded.state)}")
-
-
-@bp.route("/queue/left", methods=["GET", "POST"])
-def queue_left() -> Response:
-    """Out of the queue (Enqueue's action, with QueueResult): where the caller goes next."""
-    engine = helpline().engine
-    decoded = engine.read_state(inbound().query)
-    result = param("QueueResult")
-    result = result if result in QUEUE_RESULTS else "error"
-    step = engine.queue_left(decoded, result, _caller())
-    return _answer(step, decoded.state.node, f"queue:{result}")
-
-
-@bp.route("/voicemail/saved", methods=["GET", "POST"])
-def voicemail_saved() -> Response:
-    """A message was recorded (Record's action), or nothing was (the Redirect after it)."""
-    found = helpline()
-    decoded = found.engine.read_state(inbound().query)
-    duration = count(param("RecordingDuration")) or 0
-    recording = _sid(param("RecordingSid"), RECORDING_SID)
-    caller = _caller()
-    saved = False
-    if param("RecordingUrl") and duration >= 1 and caller.sid:
-        listening_to, reasons = found.engine.context(decoded.state)
-        try:
-            found.store.save_voicemail(caller.sid, listening_to, reasons, caller.practice)
-            if recording != UNKNOWN:
-                found.store.recording_done(caller.sid, recording, _recording_url() or "", duration)
-            saved = True
-        except Exception:  # the caller is told nothing was saved, never left in silence
-            log.exception("call=%s voicemail not saved", caller.sid)
-    step = found.engine.recorded(decoded, saved, caller)
-    return _answer(step, decoded.state.node, f"voicemail:{'saved' if saved else 'none'}")
-
-
-@bp.route("/voicemail/recording", methods=["GET", "POST"])
-def voicemail_recording() -> Response:
-    """The recording is ready at Twilio (its status callback): keep where to fetch it."""
-    sid = _call_sid()
-    recording = _sid(param("RecordingSid"), RECORDING_SID)
-    if sid != UNKNOWN and recording != UNKNOWN and param("RecordingStatus") == "completed":
-        duration = count(param("RecordingDuration"))
-        try:
-            helpline().store.recording_done(sid, recording, _recording_url() or "", duration)
-        except Exception:
-            log.exception("call=%s recording not noted", sid)
-    return twiml(EMPTY)
-
-
-def _recording_url() -> str | None:
-    """Twilio's address for a recording, if it is one (never fetched from anywhere else)."""
-    url = param("RecordingUrl")
-    return url if RECORDING_URL.fullmatch(url) else None
-
-
-def _sid(value: str, shape: re.Pattern[str] = CALL_SID) -> str:
+def twilio_id(value: str, shape: re.Pattern[str] = CALL_SID) -> str:
     """A Twilio id of the given shape, else "-"."""
     return value if shape.fullmatch(value) else UNKNOWN
-
-
-@bp.route("/whisper/accept", methods=["GET", "POST"])
-def whisper_accept() -> Response:
-    """The nurse's key in the whisper: 1 puts the caller through."""
-    engine = helpline().engine
-    decoded = engine.read_state(inbound().query)
-    keys = keys_pressed()
-    return _answer(
-        engine.whisper_answered(decoded, keys),
-        decoded.state.node,
-        f"whisper:{heard_as(keys, '', decoded.state)}",
-        journal=False,
-    )
 
 
 @bp.route("/status", methods=["GET", "POST"])
@@ -390,13 +260,13 @@ def status() -> Response:
     status = status if status in CALL_STATUSES else UNKNOWN
     duration = count(param("CallDuration"))
     log.info(
-        "call=%s status=%s duration=%ss", _call_sid(), status, "-" if duration is None else duration
+        "call=%s status=%s duration=%ss", call_sid(), status, "-" if duration is None else duration
     )
-    sid = _call_sid()
+    sid = call_sid()
     if status in ENDED and sid != UNKNOWN:
         found = helpline()
         found.store.call_ended(sid, status, duration)
-        found.engine.call_ended(sid)
+        found.engine.nurse_line.call_ended(sid)
     return twiml(EMPTY)
 
 
@@ -406,7 +276,7 @@ def fallback() -> Response:
     found = helpline()
     dialled = request.args.get("dialled") == "1"
     status = _dial_status() if dialled else None
-    log.warning("call=%s fallback used (dial outcome %s)", _call_sid(), status or "-")
+    log.warning("call=%s fallback used (dial outcome %s)", call_sid(), status or "-")
     return twiml(found.fallback.twiml(dt.datetime.now(dt.UTC), status))
 
 
@@ -424,20 +294,22 @@ def _safe_answer(error: Exception) -> Response:
         )
     log.exception(
         "call=%s error on %s; caller sent to safety",
-        _call_sid(),
+        call_sid(),
         request.path,
         exc_info=error if not isinstance(error, HTTPException) else None,
     )
     found = helpline()
     try:
-        return _answer(helpline().engine.recover(), "error", "")
+        return answer(helpline().engine.recover(), "error", "")
     except Exception:  # the engine itself is broken: fall back to what needs no flow
-        log.exception("call=%s recovery failed; using the fallback", _call_sid())
+        log.exception("call=%s recovery failed; using the fallback", call_sid())
         return twiml(found.fallback.twiml(dt.datetime.now(dt.UTC), None))
 
 
 def init_app(app: Flask) -> None:
     """Register the webhooks; every error under their path still answers TwiML."""
+    from ivr.webhooks import nurse_views  # noqa: F401 (its routes join this blueprint)
+
     app.register_blueprint(bp)
 
     @app.errorhandler(Exception)
