@@ -59,16 +59,6 @@ class Watch:
         return [r.json() for r in self.bridge]
 
 
-def fetched_answers(watch: Watch) -> list[dict[str, Any]]:
-    """The answers of the requests the page numbers in its transcript: a nurse leg's status
-    callback is told, not fetched, so its (empty) answer has no number."""
-    return [
-        response.json()
-        for response in watch.bridge
-        if urlsplit(response.request.post_data_json["url"]).path != "/voice/nurse/status"
-    ]
-
-
 def lines(page: Any, kind: str = "") -> list[str]:
     selector = f"#transcript li.{kind}" if kind else "#transcript li"
     return [" ".join(t.split()) for t in page.locator(selector).all_text_contents()]
@@ -220,10 +210,10 @@ def test_a_call_by_keyboard_through_the_walk_through_silence_pace_and_the_nurse_
         "items => Math.max(...items.map((i) => Number(i.dataset.request)))"
     )
     for _ in range(50):  # response events reach Python just after the page has them
-        if len(fetched_answers(watch)) >= last:
+        if len(watch.bridge) >= last:
             break
         page.wait_for_timeout(100)
-    answers = fetched_answers(watch)
+    answers = watch.answers()
     assert len(answers) >= last
     assert all(a["status"] == 200 for a in answers)
     for number, answer in enumerate(answers, start=1):
