@@ -364,3 +364,46 @@ def test_a_recording_status_callback_must_be_signed(team_app: Callable[..., Flas
         data={"CallSid": "CA" + "1" * 32, "RecordingSid": "RE" + "1" * 32},
     )
     assert response.status_code == 403
+
+
+def test_all_at_once_a_nurse_who_does_not_take_the_call_lets_the_others_ring_again(
+    team_app: Callable[..., Flask], content: Content
+) -> None:
+    """Twilio hangs up on the others when the first nurse answers: if that nurse does not
+    press 1 (a key, or nothing), the others ring again, never the one who said no; after
+    the last, the caller hears the choices."""
+    client = team_app(nurses=2).test_client()
+    caller, nurse_leg = Caller(client, 1), Caller(client, 8)
+    root = caller.press_0()
+    assert dialled(root) == list(NURSES[:2])
+    first = next(root.iter("Number"))
+    whisper_url = urlsplit(first.attrib["url"])
+    whisper = nurse_leg.post(f"{whisper_url.path}?{whisper_url.query}", ParentCallSid=caller.sid)
+    gather = whisper.find("Gather")
+    assert gather is not None and gather.attrib["actionOnEmptyResult"] == "true"
+    accept = urlsplit(gather.attrib["action"])
+    assert parse_qs(accept.query)["nurse"] == ["n:1"]
+    nurse_leg.post(f"{accept.path}?{accept.query}", ParentCallSid=caller.sid, Digits="2")
+    dial = root.find("Dial")
+    assert dial is not None
+    action = urlsplit(dial.attrib["action"])
+    again = caller.post(
+        f"{action.path}?{action.query}", DialCallStatus="completed", DialBridged="false"
+    )
+    assert content.prompts["queue.another"].spoken in said(again)
+    assert dialled(again) == [NURSES[1]]
+    second = next(again.iter("Number"))
+    whisper_url = urlsplit(second.attrib["url"])
+    whisper = nurse_leg.post(f"{whisper_url.path}?{whisper_url.query}", ParentCallSid=caller.sid)
+    gather = whisper.find("Gather")
+    assert gather is not None
+    accept = urlsplit(gather.attrib["action"])
+    nurse_leg.post(f"{accept.path}?{accept.query}", ParentCallSid=caller.sid)  # no key
+    dial = again.find("Dial")
+    assert dial is not None
+    action = urlsplit(dial.attrib["action"])
+    last = caller.post(
+        f"{action.path}?{action.query}", DialCallStatus="completed", DialBridged="false"
+    )
+    assert dialled(last) == []
+    assert content.prompts["nurse.unavailable"].spoken in said(last)

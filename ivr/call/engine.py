@@ -168,7 +168,8 @@ class Engine:
         node = self.flow.nodes[state.node]
         taken = status == ANSWERED and bridged
         if isinstance(node, TransferNode) and node.rings_nurse:
-            return self.nurse_line.dial_ended(state, node, taken, caller)
+            declined = status == ANSWERED and not bridged
+            return self.nurse_line.dial_ended(state, node, taken, caller, declined=declined)
         if taken:
             return Goodbye(("system.after_call",), state)
         target = node.unavailable if isinstance(node, TransferNode) else self.flow.start
@@ -179,9 +180,11 @@ class Engine:
         """A message was recorded and kept (or nothing was): say so, and go on."""
         return self.arrival.recorded(decoded.state, saved, caller)
 
-    def whisper(self, decoded: Decoded, waited_minutes: int | None = None) -> Screen:
+    def whisper(
+        self, decoded: Decoded, waited_minutes: int | None = None, nurse: str = ""
+    ) -> Screen:
         """For the nurse: where the caller was in the guidance, and the reasons they said yes to."""
-        return self.nurse_line.whisper(decoded.state, waited_minutes)
+        return self.nurse_line.whisper(decoded.state, waited_minutes, nurse)
 
     def whisper_answered(self, decoded: Decoded, keys: str) -> Step:
         """1 takes the call; anything else (or nothing) and the caller hears other choices."""

@@ -18,7 +18,7 @@ from typing import Protocol
 from ivr.call.callback import CallbackDialogue, Moves, said_yes_to
 from ivr.call.state import MAX_TRIED, CallState, Decoded
 from ivr.call.steps import NOBODY, Caller, Goodbye, Hold, Leave, Queue, Screen, Step, Transfer
-from ivr.call.team import Nurse, Ring, Team
+from ivr.call.team import PRACTICE_PREFIX, Nurse, Ring, Team
 from ivr.content.model import (
     SAFETY_PROMPT,
     CallbackNode,
@@ -32,6 +32,7 @@ ANNOUNCE_EVERY = 60  # seconds between telling a caller their place
 CALL_BACK_KEY, GUIDANCE_KEY = "1", "2"
 # Why a caller leaves the wait, as the queue's action reads it back.
 FOR_NURSE, FOR_CALLBACK, FOR_GUIDANCE = "nurse", "callback", "guidance"
+DECLINED = "declined"  # a nurse's leg that heard the whisper and did not take the call
 
 
 class QueuedCall(Protocol):
@@ -62,6 +63,7 @@ class QueueBook(Protocol):
     def note_announced(self, call_sid: str) -> None: ...
     def held_by(self, call_sid: str) -> list[str]: ...
     def end_legs(self, call_sid: str, outcome: str, nurse_key: str | None = None) -> int: ...
+    def declined_by(self, call_sid: str) -> list[str]: ...
 
 
 class NurseLine:
@@ -82,6 +84,7 @@ class NurseLine:
         self.dialogue = dialogue
         self.team = team
         self.book = book
+        self.records = Records(book)
         self.clock = clock
         self.limit = limit_minutes * 60
         self.questions = [n for n in flow.nodes.values() if isinstance(n, QuestionNode)]
@@ -125,18 +128,31 @@ class NurseLine:
         self.book.join_queue(caller.sid, query, listening_to, reasons, caller.practice)
 
     def dial_ended(
-        self, state: CallState, node: TransferNode, bridged: bool, caller: Caller
+        self,
+        state: CallState,
+        node: TransferNode,
+        bridged: bool,
+        caller: Caller,
+        declined: bool = False,
     ) -> Step:
-        """The call to the nurses ended: thank the caller, or try the nurses not tried yet."""
-        self._release(caller.sid, "completed" if bridged else "not-taken")
-        queued = self._queued(caller.sid)
+        """The call to the nurses ended: thank the caller, or try the nurses not tried yet.
+
+        All at once, Twilio hangs up on the others when the first nurse answers: if that nurse
+        did not take the call (`declined`), only they count as tried, and the others ring again.
+        """
+        if declined and self.team.ring is Ring.ALL and state.tried:
+            said_no = self.records.declined(caller.sid)
+            if said_no:
+                state = replace(state, tried=tuple(k for k in state.tried if k in said_no))
+        self.records.release(caller.sid, "completed" if bridged else "not-taken")
+        queued = self.records.queued(caller.sid)
         if bridged:
             if queued is not None and queued.left_how is None:
-                self._left(caller.sid, "answered")
+                self.records.left(caller.sid, "answered")
             return Goodbye(("system.after_call",), state)
         if queued is not None and queued.left_how is None:
             # Offered from the queue and not taken: the choices, not a loop back into it.
-            self._left(caller.sid, "unanswered")
+            self.records.left(caller.sid, "unanswered")
         elif state.tried and self.team.free(caller.practice, exclude=state.tried):
             # (A link from before nurses were counted names none tried: no second ring.)
             return self.ring(state, node, ("queue.another",), caller)
@@ -145,19 +161,18 @@ class NurseLine:
 
     def call_ended(self, call_sid: str) -> None:
         """The caller hung up: their nurses are free, and they are out of the queue."""
-        self._release(call_sid, "caller-hung-up")
-        queued = self._queued(call_sid)
+        self.records.release(call_sid, "caller-hung-up")
+        queued = self.records.queued(call_sid)
         if queued is not None and queued.left_how is None:
-            self._left(call_sid, "hung_up")
+            self.records.left(call_sid, "hung_up")
+
+    def declined(self, call_sid: str, nurse_key: str) -> None:
+        """A nurse heard the whisper and did not take the call: their leg ends as declined."""
+        self.records.end_leg(call_sid, nurse_key, DECLINED)
 
     def leg_ended(self, call_sid: str, nurse_key: str, status: str) -> None:
-        """A nurse's leg ended: free them (a practice call's legs are its own)."""
-        try:
-            if self.book is not None:
-                for key in (nurse_key, "p:" + nurse_key):
-                    self.book.end_legs(call_sid, status, key)
-        except Exception:
-            log.warning("call=%s nurse legs unwritable", call_sid, exc_info=True)
+        """A nurse's leg ended (their status callback): they can be rung for other calls."""
+        self.records.end_leg(call_sid, nurse_key, status)
 
     # -------------------------------------------------------------- the queue
 
@@ -165,7 +180,7 @@ class NurseLine:
         """A turn of the wait: leave for a nurse who is free, or hear the place (about once a
         minute, with the keys), or a quiet pause."""
         state = decoded.state
-        queued = self._queued(caller.sid)
+        queued = self.records.queued(caller.sid)
         if queued is None or self.book is None:
             return Hold(("queue.keys",), state)
         seconds = waited if waited is not None else queued.waited_seconds
@@ -177,7 +192,7 @@ class NurseLine:
                     if self.book.leave_for(caller.sid, FOR_NURSE):
                         return Leave(state)
                     # They pressed a key to leave just now: the nurses go back to the rota.
-                    self._release(caller.sid, "not-needed")
+                    self.records.release(caller.sid, "not-needed")
                     return Hold((), state)
             if queued.announced and seconds < queued.announced * ANNOUNCE_EVERY:
                 return Hold((), state)
@@ -216,30 +231,33 @@ class NurseLine:
         """The caller is out of Twilio's queue (QueueResult): put them where they asked to go."""
         state = decoded.state
         node = self.flow.nodes[state.node]
-        queued = self._queued(caller.sid)
+        queued = self.records.queued(caller.sid)
         leaving_for = queued.leaving_for if queued is not None else None
         if result == "hangup":
             self.call_ended(caller.sid)
             return Goodbye((), state)
         if result == "leave" and leaving_for == FOR_NURSE:
-            nurses = self._held(caller.sid)
+            held = self.records.held(caller.sid)
+            nurses = tuple(n for n in self.team.on_duty() if n.key in held)
             if nurses:
                 return self._transfer(("queue.connecting",), state, nurses)
         if leaving_for in (FOR_CALLBACK, FOR_GUIDANCE):
-            self._release(caller.sid, "left-queue")  # nobody holds a nurse for them
+            self.records.release(caller.sid, "left-queue")  # nobody holds a nurse for them
         if result == "leave" and leaving_for == FOR_CALLBACK and self.callback_node:
             # Their place is kept until the call back is booked (the store marks it then).
             return self.moves.visit(state.moved_to(self.callback_node), caller=caller)
         if result == "leave" and leaving_for == FOR_GUIDANCE:
-            self._left(caller.sid, "guidance")
+            self.records.left(caller.sid, "guidance")
             return self.moves.visit(state.moved_to(self.flow.start), caller=caller)
-        self._release(caller.sid, "queue-" + result[:12])
+        self.records.release(caller.sid, "queue-" + result[:12])
         if queued is not None:
-            self._left(caller.sid, "unanswered")
+            self.records.left(caller.sid, "unanswered")
         target = node.unavailable if isinstance(node, TransferNode) else self.flow.start
         return self.moves.visit(state.moved_to(target, remember=False), caller=caller)
 
-    def whisper(self, state: CallState, waited_minutes: int | None = None) -> Screen:
+    def whisper(
+        self, state: CallState, waited_minutes: int | None = None, nurse: str = ""
+    ) -> Screen:
         """For the nurse: where the caller was in the guidance, the reasons they said yes to,
         and how long they waited in the queue (if they did)."""
         was = self.flow.nodes.get(state.history[-1]) if state.history else None
@@ -252,7 +270,7 @@ class NurseLine:
             prompts.append("whisper.waited_minute" if waited_minutes == 1 else "whisper.waited")
         prompts.append("whisper.accept")
         fill = (("part", part), ("reasons", "; ".join(labels)), ("minutes", str(waited_minutes)))
-        return Screen(tuple(prompts), state, fill)
+        return Screen(tuple(prompts), state, fill, nurse)
 
     def context(self, state: CallState) -> tuple[str, list[str]]:
         """What the caller was listening to, and the reasons they said yes to: for staff."""
@@ -260,24 +278,21 @@ class NurseLine:
 
     def waited_minutes(self, caller_sid: str) -> int | None:
         """How long a caller offered from the queue waited, for the nurse's whisper."""
-        queued = self._queued(caller_sid)
+        queued = self.records.queued(caller_sid)
         if queued is None:
             return None
         return max(1, round(queued.waited_seconds / 60))
 
-    # -------------------------------------------------------------- the store, carefully
 
-    def _held(self, call_sid: str) -> tuple[Nurse, ...]:
-        if self.book is None:
-            return ()
-        try:
-            keys = {k.removeprefix("p:") for k in self.book.held_by(call_sid)}
-        except Exception:
-            log.warning("call=%s nurse legs unreadable", call_sid, exc_info=True)
-            return ()
-        return tuple(n for n in self.team.on_duty() if n.key in keys)
+class Records:
+    """The queue book, each use guarded: when the database fails, that is logged and the call
+    goes on (a caller is never left in silence for a record the helpline could not keep)."""
 
-    def _queued(self, call_sid: str) -> QueuedCall | None:
+    def __init__(self, book: QueueBook | None) -> None:
+        self.book = book
+
+    def queued(self, call_sid: str) -> QueuedCall | None:
+        """The caller's place in the queue, if they have one (and it can be read)."""
         if self.book is None or not call_sid:
             return None
         try:
@@ -286,16 +301,43 @@ class NurseLine:
             log.warning("call=%s queue unreadable", call_sid, exc_info=True)
             return None
 
-    def _left(self, call_sid: str, how: str) -> None:
+    def left(self, call_sid: str, how: str) -> None:
+        """The caller is out of the queue, and how."""
         try:
             if self.book is not None:
                 self.book.left_queue(call_sid, how)
         except Exception:
             log.warning("call=%s queue unwritable", call_sid, exc_info=True)
 
-    def _release(self, call_sid: str, outcome: str) -> None:
+    def release(self, call_sid: str, outcome: str) -> None:
+        """End every live leg of the call: those nurses can be rung again."""
         try:
             if self.book is not None and call_sid:
                 self.book.end_legs(call_sid, outcome)
         except Exception:
             log.warning("call=%s nurse legs unwritable", call_sid, exc_info=True)
+
+    def end_leg(self, call_sid: str, nurse_key: str, outcome: str) -> None:
+        """End one nurse's leg of the call (a practice call's legs are its own)."""
+        try:
+            if self.book is not None:
+                for key in (nurse_key, PRACTICE_PREFIX + nurse_key):
+                    self.book.end_legs(call_sid, outcome, key)
+        except Exception:
+            log.warning("call=%s nurse legs unwritable", call_sid, exc_info=True)
+
+    def held(self, call_sid: str) -> set[str]:
+        """The nurses this call holds now."""
+        return self._keys(call_sid, lambda book: book.held_by(call_sid))
+
+    def declined(self, call_sid: str) -> set[str]:
+        """The nurses who heard this call's whisper and did not take it."""
+        return self._keys(call_sid, lambda book: book.declined_by(call_sid))
+
+    def _keys(self, call_sid: str, read: Callable[[QueueBook], list[str]]) -> set[str]:
+        try:
+            if self.book is not None:
+                return {k.removeprefix(PRACTICE_PREFIX) for k in read(self.book)}
+        except Exception:
+            log.warning("call=%s nurse legs unreadable", call_sid, exc_info=True)
+        return set()

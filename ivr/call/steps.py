@@ -41,6 +41,7 @@ class Screen:
     prompts: tuple[str, ...]
     state: CallState
     fill: tuple[tuple[str, str], ...]
+    nurse: str = ""  # which nurse on the rota hears it: their key comes back with their answer
 
 
 @dataclass(frozen=True, slots=True)

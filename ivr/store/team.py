@@ -188,6 +188,14 @@ class NurseTeam(Database):
         with self._database("reading nurse legs"), self.engine.connect() as connection:
             return list(connection.scalars(query.order_by(NurseLeg.id)).all())
 
+    def declined_by(self, call_sid: str) -> list[str]:
+        """The keys of the nurses who heard this call's whisper and did not take it."""
+        query = select(NurseLeg.nurse_key).where(
+            NurseLeg.call_sid == call_sid, NurseLeg.outcome == "declined"
+        )
+        with self._database("reading nurse legs"), self.engine.connect() as connection:
+            return list(connection.scalars(query).all())
+
     # -------------------------------------------------------------- the queue
 
     def join_queue(

@@ -57,7 +57,8 @@ def whisper() -> Response:
     decoded = engine.read_state(inbound().query)
     parent = twilio_id(param("ParentCallSid"))
     waited = engine.nurse_line.waited_minutes(parent) if parent != UNKNOWN else None
-    step = engine.whisper(decoded, waited)
+    nurse = request.args.get("nurse", "")
+    step = engine.whisper(decoded, waited, nurse if NURSE_KEY.fullmatch(nurse) else "")
     return answer(step, decoded.state.node, "answered", journal=False)
 
 
@@ -156,6 +157,9 @@ def whisper_accept() -> Response:
     engine = helpline().engine
     decoded = engine.read_state(inbound().query)
     keys = keys_pressed()
+    parent, nurse = twilio_id(param("ParentCallSid")), request.args.get("nurse", "")
+    if keys[:1] != "1" and parent != UNKNOWN and NURSE_KEY.fullmatch(nurse):
+        engine.nurse_line.declined(parent, nurse)  # the others may ring again
     return answer(
         engine.whisper_answered(decoded, keys),
         decoded.state.node,

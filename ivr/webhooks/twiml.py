@@ -134,7 +134,10 @@ def render_screen(step: Step, voice: Voice) -> VoiceResponse:
         num_digits=1,
         timeout=voice.paces["normal"].wait,
         finish_on_key="",
-        action=step.state.url(voice.paths.whisper_accept),
+        action=step.state.url(voice.paths.whisper_accept)
+        + (f"&nurse={quote(step.nurse)}" if step.nurse else ""),
+        # No key (a phone's own voicemail answered) is a nurse not taking the call, too.
+        action_on_empty_result=True,
         method="POST",
     )
     voice.say(gather, step.prompts, step.state.language, slow=False, fill=step.fill)
