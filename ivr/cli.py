@@ -259,9 +259,23 @@ def call_map_command() -> None:
     help="The number the call comes from (never logged).",
 )
 @click.option(
+    "--queue-place",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="The place the call joins a nurses' queue at (Twilio's QueuePosition).",
+)
+@click.option(
     "--speak", is_flag=True, help="Also say what the caller hears through the speakers (pyttsx3)."
 )
-def call(keys: str | None, url: str | None, dial_outcome: str, caller: str, speak: bool) -> None:
+def call(
+    keys: str | None,
+    url: str | None,
+    dial_outcome: str,
+    caller: str,
+    queue_place: int,
+    speak: bool,
+) -> None:
     """A phone in the terminal: hear the helpline and press keys, as a caller would."""
     from ivr.practice.phone import Phone, TranscriptEntry, parse_keys, remote_captions
     from ivr.webhooks.helpline import helpline
@@ -294,6 +308,7 @@ def call(keys: str | None, url: str | None, dial_outcome: str, caller: str, spea
         auth_token=token,
         caller=caller,
         dial_outcome=dial_outcome,
+        queue_place=queue_place,
         printer=click.echo,
         captions=captions,
         on_event=on_event,

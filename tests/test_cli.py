@@ -10,8 +10,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from ivr import create_app
 from ivr.cli import main
-from tests.conftest import missing
+from ivr.store import Store
+from tests.conftest import ENV, TOKEN, missing, served
 from tests.trees import FLOW, PROMPTS, edit, line_of, write_tree
 
 
@@ -107,3 +109,28 @@ def test_commands_say_nothing_of_alembic_unless_asked(tmp_path: Path) -> None:
         check=True,
     )
     assert "alembic" in loud.stderr
+
+
+def test_call_joins_a_queue_at_the_place_asked_for(tmp_path: Path) -> None:
+    """`ivr call --queue-place 3` against a server whose only nurse is on another practice
+    call: the caller joins the queue at place 3, and the helpline's expected wait comes from
+    the three places' worth of AvgQueueTime the phone sends. A place of 0 is refused."""
+    database = f"sqlite:///{tmp_path}/queue.sqlite3"
+    store = Store(database, ENV["SECRET_KEY"])
+    try:
+        store.upgrade()
+        store.add_nurse("Nurse 1", "+442079460201", "always")
+        store.claim_nurses("CA" + "f" * 32, ["p:n:1"])  # another practice call holds her
+        # As `ivr serve` runs: signatures checked against the address it is called at.
+        env = {k: v for k, v in ENV.items() if k != "PUBLIC_BASE_URL"}
+        app = create_app({**env, "DATABASE_URL": database}, development=True, store=store)
+        with served(app) as base:
+            args = ["call", "--url", base, "--keys", "0", "--queue-place", "3"]
+            result = CliRunner().invoke(main, args, env={"TWILIO_AUTH_TOKEN": TOKEN})
+    finally:
+        store.close()
+    assert result.exit_code == 0, result.output
+    assert "You join the queue nurses at place 3." in result.output
+    assert "Helpline: The wait is about 3 minutes." in result.output
+    code, output = run("call", "--keys", "0", "--queue-place", "0")
+    assert code == 2 and "--queue-place" in output

@@ -223,14 +223,13 @@ def test_no_log_line_holds_a_nurse_s_number(
     client: FlaskClient, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Adding, editing (a refused form too), turning off and removing log no number."""
-    # On the helpline's own logger: an app another test built may have set its level higher.
-    caplog.set_level(logging.DEBUG, logger="ivr")
-    post(client, "/staff/nurses/", name="Ann", number=ANN, hours="always")
-    [ann] = store.list_nurses()
-    post(client, f"/staff/nurses/{ann.id}/edit", name="Ann", number=BEN, hours="always")
-    post(client, f"/staff/nurses/{ann.id}/edit", name="Ann", number="+44", hours="always")
-    post(client, f"/staff/nurses/{ann.id}/today", off="1")
-    post(client, f"/staff/nurses/{ann.id}/remove")
+    with caplog.at_level(logging.DEBUG, logger="ivr"):
+        post(client, "/staff/nurses/", name="Ann", number=ANN, hours="always")
+        [ann] = store.list_nurses()
+        post(client, f"/staff/nurses/{ann.id}/edit", name="Ann", number=BEN, hours="always")
+        post(client, f"/staff/nurses/{ann.id}/edit", name="Ann", number="+44", hours="always")
+        post(client, f"/staff/nurses/{ann.id}/today", off="1")
+        post(client, f"/staff/nurses/{ann.id}/remove")
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert f"nurse {ann.id} added" in logged  # the actions are logged, by id
     for digits in (ANN[1:], BEN[1:], ANN[-9:], BEN[-9:]):

@@ -262,7 +262,7 @@ def test_the_dashboard_shows_the_queue_and_voicemails_waiting(
         ("Left for a call back", "2"),
         ("Went back to the guidance", "1"),
         ("Hung up while waiting", "1"),
-        ("Offered a nurse, who could not take the call", "1"),
+        ("Left without reaching a nurse", "1"),
     ]
     assert "1 waiting; the oldest left 30m ago." in shown
 

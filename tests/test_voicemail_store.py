@@ -274,7 +274,8 @@ def test_ivr_purge_deletes_old_voicemails_and_their_recordings(
     database_url: str, twilio: TwilioStandIn
 ) -> None:
     """`ivr purge` reads the Twilio settings, deletes the recording at Twilio and the row, and
-    says so; a recording that could not be deleted is named, on stderr."""
+    says so; a recording that could not be deleted is named, on stderr, and the command fails
+    so that whoever runs it hears."""
     past = Store(database_url, SECRET, clock=lambda: dt.datetime.now(dt.UTC) - dt.timedelta(100))
     try:
         past.upgrade()
@@ -292,10 +293,14 @@ def test_ivr_purge_deletes_old_voicemails_and_their_recordings(
         "RETENTION_DAYS": "90",
     }
     result = CliRunner().invoke(store_cli.purge, [], env=env)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a recording kept past its retention
     assert (
         "Deleted 1 done voicemail(s) older than that, with 1 recording(s) deleted at Twilio."
         in result.stdout
     )
     assert f"Twilio did not delete recording {SECOND}: HTTP 500" in result.stderr
     assert set(twilio.recordings) == {SECOND}
+    twilio.failing.clear()
+    again = CliRunner().invoke(store_cli.purge, [], env=env)
+    assert again.exit_code == 0, again.output
+    assert twilio.recordings == {}

@@ -16,7 +16,7 @@ MAX_HISTORY = 8
 MAX_COUNT = 9
 MAX_SEALED = 400
 MAX_TRIED = 10  # Twilio dials at most ten numbers at once
-_NURSE_KEY = re.compile(r"n:\d{1,9}|line")
+NURSE_KEY = re.compile(r"n:\d{1,9}|line")  # a nurse on the rota, or NURSE_LINE_NUMBER
 
 
 class CallbackPhase(StrEnum):
@@ -158,7 +158,7 @@ def decode(query: Mapping[str, str], flow: Flow, languages: Collection[str] = ()
         or pace not in ("", SLOW)
         or language != known_language
         or len(tried) > MAX_TRIED
-        or not all(_NURSE_KEY.fullmatch(t) for t in tried)
+        or not all(NURSE_KEY.fullmatch(t) for t in tried)
     )
     state = CallState(
         node,
@@ -170,7 +170,7 @@ def decode(query: Mapping[str, str], flow: Flow, languages: Collection[str] = ()
         phase or "",
         sealed if phase is not None else "",
         known_language,
-        tried if len(tried) <= MAX_TRIED and all(_NURSE_KEY.fullmatch(t) for t in tried) else (),
+        tried if len(tried) <= MAX_TRIED and all(NURSE_KEY.fullmatch(t) for t in tried) else (),
     )
     return Decoded(state, stale=stale)
 

@@ -181,9 +181,12 @@ def purge() -> None:
             f"{voicemails.open_kept} voicemail(s) not marked done are older than that and were "
             "kept: listen to them on the staff site's Voicemails page."
         )
+    click.echo(f"Deleted {attempts} sign-in attempt(s) older than a day.")
     for why in voicemails.kept:
         click.echo(f"Kept {why}; the next purge tries again.", err=True)
-    click.echo(f"Deleted {attempts} sign-in attempt(s) older than a day.")
+    if voicemails.kept:
+        # A recording kept past its retention is worth a failed job that someone sees.
+        sys.exit(1)
 
 
 def twilio_account(settings: Settings) -> TwilioAccount | None:

@@ -9,6 +9,7 @@ import re
 
 from flask import Response, request
 
+from ivr.call.state import NURSE_KEY
 from ivr.call.steps import Hold
 from ivr.webhooks.helpline import helpline
 from ivr.webhooks.signature import ENDED, count
@@ -42,7 +43,6 @@ QUEUE_RESULTS = frozenset(
         "system-error",
     }
 )
-NURSE_KEY = re.compile(r"n:\d{1,9}|line")
 RECORDING_SID = re.compile(r"RE[0-9a-f]{32}")
 RECORDING_URL = re.compile(
     r"https://[a-z0-9.-]+(:\d+)?/2010-04-01/Accounts/AC[0-9a-f]{32}/Recordings/RE[0-9a-f]{32}"
