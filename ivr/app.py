@@ -82,6 +82,8 @@ def create_app(
         settings.nurse_line_hours,
         run_by=settings.run_by,
         retention_days=settings.retention_days,
+        offered=settings.languages,
+        unreviewed=settings.languages_unreviewed,
     )
     for warning in content.warnings:
         log.warning("%s", warning)

@@ -53,6 +53,8 @@ def _load() -> tuple[Settings, Content]:
             settings.nurse_line_hours,
             run_by=settings.run_by,
             retention_days=settings.retention_days,
+            offered=settings.languages,
+            unreviewed=settings.languages_unreviewed,
         )
     except (ConfigError, ContentError) as error:
         _fail(error)

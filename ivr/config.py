@@ -74,6 +74,8 @@ class Settings:
     nurse_ring: str = "all"  # NURSE_RING: all (every free nurse at once) or turn (one by one)
     nurse_ring_seconds: int = 20  # NURSE_RING_SECONDS: how long each nurse rings, in turn
     queue_limit_minutes: int = 10  # QUEUE_LIMIT_MINUTES: past it the queue offers a call back
+    languages: tuple[str, ...] = ()  # LANGUAGES: those offered; none named: the flow's first
+    languages_unreviewed: tuple[str, ...] = ()  # LANGUAGES_UNREVIEWED: may go live unreviewed
 
     @property
     def gather_timeout(self) -> int:
@@ -328,6 +330,22 @@ def _account_sid(env: Mapping[str, str], problems: list[str]) -> str | None:
     return account_sid
 
 
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}-[A-Z]{2}$")
+
+
+def _languages(env: Mapping[str, str], name: str, problems: list[str]) -> tuple[str, ...]:
+    """A list of languages as their folders under prompts/ are named (en-GB, cy-GB)."""
+    codes = tuple(c.strip() for c in env.get(name, "").split(",") if c.strip())
+    wrong = [c for c in codes if not _LANGUAGE_CODE.match(c)]
+    if wrong:
+        problems.append(
+            f"{name}={env[name]!r}: {', '.join(wrong)} is not a language as prompts/ names "
+            "it: write codes such as en-GB,cy-GB, separated by commas"
+        )
+        return ()
+    return codes
+
+
 def load_settings(env: Mapping[str, str], development: bool = False) -> Settings:
     """Read and check every setting; raise ConfigError naming each bad one."""
     problems: list[str] = []
@@ -373,6 +391,8 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         nurse_ring=_nurse_ring(env, problems),
         nurse_ring_seconds=_int(env, "NURSE_RING_SECONDS", 20, 10, 60, problems),
         queue_limit_minutes=_int(env, "QUEUE_LIMIT_MINUTES", 10, 1, 60, problems),
+        languages=_languages(env, "LANGUAGES", problems),
+        languages_unreviewed=_languages(env, "LANGUAGES_UNREVIEWED", problems),
     )
     if problems:
         raise ConfigError(problems)

@@ -18,9 +18,19 @@ from ivr.content.model import (
     ChoiceNode,
     MenuNode,
     Node,
+    PromptBook,
     QuestionNode,
 )
-from ivr.content.readability import WORDS_PER_MINUTE, measure, seconds_to_say, word_count
+from ivr.content.readability import (
+    MAX_AVERAGE_SENTENCE,
+    MAX_AVERAGE_WORD,
+    WORDS_PER_MINUTE,
+    measure,
+    seconds_to_say,
+    uses_flesch,
+    word_count,
+)
+from ivr.content.review import unreviewed_problem
 
 
 def _node_words(content: Content, node: Node) -> int:
@@ -45,6 +55,7 @@ def content_report(settings: Settings, today: dt.date) -> tuple[str, bool]:
         lines.append(f"\nFAILED: {len(problems.errors())} problem(s) in the call flow or prompts.")
         return "\n".join(lines), False
     lines += summary(content, settings)
+    lines += language_summary(content, settings)
     audio_lines, failures = audio_summary(content, settings)
     lines += audio_lines
     if failures:
@@ -115,6 +126,89 @@ def summary(content: Content, settings: Settings) -> list[str]:
         f"after {PUT_THROUGH_AFTER_SILENCES} silences of {settings.gather_timeout} s and an "
         f"offer of a nurse (about {unaided:.0f} s).",
     ]
+    return lines
+
+
+def _menu_seconds(content: Content, book: PromptBook) -> dict[str, float]:
+    """Each menu's prompts as spoken, estimated from their words."""
+    return {
+        node.id: seconds_to_say(sum(word_count(book[p].text) for p in node.say if p in book))
+        for node in content.flow.nodes.values()
+        if isinstance(node, MenuNode)
+    }
+
+
+def language_summary(content: Content, settings: Settings) -> list[str]:
+    """Per language: prompts, words, sentence and word length, each menu's spoken length, the
+    share a fluent speaker has reviewed and the rules skipped; loud for unreviewed text."""
+    languages = content.languages
+    first = languages.first
+    offered = settings.languages or (first,)
+    lines = [
+        "",
+        f"Languages (calls start in {first}; offered to callers: {', '.join(offered)}, "
+        "as LANGUAGES says):",
+    ]
+    loud: list[str] = []
+    for code, book in sorted(languages.prompts.items(), key=lambda item: item[0] != first):
+        texts = [p.text for p in book.prompts.values()]
+        scores = [s for s in (measure(t, code) for t in texts) if s.scored]
+        sentences = [s.average_sentence for s in scores]
+        lines.append(
+            f"  {code}: {len(texts)} prompts, {sum(map(word_count, texts))} words; sentences "
+            f"{sum(sentences) / len(sentences):.1f} words on average, at most "
+            f"{max(sentences):.1f} in a prompt (limit {MAX_AVERAGE_SENTENCE:.0f})"
+        )
+        if uses_flesch(code):
+            ease = [s.reading_ease for s in scores]
+            lines.append(
+                f"    reading ease lowest {min(ease):.0f}, mean {sum(ease) / len(ease):.0f}"
+            )
+        else:
+            letters = [s.average_word for s in scores]
+            lines.append(
+                f"    {sum(letters) / len(letters):.1f} letters a word on average, at most "
+                f"{max(letters):.1f} in a prompt (limit {MAX_AVERAGE_WORD:.0f}): Flesch reading "
+                f"ease is for English, so {code} is held to sentence and word length"
+            )
+        for rule, why in content.skipped.get(code, {}).items():
+            lines.append(f"    rule {rule} SKIPPED for {code}: {why}")
+        review = content.reviews.get(code)
+        if review is None:
+            continue
+        done, prompts, done_words, words = review.share()
+        lines.append(
+            f"    reviewed by a fluent {code} speaker: "
+            f"{len(review.files) - len(review.unreviewed())} of {len(review.files)} files, "
+            f"{done} of {prompts} prompts as written, hours' words too "
+            f"({100 * done / max(prompts, 1):.0f}%), "
+            f"{done_words} of {words} words ({100 * done_words / max(words, 1):.0f}%)"
+        )
+        loud += [
+            f"{f.file}:{f.line}  {f.prompts} prompts, {f.words} words "
+            f"({'marked none yet' if f.line else 'no review mark'})"
+            for f in review.unreviewed()
+        ]
+        fix = unreviewed_problem(review.unreviewed()[0], code, True).hint if loud else ""
+    seconds = {
+        code: _menu_seconds(content, book)
+        for code, book in sorted(languages.prompts.items(), key=lambda item: item[0] != first)
+    }
+    lines.append(
+        f"  Each menu as spoken (words at {WORDS_PER_MINUTE} a minute; limit "
+        f"{MAX_MENU_SECONDS:.0f} s): " + "  ".join(f"{code:>6}" for code in seconds)
+    )
+    for menu in seconds[first]:
+        row = "  ".join(f"{seconds[code][menu]:>5.1f}s" for code in seconds)
+        lines.append(f"    {menu:<36}  {row}")
+    if loud:
+        lines += [
+            "",
+            "WARNING: TEXT NO FLUENT SPEAKER HAS REVIEWED. Do not offer it to the public "
+            "until it is reviewed:",
+            *(f"  {line}" for line in loud),
+            f"  (fix: {fix})",
+        ]
     return lines
 
 

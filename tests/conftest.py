@@ -53,6 +53,9 @@ ENV = {
     # Calls compare what is said; tests of rendered audio set their own audio folder and mode.
     "PROMPT_AUDIO": "say",
     "DATABASE_URL": f"sqlite:///{TEST_DATABASE}",
+    # Commands run as processes import this tree's package, wherever the `ivr` script was
+    # installed from.
+    "PYTHONPATH": str(ROOT),
 }
 
 

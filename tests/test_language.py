@@ -59,6 +59,8 @@ def test_the_real_words_load() -> None:
 def test_languages_are_found_by_their_folders(tmp_path: Path) -> None:
     """Each folder under prompts/ is a language; the file it keeps beside them is no prompt."""
     root = real_copy(tmp_path)
+    assert language_codes(root) == ("cy-GB", "en-GB")
+    shutil.rmtree(root / "prompts" / "cy-GB")
     assert language_codes(root) == ("en-GB",)
     (root / "prompts" / "cy-GB").mkdir()
     assert language_codes(root) == ("cy-GB", "en-GB")
@@ -150,15 +152,15 @@ def test_the_fallback_reads_its_last_resort_alone(tmp_path: Path) -> None:
 def second_language(tmp_path: Path, flow_language: str | None = "en-GB") -> Path:
     """The real content with a copy of en-GB as cy-GB, whose callers say "nyrs" for a nurse."""
     root = real_copy(tmp_path)
+    shutil.rmtree(root / "prompts" / "cy-GB")
     shutil.copytree(root / "prompts" / "en-GB", root / "prompts" / "cy-GB")
     shutil.copy(root / "data" / "wording" / "en-GB.yaml", root / "data" / "wording" / "cy-GB.yaml")
     words = root / "prompts" / "cy-GB" / "language.yaml"
     words.write_text(edit(REAL, "operator: [nurse,", "operator: [nyrs,"), encoding="utf-8")
-    if flow_language is not None:
-        flow = root / "flows" / "helpline.yaml"
-        text = flow.read_text(encoding="utf-8")
-        language = f"start: main\nlanguage: {flow_language}\n"
-        flow.write_text(edit(text, "start: main\n", language), encoding="utf-8")
+    flow = root / "flows" / "helpline.yaml"
+    text = flow.read_text(encoding="utf-8")
+    language = "" if flow_language is None else f"language: {flow_language}\n"
+    flow.write_text(edit(text, "language: en-GB\n", language), encoding="utf-8")
     return root
 
 

@@ -99,6 +99,7 @@ def test_ivr_serve_answers_twiml_on_the_default_development_setup() -> None:
     practice phone's address, and leads a newcomer from / to it."""
     port = free_port()
     env = {"CONTENT_DIR": str(ROOT), "TWILIO_AUTH_TOKEN": "", "SECRET_KEY": ""}
+    env["PYTHONPATH"] = ENV["PYTHONPATH"]  # this tree's package, as the other commands
     env["PYTHONUNBUFFERED"] = "1"  # what it printed survives its being stopped
     printed: list[str] = []
     with server([str(BIN / "ivr"), "serve", "--port", str(port)], env, port, printed) as base:

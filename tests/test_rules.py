@@ -66,6 +66,7 @@ FLOW = "flows/helpline.yaml"
 # The words that choose the put-through to PASS, as the flow gives them.
 PASS_WORDS = '["put me through", "connect me", "put me through to pass"]'
 PROMPTS = "prompts/en-GB/"
+WELSH = "prompts/cy-GB/"
 
 BREAKS = {
     # Safety, the same on every path.
@@ -312,6 +313,58 @@ BREAKS = {
         'put_through: "It sounds like you might need some help. Would you like a nurse?',
         (PROMPTS + "system.yaml", "put_through:"),
         "says 'it sounds like': it guesses how the caller feels",
+    ),
+    # Every language mirrors the first.
+    "a-welsh-prompt-missing": Break(
+        "mirror",
+        WELSH + "main.yaml",
+        'return: "Am y brif ddewislen, pwyswch 8."\n',
+        "",
+        (WELSH + "main.yaml", "choices:"),
+        "has no prompt main.return, which the first language has (prompts/en-GB/main.yaml:",
+    ),
+    "a-welsh-placeholder-differs": Break(
+        "mirror",
+        WELSH + "whisper.yaml",
+        'intro: "Galwad o\'r {service} yw hon."',
+        'intro: "Galwad o\'r llinell yw hon."',
+        (WELSH + "whisper.yaml", "intro:"),
+        "prompt whisper.intro uses no {placeholders} in its text, where en-GB",
+    ),
+    "a-welsh-spoken-placeholder-differs": Break(
+        "mirror",
+        WELSH + "referral.yaml",
+        'spoken: "Rhif pass yw {scotland.number}. Dyma fe eto: {scotland.number}.',
+        'spoken: "Rhif pass yw {scotland.number}. Dyma fe eto: {scotland.name}.',
+        (WELSH + "referral.yaml", "scotland_number:"),
+        "in its spoken, where en-GB",
+    ),
+    "a-welsh-key-word-list-missing": Break(
+        "mirror",
+        WELSH + "language.yaml",
+        '  "3": [tri, tair]\n',
+        "",
+        (WELSH + "language.yaml", "keys_said:"),
+        "has no 'keys_said': '3', which en-GB's language.yaml has",
+    ),
+    # Review marks say who reviewed a translation, and when.
+    "a-review-mark-without-a-date": Break(
+        "review-mark",
+        WELSH + "welcome.yaml",
+        "# review: none yet (a fluent Welsh speaker must review this file before the public "
+        "hears it)",
+        "# review: Siân Evans",
+        (WELSH + "welcome.yaml", "# review: Siân Evans"),
+        "review mark 'Siân Evans' is not a mark the check reads",
+    ),
+    "a-review-mark-from-the-future": Break(
+        "review-mark",
+        WELSH + "welcome.yaml",
+        "# review: none yet (a fluent Welsh speaker must review this file before the public "
+        "hears it)",
+        "# review: Siân Evans, 2030-01-01",
+        (WELSH + "welcome.yaml", "# review: Siân Evans"),
+        "review mark is dated 2030-01-01, after today",
     ),
 }
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -26,6 +26,7 @@ from ivr.content.language import (
     language_codes,
     load_language,
 )
+from ivr.content.mirror import check_language_keys, check_mirror
 from ivr.content.model import (
     DEFAULT_RETENTION_DAYS,
     DEFAULT_RUN_BY,
@@ -42,6 +43,8 @@ from ivr.content.prompts import (
     fill_prompts,
     load_raw_prompts,
 )
+from ivr.content.readability import word_count
+from ivr.content.review import FileReview, LanguageReview, read_mark, unreviewed_problem
 from ivr.content.services import (
     Service,
     check_services,
@@ -61,6 +64,9 @@ class Content:
     warnings: tuple[Problem, ...]
     languages: Languages
     services: Mapping[str, Service] = field(default_factory=dict)
+    # Each language but the first: its files' review marks; and the rules its wording skips.
+    reviews: Mapping[str, LanguageReview] = field(default_factory=dict)
+    skipped: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,10 @@ class _Read:
     def hours_word(self, prompt_id: str) -> str:
         """One of the words for saying hours, as written."""
         return self.vocabulary[prompt_id].text
+
+    def written(self) -> dict[str, RawPrompt]:
+        """Every prompt as written, the words for hours too."""
+        return {**self.raw, **self.vocabulary}
 
 
 def collect_content(
@@ -105,11 +115,22 @@ def collect_content(
     if flow is None or first is None or problems.errors():
         return None, problems
     books: dict[str, PromptBook] = {}
+    source = next(one for one in read if one.code == first)
+    reviews: dict[str, LanguageReview] = {}
     for one in read:
         made = _opening_prompts(flow, hours, services, one.vocabulary, one.hours_word)
         book = PromptBook(MappingProxyType({**one.prompts.prompts, **made}), one.code)
-        _check_language(flow, book, one, hours, readability, problems)
         books[one.code] = book
+        if one.code == first:
+            _check_language(flow, book, one, hours, readability, problems)
+            continue
+        reviews[one.code] = _reviews(root, one, today or dt.date.today(), problems)
+        check_language_keys(root, first, one.code, problems)
+        if check_mirror(first, source.written(), one.code, one.written(), problems):
+            found = ProblemList()  # named with the language where the file does not say it
+            _check_language(flow, book, one, hours, readability, found)
+            for problem in found.items:
+                problems.add(_in_language(problem, one.code))
     check_review_date(flow, today or dt.date.today(), problems)
     check_services(services, today or dt.date.today(), problems)
     check_transfers(flow, services, problems)
@@ -117,7 +138,30 @@ def collect_content(
         return None, problems
     words = {one.code: one.language for one in read if one.language is not None}
     languages = Languages(first, MappingProxyType(words), MappingProxyType(books))
-    return Content(flow, books[first], tuple(problems.warnings()), languages, services), problems
+    skipped = {one.code: one.wording.skip for one in read if one.wording and one.wording.skip}
+    content = Content(
+        flow, books[first], tuple(problems.warnings()), languages, services, reviews, skipped
+    )
+    return content, problems
+
+
+def _in_language(problem: Problem, code: str) -> Problem:
+    """A problem found with a language's prompts, named with it unless its file already is."""
+    if f"/{code}/" in f"/{problem.file}" or problem.file.endswith(f"{code}.yaml"):
+        return problem
+    return replace(problem, message=f"in {code}: {problem.message}")
+
+
+def _reviews(root: Path, read: _Read, today: dt.date, problems: ProblemList) -> LanguageReview:
+    """The review mark of each of a language's files, with its prompts and words."""
+    folder = root / PROMPTS_DIR / read.code
+    files: list[FileReview] = []
+    for path in sorted(folder.glob("*.yaml")):
+        file = f"{PROMPTS_DIR}/{read.code}/{path.name}"
+        mark = read_mark(path, file, today, problems)
+        said = [p for p in read.written().values() if p.file == file]
+        files.append(replace(mark, prompts=len(said), words=sum(word_count(p.text) for p in said)))
+    return LanguageReview(read.code, tuple(files))
 
 
 def _read_language(
@@ -258,11 +302,53 @@ def load_content(
     today: dt.date | None = None,
     run_by: str = DEFAULT_RUN_BY,
     retention_days: int = DEFAULT_RETENTION_DAYS,
+    offered: Collection[str] = (),
+    unreviewed: Collection[str] = (),
 ) -> Content:
-    """Load and check the content for start-up; raise ContentError naming every problem."""
+    """Load and check the content for start-up; raise ContentError naming every problem.
+
+    Calls are offered the languages named (LANGUAGES; none named: the first alone). A language
+    with files no fluent speaker has reviewed is offered only if named in `unreviewed`
+    (LANGUAGES_UNREVIEWED), with a warning for each such file; else start-up refuses."""
     content, problems = collect_content(
         root, service, hours, today, readability=False, run_by=run_by, retention_days=retention_days
     )
     problems.raise_if_any()
     assert content is not None  # no errors means the content was built
-    return content
+    return offer(content, offered, unreviewed)
+
+
+def offer(content: Content, offered: Collection[str], unreviewed: Collection[str]) -> Content:
+    """The content with only the languages offered; ContentError where one cannot be."""
+    first = content.languages.first
+    codes = tuple(offered) or (first,)
+    problems = ProblemList()
+    if first not in codes:
+        problems.add(
+            Problem(
+                *written_at(content.flow.language or first, "flows"),
+                f"LANGUAGES ({', '.join(codes)}) leaves out {first}, the language calls start in",
+                f"add {first} to LANGUAGES, or name another first language here",
+            )
+        )
+    for code in codes:
+        if code not in content.languages.words:
+            problems.add(
+                Problem(
+                    f"{PROMPTS_DIR}/{code}",
+                    0,
+                    f"LANGUAGES offers {code}, which has no folder of prompts",
+                    f"add {PROMPTS_DIR}/{code}/, or take {code} out of LANGUAGES",
+                )
+            )
+        elif code != first:
+            allowed = code in unreviewed
+            for file in content.reviews[code].unreviewed():
+                problems.add(unreviewed_problem(file, code, warning=allowed))
+    problems.raise_if_any()
+    languages = Languages(
+        first,
+        MappingProxyType({c: w for c, w in content.languages.words.items() if c in codes}),
+        MappingProxyType({c: b for c, b in content.languages.prompts.items() if c in codes}),
+    )
+    return replace(content, languages=languages, warnings=(*content.warnings, *problems.warnings()))

@@ -1,8 +1,13 @@
-"""How easy a prompt is to follow by ear: reading ease, sentence length and spoken time."""
+"""How easy a prompt is to follow by ear: reading ease, sentence length and spoken time.
+
+Flesch reading ease counts English syllables, so it scores English only. Prompts in any other
+language are held to sentence length and word length (letters a word) instead.
+"""
 
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 import types
 from dataclasses import dataclass
@@ -35,6 +40,12 @@ def _textstat() -> Any:
 MIN_READING_EASE = 60.0
 MAX_AVERAGE_SENTENCE = 15.0
 MIN_WORDS_TO_SCORE = 12
+# Other languages: at most this many letters a word on average (English prompts here average 4,
+# at most 5; the Welsh ones 4.3, at most 5.5).
+MAX_AVERAGE_WORD = 6.0
+FLESCH_LANGUAGES = ("en",)  # languages (by the code's first part) Flesch reading ease is for
+_LETTERS = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # The normal pace's ceiling; spoken time is estimated from words until audio is measured.
 WORDS_PER_MINUTE = 140
 
@@ -46,6 +57,8 @@ class Readability:
     words: int
     reading_ease: float
     average_sentence: float
+    average_word: float = 0.0  # letters a word, for languages Flesch does not score
+    flesch: bool = True  # scored by reading ease (English), else by word length
 
     @property
     def scored(self) -> bool:
@@ -53,8 +66,15 @@ class Readability:
 
     @property
     def passes(self) -> bool:
-        return not self.scored or (
-            self.reading_ease >= MIN_READING_EASE and self.average_sentence <= MAX_AVERAGE_SENTENCE
+        if not self.scored:
+            return True
+        if self.flesch:
+            return (
+                self.reading_ease >= MIN_READING_EASE
+                and self.average_sentence <= MAX_AVERAGE_SENTENCE
+            )
+        return (
+            self.average_sentence <= MAX_AVERAGE_SENTENCE and self.average_word <= MAX_AVERAGE_WORD
         )
 
 
@@ -68,9 +88,20 @@ def seconds_to_say(words: int) -> float:
     return words * 60.0 / WORDS_PER_MINUTE
 
 
-def measure(text: str) -> Readability:
-    """Score one prompt's written form."""
+def uses_flesch(language: str) -> bool:
+    """Whether Flesch reading ease scores this language (English); else word length does."""
+    return not language or language.split("-")[0] in FLESCH_LANGUAGES
+
+
+def measure(text: str, language: str = "en-GB") -> Readability:
+    """Score one prompt's written form, in its language."""
     words = word_count(text)
+    if not uses_flesch(language):
+        letters = [len(w) for w in _LETTERS.findall(text)] or [0]
+        sentences = [s for s in _SENTENCE_END.split(text.strip()) if s] or [text]
+        return Readability(
+            words, 0.0, words / len(sentences), sum(letters) / len(letters), flesch=False
+        )
     if words < MIN_WORDS_TO_SCORE:
         return Readability(words, 0.0, float(words))
     return Readability(

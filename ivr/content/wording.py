@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import combinations, pairwise
 from pathlib import Path
@@ -65,6 +65,7 @@ class Wording:
     press: str
     label_stop_words: frozenset[str]
     avoid: tuple[Avoid, ...]
+    skip: Mapping[str, str] = field(default_factory=dict)  # rule -> why this language lacks it
 
 
 def load_wording(root: Path, language: str, problems: ProblemList) -> Wording | None:
@@ -101,6 +102,9 @@ def load_wording(root: Path, language: str, problems: ProblemList) -> Wording | 
         press=document["press"],
         label_stop_words=frozenset(w.lower() for w in document["label_stop_words"]),
         avoid=tuple(Avoid(a["phrase"], a["why"], a["instead"]) for a in document["avoid"]),
+        skip=MappingProxyType(
+            {k: " ".join(v.split()) for k, v in document.get("skip", {}).items()}
+        ),
     )
 
 
@@ -286,9 +290,10 @@ def _check_open_or_closed(
 def check_editorial(
     flow: Flow, prompts: PromptBook, wording: Wording, problems: ProblemList
 ) -> None:
-    """Rules of style that `ivr check` applies, beside readability: start-up does not."""
+    """Rules of style that `ivr check` applies, beside readability: start-up does not. A rule
+    the language's wording skips (`skip:`) is not applied; `ivr check` reports it."""
     for prompt in prompts.prompts.values():
-        for avoid in wording.avoid:
+        for avoid in () if "avoid-phrase" in wording.skip else wording.avoid:
             if _found(prompt.text, (avoid.phrase,)):
                 problems.add(
                     _problem(
@@ -352,7 +357,7 @@ def _check_labels(
 ) -> None:
     found = labels(node, prompts, wording.press)
     stop = wording.label_stop_words
-    for label in found:
+    for label in () if "labels-lead-there" in wording.skip else found:
         option = node.option(label.key)
         target = flow.nodes.get(option.to) if option else None
         if target is None:
@@ -382,7 +387,7 @@ def _check_labels(
                     rule="labels-lead-there",
                 )
             )
-    for first, second in combinations(found, 2):
+    for first, second in () if "labels-apart" in wording.skip else combinations(found, 2):
         shared = _bigrams(first.text, stop) & _bigrams(second.text, stop)
         if shared and first.key != second.key:
             phrase = " ".join(sorted(shared)[0])

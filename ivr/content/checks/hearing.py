@@ -21,7 +21,12 @@ from ivr.content.model import (
     TransferNode,
 )
 from ivr.content.problems import Problem, ProblemList
-from ivr.content.readability import MAX_AVERAGE_SENTENCE, MIN_READING_EASE, measure
+from ivr.content.readability import (
+    MAX_AVERAGE_SENTENCE,
+    MAX_AVERAGE_WORD,
+    MIN_READING_EASE,
+    measure,
+)
 from ivr.content.wording import sentences
 
 
@@ -121,18 +126,24 @@ def check_summary(flow: Flow, prompts: PromptBook, problems: ProblemList) -> Non
 
 
 def check_readability(prompts: PromptBook, problems: ProblemList) -> None:
-    """Every prompt long enough to score must be easy to follow."""
+    """Every prompt long enough to score must be easy to follow: by reading ease in English,
+    by word length in other languages (Flesch counts English syllables)."""
     for prompt in prompts.prompts.values():
-        score = measure(prompt.text)
+        score = measure(prompt.text, prompts.language)
         if score.passes:
             continue
+        first = (
+            f"reading ease {score.reading_ease:.0f} (at least {MIN_READING_EASE:.0f})"
+            if score.flesch
+            else f"{score.average_word:.1f} letters a word (at most {MAX_AVERAGE_WORD:.0f})"
+        )
         problems.add(
             Problem(
                 prompt.file,
                 prompt.line,
-                f"prompt {prompt.id} is hard to follow: reading ease {score.reading_ease:.0f} "
-                f"(at least {MIN_READING_EASE:.0f}), {score.average_sentence:.1f} words a "
-                f"sentence (at most {MAX_AVERAGE_SENTENCE:.0f})",
+                f"prompt {prompt.id} is hard to follow: {first}, "
+                f"{score.average_sentence:.1f} words a sentence "
+                f"(at most {MAX_AVERAGE_SENTENCE:.0f})",
                 "use shorter words and sentences, one idea each",
                 rule="readability",
             )

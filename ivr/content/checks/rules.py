@@ -39,8 +39,14 @@ RULES: Mapping[str, str] = {
     "labels-apart": "No two choices in one block share a two-word phrase (ivr check only).",
     "avoid-phrase": "Prompts avoid the phrases data/wording lists, each with what to say "
     "instead (ivr check only).",
-    "readability": "Prompts of 12 words or more have a reading ease of 60 or more and "
-    "sentences of 15 words or fewer on average (ivr check only).",
+    "readability": "Prompts of 12 words or more have a reading ease of 60 or more (English; "
+    "in other languages, 6 letters a word or fewer on average) and sentences of 15 words or "
+    "fewer on average (ivr check only).",
+    "mirror": "Every language has every prompt of the first language, with the same "
+    "placeholders in its text and spoken forms, and every key of its language.yaml.",
+    "review-mark": "Each file of a language other than the first has a review mark: "
+    "`# review: none yet`, or `# review: <name>, <YYYY-MM-DD>` once a fluent speaker has "
+    "reviewed it; a language the line offers is reviewed, or named in LANGUAGES_UNREVIEWED.",
     "options": "Options are numbered 1 to 4 with no gaps, each with words of its own, and the "
     "prompts say every key.",
     "length": "A menu takes under 20 s to say, a block under 60 s.",
