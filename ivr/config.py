@@ -231,28 +231,34 @@ def _log_level(env: Mapping[str, str], problems: list[str]) -> str:
     return log_level
 
 
+def _one_of(
+    env: Mapping[str, str], name: str, modes: tuple[str, ...], must_be: str, problems: list[str]
+) -> str:
+    """A setting that is one of a few words (the first is the default); else a problem
+    saying what each word means."""
+    value = env.get(name, "").strip().lower() or modes[0]
+    if value not in modes:
+        problems.append(f"{name}={value!r} must be {must_be}")
+        value = modes[0]
+    return value
+
+
 def _nurse_ring(env: Mapping[str, str], problems: list[str]) -> str:
     """How a call reaches the nurses on duty: all at once, or in turn."""
-    ring = env.get("NURSE_RING", "").strip().lower() or "all"
-    if ring not in NURSE_RING_MODES:
-        problems.append(
-            f"NURSE_RING={ring!r} must be all (every free nurse rings at once) or turn "
-            "(one after another, each for NURSE_RING_SECONDS)"
-        )
-        ring = "all"
-    return ring
+    must_be = (
+        "all (every free nurse rings at once) or turn "
+        "(one after another, each for NURSE_RING_SECONDS)"
+    )
+    return _one_of(env, "NURSE_RING", NURSE_RING_MODES, must_be, problems)
 
 
 def _prompt_audio(env: Mapping[str, str], problems: list[str]) -> str:
     """PROMPT_AUDIO: auto, play or say."""
-    prompt_audio = env.get("PROMPT_AUDIO", "").strip().lower() or "auto"
-    if prompt_audio not in PROMPT_AUDIO_MODES:
-        problems.append(
-            f"PROMPT_AUDIO={prompt_audio!r} must be auto (rendered audio where it "
-            "exists, else <Say>), play (always rendered audio) or say (always <Say>)"
-        )
-        prompt_audio = "auto"
-    return prompt_audio
+    must_be = (
+        "auto (rendered audio where it exists, else <Say>), play (always rendered audio) "
+        "or say (always <Say>)"
+    )
+    return _one_of(env, "PROMPT_AUDIO", PROMPT_AUDIO_MODES, must_be, problems)
 
 
 def _audio_base_url(env: Mapping[str, str], problems: list[str]) -> str | None:

@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
+from urllib.parse import urlencode
 
 from ivr.call.callback import CallbackDialogue, Moves, said_yes_to
 from ivr.call.state import MAX_TRIED, CallState, Decoded
@@ -38,8 +39,6 @@ DECLINED = "declined"  # a nurse's leg that heard the whisper and did not take t
 class QueuedCall(Protocol):
     """A caller's place in the queue, as the store keeps it (ivr.store.team.QueuedCall)."""
 
-    @property
-    def joined_at(self) -> dt.datetime: ...
     @property
     def leaving_for(self) -> str | None: ...
     @property
@@ -98,11 +97,12 @@ class NurseLine:
         self, state: CallState, node: TransferNode, first: tuple[str, ...], caller: Caller
     ) -> Step:
         """Ring the nurses free now; if every nurse on duty is on a call, queue the caller."""
-        free = self.team.free(caller.practice, exclude=state.tried)
+        duty = self.team.on_duty()  # read once: the rota is a query
+        free = self.team.free(caller.practice, exclude=state.tried, duty=duty)
         held = self.team.claim(caller.sid, free, caller.practice)
         if held:
             return self._transfer((*first, *node.say), state, held)
-        if not state.tried and self.team.on_duty() and self.book is not None and caller.sid:
+        if not state.tried and duty and self.book is not None and caller.sid:
             try:
                 self._join(state, caller)
                 return Queue((*first, "queue.joined"), state)
@@ -124,7 +124,7 @@ class NurseLine:
         assert self.book is not None
         listening_to = self.dialogue.listening_to(state)
         reasons = said_yes_to(self.questions, state)
-        query = "&".join(f"{k}={v}" for k, v in state.to_query().items())
+        query = urlencode(state.to_query())
         self.book.join_queue(caller.sid, query, listening_to, reasons, caller.practice)
 
     def dial_ended(

@@ -107,16 +107,23 @@ class Team:
             if not entry.off_on(today) and (hours := _hours(entry.hours)) and hours.is_open(now)
         )
 
-    def free(self, practice: bool = False, exclude: tuple[str, ...] = ()) -> tuple[Nurse, ...]:
-        """Who is on duty and on no helpline call now, less those `exclude`d (tried already)."""
-        duty = [n for n in self.on_duty() if n.key not in exclude]
+    def free(
+        self,
+        practice: bool = False,
+        exclude: tuple[str, ...] = (),
+        duty: tuple[Nurse, ...] | None = None,
+    ) -> tuple[Nurse, ...]:
+        """Who is on duty (`duty`, when the caller has read it already) and on no helpline
+        call now, less those `exclude`d (tried already)."""
+        duty_now = self.on_duty() if duty is None else duty
+        duty = tuple(n for n in duty_now if n.key not in exclude)
         if self.store is None or not duty:
-            return tuple(duty)
+            return duty
         try:
             busy = self.store.busy_nurses()
         except Exception:
             log.warning("nurse legs unreadable: ringing as if all were free", exc_info=True)
-            return tuple(duty)
+            return duty
         return tuple(n for n in duty if n.key == LINE_KEY or _leg_key(n.key, practice) not in busy)
 
     def claim(self, call_sid: str, nurses: tuple[Nurse, ...], practice: bool) -> tuple[Nurse, ...]:
