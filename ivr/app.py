@@ -82,6 +82,7 @@ def create_app(
         settings.nurse_line_hours,
         run_by=settings.run_by,
         retention_days=settings.retention_days,
+        service_names=settings.service_names,
         offered=settings.languages,
         unreviewed=settings.languages_unreviewed,
     )

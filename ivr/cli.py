@@ -53,6 +53,7 @@ def _load() -> tuple[Settings, Content]:
             settings.nurse_line_hours,
             run_by=settings.run_by,
             retention_days=settings.retention_days,
+            service_names=settings.service_names,
             offered=settings.languages,
             unreviewed=settings.languages_unreviewed,
         )

@@ -76,6 +76,10 @@ class Settings:
     queue_limit_minutes: int = 10  # QUEUE_LIMIT_MINUTES: past it the queue offers a call back
     languages: tuple[str, ...] = ()  # LANGUAGES: those offered; none named: the flow's first
     languages_unreviewed: tuple[str, ...] = ()  # LANGUAGES_UNREVIEWED: may go live unreviewed
+    # The number called (Twilio's To, E.164) -> the language its calls start in (LANGUAGE_BY_NUMBER)
+    language_by_number: Mapping[str, str] = field(default_factory=dict)
+    # The helpline's name in languages besides the first (SERVICE_NAME_CY_GB), by code
+    service_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def gather_timeout(self) -> int:
@@ -352,6 +356,42 @@ def _languages(env: Mapping[str, str], name: str, problems: list[str]) -> tuple[
     return codes
 
 
+_SERVICE_NAME_IN = re.compile(r"^SERVICE_NAME_([A-Z]{2,3})_([A-Z]{2})$")
+
+
+def _service_names(env: Mapping[str, str]) -> dict[str, str]:
+    """SERVICE_NAME_CY_GB=llinell wybodaeth ail farn: the helpline's name in cy-GB."""
+    names = {}
+    for name, value in env.items():
+        found = _SERVICE_NAME_IN.match(name)
+        if found and value.strip():
+            names[f"{found[1].lower()}-{found[2]}"] = " ".join(value.split())
+    return names
+
+
+def _language_by_number(
+    env: Mapping[str, str], offered: tuple[str, ...], problems: list[str]
+) -> dict[str, str]:
+    """LANGUAGE_BY_NUMBER=+442920180000=cy-GB: calls to that number start in Welsh."""
+    found: dict[str, str] = {}
+    for pair in (p.strip() for p in env.get("LANGUAGE_BY_NUMBER", "").split(",") if p.strip()):
+        number, _, code = (part.strip() for part in pair.partition("="))
+        if not E164.match(number) or not _LANGUAGE_CODE.match(code):
+            problems.append(
+                f"LANGUAGE_BY_NUMBER: {pair!r} is not a number and a language: write the "
+                "number called in E.164 and its language, as +442920180000=cy-GB, "
+                "separated by commas"
+            )
+        elif offered and code not in offered:
+            problems.append(
+                f"LANGUAGE_BY_NUMBER: {number} starts calls in {code}, which LANGUAGES "
+                f"({','.join(offered)}) does not offer: add {code} to LANGUAGES"
+            )
+        else:
+            found[number] = code
+    return found
+
+
 def load_settings(env: Mapping[str, str], development: bool = False) -> Settings:
     """Read and check every setting; raise ConfigError naming each bad one."""
     problems: list[str] = []
@@ -368,6 +408,7 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
     paces = _paces(env, problems)
     database_url = _database_url(env.get("DATABASE_URL", "").strip(), problems)
     run_by = _run_by(env, development, problems)
+    languages = _languages(env, "LANGUAGES", problems)
     account_sid = _account_sid(env, problems)
     settings = Settings(
         twilio_auth_token=token,
@@ -397,8 +438,10 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         nurse_ring=_nurse_ring(env, problems),
         nurse_ring_seconds=_int(env, "NURSE_RING_SECONDS", 20, 10, 60, problems),
         queue_limit_minutes=_int(env, "QUEUE_LIMIT_MINUTES", 10, 1, 60, problems),
-        languages=_languages(env, "LANGUAGES", problems),
+        languages=languages,
         languages_unreviewed=_languages(env, "LANGUAGES_UNREVIEWED", problems),
+        language_by_number=_language_by_number(env, languages, problems),
+        service_names=_service_names(env),
     )
     if problems:
         raise ConfigError(problems)

@@ -58,6 +58,15 @@ def spoken_digits(e164: str) -> tuple[str, ...]:
     return tuple(f"digits.d{d}" for d in "0" + national)
 
 
+def spoken_groups(e164: str) -> tuple[tuple[str, ...], ...]:
+    """The same ids in the groups the number is written in (0800 917 2127), for a pause
+    between them."""
+    written = phonenumbers.format_number(
+        phonenumbers.parse(e164, "GB"), phonenumbers.PhoneNumberFormat.NATIONAL
+    )
+    return tuple(tuple(f"digits.d{d}" for d in group if d.isdigit()) for group in written.split())
+
+
 class Sealer:
     """Seals a keyed-in number for the next webhook URL, so it never travels in clear."""
 

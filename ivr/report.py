@@ -49,6 +49,7 @@ def content_report(settings: Settings, today: dt.date) -> tuple[str, bool]:
         today,
         run_by=settings.run_by,
         retention_days=settings.retention_days,
+        service_names=settings.service_names,
     )
     lines = [str(p) for p in problems.errors()] + [str(p) for p in problems.warnings()]
     if content is None:

@@ -79,6 +79,10 @@ class Language:
     yes_no_hints: tuple[str, ...]
     key_names: Mapping[str, str]  # how prompts name each key after "press": "*" -> "star"
     last_resort: LastResort
+    render_voice: str  # espeak-ng's voice for the recordings (cel/cy)
+    say_voice: str  # Twilio's <Say> voice where a recording is missing
+    names: Mapping[str, str]  # each language's name in this one, by code
+    service_name: str  # the helpline's name in this language ({service}); "": SERVICE_NAME's
 
     def words_everywhere(self) -> frozenset[str]:
         """The words of the keys that work in every node: no choice may use them."""
@@ -100,6 +104,10 @@ class Languages:
     def book(self, code: str) -> PromptBook:
         """The prompts of a language ("" for the first)."""
         return self.prompts[code or self.first]
+
+    def name_of(self, code: str, in_language: str = "") -> str:
+        """A language's name as another says it (the first, unless named): "Welsh"."""
+        return self[in_language].names.get(code or self.first, code or self.first)
 
     def others(self) -> frozenset[str]:
         """The languages a call's state names by their code."""
@@ -167,6 +175,10 @@ def _build(code: str, file: str, document: LocatedDict) -> Language:
             file,
             getattr(safety, "line", 0),
         ),
+        render_voice=document["voices"]["render"],
+        say_voice=document["voices"]["say"],
+        names=MappingProxyType(dict(document["names"])),
+        service_name=" ".join(document.get("service_name", "").split()),
     )
 
 

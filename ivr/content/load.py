@@ -97,6 +97,7 @@ def collect_content(
     readability: bool = True,
     run_by: str = DEFAULT_RUN_BY,
     retention_days: int = DEFAULT_RETENTION_DAYS,
+    service_names: Mapping[str, str] = MappingProxyType({}),
 ) -> tuple[Content | None, ProblemList]:
     """Load and check everything under root (flows/, each language's prompts/<language>/,
     data/), keeping every problem.
@@ -108,10 +109,15 @@ def collect_content(
     problems = ProblemList()
     services = load_services(root, problems)
     codes = language_codes(root)
-    values = {"service": service, "run_by": run_by, "retention_days": str(retention_days)}
-    read = [_read_language(root, code, values, hours, services, problems) for code in codes]
     flow = load_flow(root / "flows", problems, root)
     first = _first_language(flow.language if flow else "", codes, root, problems)
+    values = {"run_by": run_by, "retention_days": str(retention_days)}
+    # The first language is called SERVICE_NAME; another by SERVICE_NAME_<LANGUAGE>, else its own.
+    names = {**({first: service} if first else {}), **dict(service_names)}
+    read = [
+        _read_language(root, code, values, names, hours, services, code == first, problems)
+        for code in codes
+    ]
     if flow is None or first is None or problems.errors():
         return None, problems
     books: dict[str, PromptBook] = {}
@@ -168,8 +174,10 @@ def _read_language(
     root: Path,
     code: str,
     values: Mapping[str, str],
+    service_names: Mapping[str, str],
     hours: Hours,
     services: Mapping[str, Service],
+    is_first: bool,
     problems: ProblemList,
 ) -> _Read:
     """A language's prompts with their placeholders filled, its own words and its wording."""
@@ -180,19 +188,16 @@ def _read_language(
     words_ok = check_vocabulary(vocabulary, problems, f"{PROMPTS_DIR}/{code}")
     spoken = nurse_hours_sentence(hours, words) if words_ok else ""
     said = (
-        prompt_values(services, words, lambda i: raw[i].spoken if i in raw else "")
+        prompt_values(services, words, lambda i: raw[i].spoken if i in raw else "", is_first)
         if words_ok
         else ({}, {})
     )
-    prompts = fill_prompts(raw, {**values, "nurse_hours": spoken}, problems, said)
-    return _Read(
-        code,
-        raw,
-        vocabulary,
-        prompts,
-        load_language(root, code, problems),
-        load_wording(root, code, problems),
-    )
+    language = load_language(root, code, problems)
+    own = language.service_name if language else ""
+    service = service_names.get(code) or own or next(iter(service_names.values()), "")
+    filled = {**values, "service": service, "nurse_hours": spoken}
+    prompts = fill_prompts(raw, filled, problems, said)
+    return _Read(code, raw, vocabulary, prompts, language, load_wording(root, code, problems))
 
 
 def _check_language(
@@ -304,6 +309,7 @@ def load_content(
     retention_days: int = DEFAULT_RETENTION_DAYS,
     offered: Collection[str] = (),
     unreviewed: Collection[str] = (),
+    service_names: Mapping[str, str] = MappingProxyType({}),
 ) -> Content:
     """Load and check the content for start-up; raise ContentError naming every problem.
 
@@ -311,7 +317,14 @@ def load_content(
     with files no fluent speaker has reviewed is offered only if named in `unreviewed`
     (LANGUAGES_UNREVIEWED), with a warning for each such file; else start-up refuses."""
     content, problems = collect_content(
-        root, service, hours, today, readability=False, run_by=run_by, retention_days=retention_days
+        root,
+        service,
+        hours,
+        today,
+        readability=False,
+        run_by=run_by,
+        retention_days=retention_days,
+        service_names=service_names,
     )
     problems.raise_if_any()
     assert content is not None  # no errors means the content was built

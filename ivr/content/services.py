@@ -14,7 +14,7 @@ from ivr.content.hours import UK, Hours, HoursError, bank_holidays, parse_hours,
 from ivr.content.model import is_nurse_line
 from ivr.content.problems import Problem, ProblemList
 from ivr.content.yamlsource import LocatedDict, load_yaml
-from ivr.numbers import spoken_digits, uk_number
+from ivr.numbers import spoken_groups, uk_number
 
 SERVICES_FILE = Path("data") / "services.yaml"
 CHECK_EVERY_DAYS = 365
@@ -157,17 +157,20 @@ def prompt_values(
     services: Mapping[str, Service],
     words: Callable[[str], str],
     digit: Callable[[str], str],
+    first_language: bool = True,
 ) -> tuple[dict[str, Said], dict[str, Said]]:
     """What {scotland.number} and the like stand for: written (captions) and spoken (voice).
 
-    A number without a `spoken_number` is said digit by digit, with the words of digits.yaml.
+    A `spoken_number` is written in the first language; in another, or without one, a number
+    is said digit by digit, in groups, with the words of that language's digits.yaml.
     """
     written, spoken = {}, {}
     for service in services.values():
         hours = spoken_hours(service.hours, words) if service.hours else ""
-        said = service.spoken_number
+        said = service.spoken_number if first_language else ""
         if service.number and not said:
-            said = " ".join(digit(prompt_id) for prompt_id in spoken_digits(service.number))
+            groups = spoken_groups(service.number)
+            said = ", ".join(" ".join(map(digit, group)) for group in groups)
         written[service.id] = Said(service.name, service.written_number(), hours)
         spoken[service.id] = Said(service.name, said, hours)
     return written, spoken

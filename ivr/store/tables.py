@@ -41,6 +41,7 @@ PASSWORD_HASH = 200  # an Argon2 hash in its PHC string form is about 100 charac
 HOURS = 200  # a nurse's hours, as NURSE_LINE_HOURS is written
 NURSE_KEY = 20  # "n:<id>" for a nurse on the rota, "line" for NURSE_LINE_NUMBER
 STATE = 1000  # a call's state as its webhook URLs carry it
+LANGUAGE = 16  # a language as prompts/ names it: en-GB, cy-GB
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -97,6 +98,8 @@ class Call(Base):
     duration_seconds: Mapped[int | None]
     # A call from the practice phones (ivr.numbers.PRACTICE_CALLER): listed, never counted.
     practice: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # The language the call was last heard in (the dashboard splits calls by it); None: not known.
+    language: Mapped[str | None] = mapped_column(String(LANGUAGE))
 
 
 class CallEvent(Base):
@@ -153,6 +156,8 @@ class Callback(Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Booked on a call from the practice phones: shown apart, and never to be rung.
     practice: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # The caller's language, so that a nurse who speaks it calls back; None: not known.
+    language: Mapped[str | None] = mapped_column(String(LANGUAGE))
 
 
 class ApiToken(Base):
@@ -276,6 +281,8 @@ class QueueEntry(Base):
     left_how: Mapped[str | None] = mapped_column(String(STATUS))
     announced: Mapped[int] = mapped_column(default=0)
     practice: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # The caller's language, shown to staff beside the queue; None: not known.
+    language: Mapped[str | None] = mapped_column(String(LANGUAGE))
 
 
 class Voicemail(Base):
