@@ -207,7 +207,14 @@ def _helpline(
         engine=engine,
         render=cached_renderer(voice),
         fallback=Fallback(
-            settings, content.prompts, paths, content.languages[content.languages.first]
+            settings,
+            content.prompts,
+            paths,
+            content.languages[content.languages.first],
+            {
+                code: (content.languages.book(code), content.languages[code])
+                for code in content.languages.others()
+            },
         ),
         store=store,
         flow_picture=staff_site.FlowDrawing(content),

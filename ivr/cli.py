@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import urlencode
 
 import click
 from dotenv import load_dotenv
@@ -271,6 +272,12 @@ def call_map_command() -> None:
 @click.option(
     "--speak", is_flag=True, help="Also say what the caller hears through the speakers (pyttsx3)."
 )
+@click.option(
+    "--language",
+    default="",
+    help="The language the call starts in (cy-GB), as if its own number were rung; the line "
+    "must offer it (LANGUAGES).",
+)
 def call(
     keys: str | None,
     url: str | None,
@@ -278,6 +285,7 @@ def call(
     caller: str,
     queue_place: int,
     speak: bool,
+    language: str,
 ) -> None:
     """A phone in the terminal: hear the helpline and press keys, as a caller would."""
     from ivr.practice.phone import Phone, TranscriptEntry, parse_keys, remote_captions
@@ -316,13 +324,15 @@ def call(
         captions=captions,
         on_event=on_event,
     )
+    # The webhook's own URL names the language, as the phone page's does (?l=cy-GB).
+    path = f"/voice/incoming?{urlencode({'l': language})}" if language else "/voice/incoming"
     if keys is not None:
-        transcript = phone.call(parse_keys(keys))
+        transcript = phone.call(parse_keys(keys), path=path)
     else:
         click.echo(
             "Keys 0-9, * and #, then Enter. Enter alone is silence; words are speech; q hangs up.\n"
         )
-        transcript = phone.call(input_fn=lambda prompt: input(prompt))
+        transcript = phone.call(input_fn=lambda prompt: input(prompt), path=path)
     sys.exit(1 if transcript.errors() else 0)
 
 

@@ -117,6 +117,11 @@ def test_every_prompt_of_the_guidance_can_be_heard(
     for answers in (["1"] * 5, ["2"] * 5):
         listen(open_app, [*walk, *answers])
     listen(open_app, ["9", "9"])
+    # Where the line offers Welsh too: into Welsh and back ("... in English"), and a call on
+    # the Welsh number hears the way into English before the Welsh welcome.
+    both = make_app(LANGUAGES="en-GB,cy-GB", LANGUAGES_UNREVIEWED="cy-GB")
+    listen(both, ["7", "7"])
+    listen(both, [], path="/voice/incoming?l=cy-GB")
     listen(open_app, [], path="/voice/entry/99")
     # A part entered by its code: the greeting is filled in during the call, so match its start.
     entered = Phone(open_app, auth_token=TOKEN).call([], path="/voice/entry/34").heard()[0]

@@ -263,7 +263,7 @@ def test_unknown_placeholder_is_named(tmp_path: Path, old: str, new: str, unknow
                 PROMPT_FILE,
                 line_of(prompts, "hello:"),
                 f"prompt demo.hello uses unknown placeholder(s) {unknown}",
-                "use only ['minutes', 'nurse_hours', 'part', 'position', 'reasons', "
+                "use only ['language', 'minutes', 'nurse_hours', 'part', 'position', 'reasons', "
                 "'retention_days', 'run_by', 'service'], "
                 "or write braces as {{ and }}",
             )

@@ -156,7 +156,10 @@ def second_language(tmp_path: Path, flow_language: str | None = "en-GB") -> Path
     shutil.copytree(root / "prompts" / "en-GB", root / "prompts" / "cy-GB")
     shutil.copy(root / "data" / "wording" / "en-GB.yaml", root / "data" / "wording" / "cy-GB.yaml")
     words = root / "prompts" / "cy-GB" / "language.yaml"
-    words.write_text(edit(REAL, "operator: [nurse,", "operator: [nyrs,"), encoding="utf-8")
+    # A language the flow is not written in gives its options' words and parts' titles too.
+    welsh = (ROOT / "prompts" / "cy-GB" / "language.yaml").read_text(encoding="utf-8")
+    flow_words = welsh[welsh.index("\nchoices:") :]
+    words.write_text(edit(REAL, "operator: [nurse,", "operator: [nyrs,") + flow_words, "utf-8")
     flow = root / "flows" / "helpline.yaml"
     text = flow.read_text(encoding="utf-8")
     language = "" if flow_language is None else f"language: {flow_language}\n"

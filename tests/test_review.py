@@ -60,9 +60,9 @@ def test_a_reviewed_file_counts_its_prompts_and_words(tmp_path: Path) -> None:
     assert (welcome.reviewer, welcome.date, welcome.prompts) == (
         "Siân Evans",
         dt.date(2024, 12, 1),
-        2,
+        3,
     )
-    assert review.share()[0] == 2 and review.share()[2] == welcome.words > 0
+    assert review.share()[0] == 3 and review.share()[2] == welcome.words > 0
 
 
 def test_a_file_with_no_mark_is_unreviewed(tmp_path: Path) -> None:
@@ -229,4 +229,4 @@ def test_check_reports_each_language() -> None:
     assert "rule labels-lead-there SKIPPED for cy-GB: " in text
     assert "reviewed by a fluent cy-GB speaker: 0 of 17 files" in text
     assert "WARNING: TEXT NO FLUENT SPEAKER HAS REVIEWED" in text
-    assert f"  {WELSH}/welcome.yaml:2  2 prompts" in text
+    assert f"  {WELSH}/welcome.yaml:2  3 prompts" in text

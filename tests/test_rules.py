@@ -347,6 +347,49 @@ BREAKS = {
         (WELSH + "language.yaml", "keys_said:"),
         "has no 'keys_said': '3', which en-GB's language.yaml has",
     ),
+    "a-welsh-option-without-words": Break(
+        "mirror",
+        WELSH + "language.yaml",
+        '    "2": [neges, gadael neges, neges llais]\n',
+        "",
+        (WELSH + "language.yaml", "nurse_closed:"),
+        "choices: has no words for option 2 of nurse_closed",
+    ),
+    "a-welsh-part-without-a-title": Break(
+        "mirror",
+        WELSH + "language.yaml",
+        '  wales: "Cymru: Llais"\n',
+        "",
+        (WELSH + "language.yaml", "parts:"),
+        "parts: has no title for wales",
+    ),
+    # The way into each language is short, and names its key.
+    "a-long-way-into-welsh": Break(
+        "language-offer",
+        WELSH + "welcome.yaml",
+        'language: "Am wasanaeth yn Gymraeg, pwyswch 7."',
+        "language: \"Os hoffech chi glywed y gwasanaeth hwn i gyd yn Gymraeg, o'r dechrau i'r "
+        'diwedd, pwyswch 7."',
+        (WELSH + "welcome.yaml", "language:"),
+        "welcome.language takes about",
+    ),
+    "the-way-into-english-without-its-key": Break(
+        "language-offer",
+        PROMPTS + "welcome.yaml",
+        'language: "For English, press 7."',
+        'language: "For English, press 6."',
+        (PROMPTS + "welcome.yaml", "language:"),
+        "welcome.language does not say press 7",
+    ),
+    # 9 and 7 work everywhere: no option may be on them.
+    "an-option-on-the-language-key": Break(
+        "reserved-key",
+        FLOW,
+        '"4": {to: source, words: ["where", "source", "Macmillan", "where it comes from"]}',
+        '"7": {to: source, words: ["where", "source", "Macmillan", "where it comes from"]}',
+        (FLOW, '"7": {to: source'),
+        "option 7 is on a key that works everywhere",
+    ),
     # Review marks say who reviewed a translation, and when.
     "a-review-mark-without-a-date": Break(
         "review-mark",

@@ -98,7 +98,7 @@ def test_sign_in_queue_dashboard_and_flow_by_keyboard(server: str, browser: obje
     assert "Nobody is waiting for a call back." in page.content()
 
     page.goto(f"{server}/staff/dashboard")
-    assert page.locator("svg[role=img]").count() == 4
+    assert page.locator("svg[role=img]").count() == 5
     checked(page, "dashboard")
     page.goto(f"{server}/staff/calls")
     assert page.locator("tbody tr").count() == 50

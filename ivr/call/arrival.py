@@ -5,6 +5,7 @@ line it rings, or the call-back dialogue."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ivr.call.callback import CallbackDialogue
@@ -14,7 +15,15 @@ from ivr.call.state import CallState
 from ivr.call.steps import NOBODY, Ask, Caller, Record, Step, Transfer
 from ivr.call.words import hints_for
 from ivr.content.language import Languages
-from ivr.content.model import NODE_KINDS, ChoiceNode, Flow, Node, TransferNode, VoicemailNode
+from ivr.content.model import (
+    LANGUAGE_OFFER_PROMPT,
+    NODE_KINDS,
+    ChoiceNode,
+    Flow,
+    Node,
+    TransferNode,
+    VoicemailNode,
+)
 
 # How the caller arrives at each kind of node; each takes the kind it is listed for.
 Arrive = Callable[[CallState, Any, tuple[str, ...], bool, Caller], Step]
@@ -57,6 +66,33 @@ class Arrival:
             "voicemail": self._record,
         }
         assert set(self.by_kind) == set(NODE_KINDS)
+
+    def at_start(self, language: str, slow: bool = False) -> CallState:
+        """The state of a call at the start, in a language ("" or one not offered: the first)."""
+        return CallState(self.flow.start, slow=slow, language=self.languages.in_state(language))
+
+    def start(self, language: str) -> Step:
+        """A new call: the way into each other language the line offers, said in that language
+        ("cy-GB/welcome.language"), then the welcome, inside the first menu so that 0 and 7
+        work from the first word."""
+        state = self.at_start(language)
+        offers = tuple(
+            f"{code}/{LANGUAGE_OFFER_PROMPT}"
+            for code in self.languages.order()
+            if code != self.languages[state.language].code
+        )
+        return self.visit(state, (*offers, *self.flow.welcome))
+
+    def enter(self, node: Node | None, slow: bool, language: str) -> Step:
+        """Straight to a part by its entry code (None: not a known code), as staff send a
+        caller, who hears which part it is in their language."""
+        state = self.at_start(language, slow)
+        if node is None:
+            return self.visit(state, ("system.entry_unknown",))
+        state = replace(state, node=node.id, history=(self.flow.start,))
+        prompts = ("system.entry", *self.prompts_for(node, state))
+        part = self.languages[state.language].part(node.id, node.title)
+        return Ask(prompts, state, self.hints_at(state, node), fill=(("part", part),))
 
     def hints_at(self, state: CallState, node: Node) -> tuple[str, ...]:
         """The words the recogniser listens for at the node, in the caller's language."""

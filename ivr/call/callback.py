@@ -47,6 +47,7 @@ class CallbackBook(Protocol):
         reasons: list[str],
         *,
         practice: bool = False,
+        language: str | None = None,
     ) -> Booked:
         """Keep a request for a nurse to call the number back."""
         ...
@@ -196,7 +197,12 @@ class CallbackDialogue:
             if self.book is None:
                 raise RuntimeError("no database is set up for callbacks")
             booking = self.book.book_callback(
-                caller.sid, number, listening_to, reasons, practice=caller.practice
+                caller.sid,
+                number,
+                listening_to,
+                reasons,
+                practice=caller.practice,
+                language=self.languages[state.language].code,
             )
         except Exception:  # any failure: the caller hears it was not booked, never silence
             return self.moves.visit(state.moved_to(node.failed, remember=False), caller=caller)

@@ -24,6 +24,7 @@ from ivr.content.hours import Hours
 from ivr.content.language import Languages
 from ivr.content.model import (
     BACK_KEY,
+    LANGUAGE_KEY,
     MAIN_MENU_KEY,
     NO_KEY,
     NODE_KINDS,
@@ -97,7 +98,6 @@ class Engine:
             flow, self, self.dialogue, team, nurses, clock, queue_limit_minutes
         )
         self.arrival = Arrival(flow, self.lines, self.dialogue, languages, self.nurse_line)
-        self.questions = [n for n in flow.nodes.values() if isinstance(n, QuestionNode)]
         self.by_code = {node.code: node for node in flow.nodes.values() if node.code}
         self.read_state = query_decoder(flow, languages.others())
         paths = shortest_paths(flow)
@@ -118,9 +118,9 @@ class Engine:
 
     # -------------------------------------------------------------- entry points
 
-    def start(self) -> Step:
-        """A new call: the welcome, inside the first menu."""
-        return self.visit(CallState(self.flow.start), self.flow.welcome)
+    def start(self, language: str = "") -> Step:
+        """A new call, in the language its number is for (the first: ""): see Arrival.start."""
+        return self.arrival.start(language)
 
     def respond(
         self, decoded: Decoded, keys: str = "", speech: str = "", caller: Caller = NOBODY
@@ -192,18 +192,19 @@ class Engine:
             return Connect(decoded.state)
         return Goodbye(("whisper.declined",), decoded.state)
 
-    def enter(self, code: str, slow: bool = False) -> Step:
+    def enter(self, code: str, slow: bool = False, language: str = "") -> Step:
         """Straight to a part of the guidance by its entry code, as staff send a caller."""
-        node = self.by_code.get(code)
-        if node is None:
-            return self.visit(CallState(self.flow.start, slow=slow), ("system.entry_unknown",))
-        state = CallState(node.id, history=(self.flow.start,), slow=slow)
-        prompts = ("system.entry", *self.arrival.prompts_for(node, state))
-        return Ask(prompts, state, self.arrival.hints_at(state, node), fill=(("part", node.title),))
+        return self.arrival.enter(self.by_code.get(code), slow, language)
 
-    def recover(self) -> Step:
-        """After an internal error: apologise and offer the main menu."""
-        return self.visit(CallState(self.flow.start), ("system.error",))
+    def recover(self, language: str = "") -> Step:
+        """After an internal error: apologise and offer the main menu, in the caller's language."""
+        return self.visit(self.arrival.at_start(language), ("system.error",))
+
+    def change_language(self, state: CallState, caller: Caller = NOBODY) -> Step:
+        """7: the next language the line offers; the node plays again in full, in it."""
+        now = self.languages.following(state.language)
+        changed = replace(state, language=self.languages.in_state(now), silences=0, wrong=0)
+        return self.visit(changed, ("system.language",), caller=caller)
 
     def change_pace(self, state: CallState, slow: bool, caller: Caller = NOBODY) -> Step:
         """Switch to the slower voice or back; the node plays again in full at the new pace."""
@@ -215,13 +216,14 @@ class Engine:
     def key_for_words(self, node: Node, speech: str, language: str = "") -> str | None:
         """Match what the caller said to a key: options first, then the words that work
         anywhere; in the caller's language ("" for the one calls start in)."""
-        words = self.languages[language]
-        return key_for_words(node, speech, words, self.lines.rings_service)
+        return key_for_words(node, speech, self.languages[language], self.lines.rings_service)
 
     def press(self, state: CallState, node: Node, key: str, caller: Caller = NOBODY) -> Step:
         """Act on one key."""
         if key == PACE_KEY:
             return self.change_pace(state, slow=not state.slow, caller=caller)
+        if key == LANGUAGE_KEY and len(self.languages.words) > 1:
+            return self.change_language(state, caller)
         if key == OPERATOR_KEY:
             return self.visit(state.moved_to(self.flow.operator), caller=caller)
         if key == MAIN_MENU_KEY:

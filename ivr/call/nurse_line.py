@@ -53,7 +53,13 @@ class QueueBook(Protocol):
     """Where the queue and the nurses' legs are kept (ivr.store.Store); may raise when down."""
 
     def join_queue(
-        self, call_sid: str, state: str, listening_to: str, reasons: list[str], practice: bool
+        self,
+        call_sid: str,
+        state: str,
+        listening_to: str,
+        reasons: list[str],
+        practice: bool,
+        language: str | None = None,
     ) -> None: ...
     def queued_call(self, call_sid: str) -> QueuedCall | None: ...
     def queue_position(self, call_sid: str) -> int | None: ...
@@ -125,7 +131,8 @@ class NurseLine:
         listening_to = self.dialogue.listening_to(state)
         reasons = said_yes_to(self.questions, state)
         query = urlencode(state.to_query())
-        self.book.join_queue(caller.sid, query, listening_to, reasons, caller.practice)
+        language = self.dialogue.languages[state.language].code
+        self.book.join_queue(caller.sid, query, listening_to, reasons, caller.practice, language)
 
     def dial_ended(
         self,
@@ -268,8 +275,17 @@ class NurseLine:
             prompts.append("whisper.reasons")
         if waited_minutes is not None:
             prompts.append("whisper.waited_minute" if waited_minutes == 1 else "whisper.waited")
+        languages = self.dialogue.languages
+        if state.language:
+            # Said in the first language, the staff's, naming the caller's ("Welsh").
+            prompts.append("whisper.language")
         prompts.append("whisper.accept")
-        fill = (("part", part), ("reasons", "; ".join(labels)), ("minutes", str(waited_minutes)))
+        fill = (
+            ("part", part),
+            ("reasons", "; ".join(labels)),
+            ("minutes", str(waited_minutes)),
+            ("language", languages.name_of(state.language)),
+        )
         return Screen(tuple(prompts), state, fill, nurse)
 
     def context(self, state: CallState) -> tuple[str, list[str]]:

@@ -48,7 +48,7 @@ def _choice(
         (len(phrase.split()), option.key)
         for option in node.options
         if not (wants_nurse and rings_service(option.to))
-        for phrase in option.words
+        for phrase in language.option_words(node.id, option.key, option.words)
         if has_phrase(words, phrase)
     ]
     return max(matches)[1] if matches else None
@@ -86,7 +86,11 @@ assert set(_NODE_WORDS) == set(NODE_KINDS)
 
 
 def _option_words(node: ChoiceNode, language: Language) -> tuple[str, ...]:
-    return tuple(word for option in node.options for word in option.words)
+    return tuple(
+        word
+        for option in node.options
+        for word in language.option_words(node.id, option.key, option.words)
+    )
 
 
 # The words each kind of node listens for, besides those that work everywhere.

@@ -83,6 +83,17 @@ class Language:
     say_voice: str  # Twilio's <Say> voice where a recording is missing
     names: Mapping[str, str]  # each language's name in this one, by code
     service_name: str  # the helpline's name in this language ({service}); "": SERVICE_NAME's
+    # In a language the flow is not written in: the options' words and the nodes' titles.
+    choices: Mapping[str, Mapping[str, tuple[str, ...]]]
+    parts: Mapping[str, str]
+
+    def option_words(self, node: str, key: str, own: tuple[str, ...]) -> tuple[str, ...]:
+        """What a caller may say for an option: this language's words, else the flow's own."""
+        return self.choices.get(node, {}).get(key, own)
+
+    def part(self, node: str, title: str) -> str:
+        """A node's title as callers hear it in this language, else the flow's own."""
+        return self.parts.get(node, title)
 
     def words_everywhere(self) -> frozenset[str]:
         """The words of the keys that work in every node: no choice may use them."""
@@ -108,6 +119,19 @@ class Languages:
     def name_of(self, code: str, in_language: str = "") -> str:
         """A language's name as another says it (the first, unless named): "Welsh"."""
         return self[in_language].names.get(code or self.first, code or self.first)
+
+    def order(self) -> tuple[str, ...]:
+        """The languages offered: the first, then the others by code."""
+        return (self.first, *sorted(self.others()))
+
+    def in_state(self, code: str) -> str:
+        """How a call's state names a language: "" for the first, and for one not offered."""
+        return code if code in self.words and code != self.first else ""
+
+    def following(self, code: str) -> str:
+        """The language after this one (the first after the last): where 7 leads."""
+        order = self.order()
+        return order[(order.index(self[code].code) + 1) % len(order)]
 
     def others(self) -> frozenset[str]:
         """The languages a call's state names by their code."""
@@ -179,6 +203,15 @@ def _build(code: str, file: str, document: LocatedDict) -> Language:
         say_voice=document["voices"]["say"],
         names=MappingProxyType(dict(document["names"])),
         service_name=" ".join(document.get("service_name", "").split()),
+        choices=MappingProxyType(
+            {
+                node: MappingProxyType({k: tuple(map(_phrase, w)) for k, w in keys.items()})
+                for node, keys in document.get("choices", {}).items()
+            }
+        ),
+        parts=MappingProxyType(
+            {n: " ".join(t.split()) for n, t in document.get("parts", {}).items()}
+        ),
     )
 
 
@@ -188,6 +221,11 @@ def _word_problems(document: LocatedDict, file: str) -> list[Problem]:
     lists = [
         *((f"say: {intent}", document["say"][intent]) for intent in Intent),
         *((f"keys_said: {key!r}", words) for key, words in document["keys_said"].items()),
+        *(
+            (f"choices: {node}: {key!r}", words)
+            for node, keys in document.get("choices", {}).items()
+            for key, words in keys.items()
+        ),
     ]
     for where, words in lists:
         found += _unheard(words, where, file)

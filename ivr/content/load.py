@@ -26,7 +26,7 @@ from ivr.content.language import (
     language_codes,
     load_language,
 )
-from ivr.content.mirror import check_language_keys, check_mirror
+from ivr.content.mirror import check_flow_words, check_language_keys, check_mirror
 from ivr.content.model import (
     DEFAULT_RETENTION_DAYS,
     DEFAULT_RUN_BY,
@@ -132,6 +132,7 @@ def collect_content(
             continue
         reviews[one.code] = _reviews(root, one, today or dt.date.today(), problems)
         check_language_keys(root, first, one.code, problems)
+        check_flow_words(flow, one.code, root, problems)
         if check_mirror(first, source.written(), one.code, one.written(), problems):
             found = ProblemList()  # named with the language where the file does not say it
             _check_language(flow, book, one, hours, readability, found)

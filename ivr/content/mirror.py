@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr.content.language import LANGUAGE_FILE, PROMPTS_DIR
+from ivr.content.model import ChoiceNode, Flow
 from ivr.content.problems import Problem, ProblemList
 from ivr.content.prompts import RawPrompt, placeholders
 from ivr.content.yamlsource import LocatedDict, load_yaml
@@ -116,3 +117,79 @@ def _walk(document: LocatedDict, path: tuple[str, ...]) -> tuple[LocatedDict | N
         line = mapping.line_of(key)
         mapping = mapping[key]
     return (mapping, line) if isinstance(mapping, LocatedDict) else (None, 0)
+
+
+def check_flow_words(flow: Flow, code: str, root: Path, problems: ProblemList) -> None:
+    """A language the flow is not written in gives, in its language.yaml, the words of every
+    option (`choices:`) and the title of every part a caller can be sent to (`parts:`), and
+    nothing for nodes or keys the flow does not have."""
+    quiet = ProblemList()  # the file's own problems are named where it is loaded
+    document = load_yaml(root / PROMPTS_DIR / code / LANGUAGE_FILE, quiet, root)
+    if not isinstance(document, LocatedDict):
+        return
+    file = f"{PROMPTS_DIR}/{code}/{LANGUAGE_FILE}"
+    choices, parts = _mapping(document, "choices"), _mapping(document, "parts")
+    wanted = {
+        node.id: {o.key for o in node.options if o.words}
+        for node in flow.nodes.values()
+        if isinstance(node, ChoiceNode) and any(o.words for o in node.options)
+    }
+    titled = {node.id: node.title for node in flow.nodes.values() if node.code}
+    line = document.line_of("choices") if "choices" in document else 0
+    for node_id, keys in wanted.items():
+        have = choices.get(node_id) or {}
+        for key in sorted(keys - set(have)):
+            option = flow.nodes[node_id]
+            problems.add(
+                Problem(
+                    file,
+                    _line(choices, node_id, line),
+                    f"choices: has no words for option {key} of {node_id}",
+                    f'add under choices: {node_id}: "{key}": [...], the words a caller may '
+                    f"say for it in {code} ({option.file} gives them in the flow's language)",
+                    rule="mirror",
+                )
+            )
+    for node_id, keys in choices.items():
+        extra = sorted(set(keys) - wanted.get(node_id, set()))
+        if extra:
+            problems.add(
+                Problem(
+                    file,
+                    _line(choices, node_id, 0),
+                    f"choices: {node_id} gives words for {', '.join(extra)}, which the flow "
+                    f"has no such option for",
+                    "remove them, or add the option to the flow",
+                    rule="mirror",
+                )
+            )
+    line = document.line_of("parts") if "parts" in document else 0
+    for node_id in sorted(set(titled) - set(parts)):
+        problems.add(
+            Problem(
+                file,
+                line,
+                f"parts: has no title for {node_id} ({titled[node_id]!r})",
+                f"add under parts: {node_id}: the title as callers hear it in {code}",
+                rule="mirror",
+            )
+        )
+    for node_id in sorted(set(parts) - set(titled)):
+        problems.add(
+            Problem(
+                file,
+                _line(parts, node_id, 0),
+                f"parts: {node_id} is not a part callers can be sent to",
+                "remove it: only nodes with an entry `code:` are named to callers",
+                rule="mirror",
+            )
+        )
+
+
+def _mapping(document: LocatedDict, key: str) -> dict[str, Any]:
+    value = document.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _line(mapping: dict[str, Any], key: str, default: int) -> int:
+    return mapping.line_of(key) if isinstance(mapping, LocatedDict) and key in mapping else default

@@ -13,6 +13,8 @@ OPERATOR_KEY = "0"
 BACK_KEY = "*"
 REPEAT_KEY = "#"
 PACE_KEY = "9"  # no menu has more than 4 options, so 9 is free everywhere
+LANGUAGE_KEY = "7"  # the next language the line offers, everywhere (where it offers several)
+LANGUAGE_OFFER_PROMPT = "welcome.language"  # in each language: "For English, press 7."
 MAIN_MENU_KEY = "8"  # the main menu, from every part of the call
 YES_KEY = "1"
 NO_KEY = "2"
@@ -364,6 +366,10 @@ SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
         "system.faster": "when the caller switches back to the usual speed (press 9 again)",
         "system.entry": "when staff put a caller straight through to a part ({part})",
         "system.entry_unknown": "when an entry code is not known",
+        LANGUAGE_OFFER_PROMPT: "in each other language the line offers, before the welcome: "
+        "the key into it (7); under 5 seconds",
+        "system.language": "after 7: the call goes on in the language it changed to",
+        "whisper.language": "to the nurse: the language the caller chose ({language})",
         "whisper.intro": "to the nurse who answers, before the caller is put through",
         "whisper.part": "to the nurse: the part of the guidance the caller was in ({part})",
         "whisper.reasons": "to the nurse: the reasons the caller said yes to ({reasons})",
@@ -383,6 +389,9 @@ SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
         "queue.not_a_key": "in the queue, after a key that is not a choice",
     }
 )
+
+# Prompts only a line of several languages plays: content with one needs none of them.
+LANGUAGE_PROMPTS = frozenset({LANGUAGE_OFFER_PROMPT, "system.language", "whisper.language"})
 
 # Who runs the line, as callers hear it ({run_by}), where SERVICE_RUN_BY is not set: in
 # development only; production needs the setting.

@@ -17,7 +17,7 @@ from ivr.content.yamlsource import LocatedDict, load_yaml
 
 # Placeholders filled during a call, not at start-up: the part of the helpline the caller was
 # in and their reasons, for the nurse's whisper; a caller's place in the queue and minutes.
-DURING_CALL = ("part", "reasons", "position", "minutes")
+DURING_CALL = ("part", "reasons", "position", "minutes", "language")
 
 
 @dataclass(frozen=True)

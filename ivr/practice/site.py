@@ -36,6 +36,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from ivr.call.state import LANGUAGE
 from ivr.csrf import csrf
 from ivr.practice.bridging import TWILIO_NAMES, bridge_params, sid_tag
 from ivr.practice.lines import PAGE_LINES, UNCAPTIONED, Line, transcript_line
@@ -163,6 +164,7 @@ class CallOptions(NamedTuple):
     keys: str  # the keys to press for them
     dial: str  # what a person rung does
     place: int  # their place on joining a queue
+    language: str = ""  # the language the call starts in ("" for the first), as ?l= names it
 
 
 def _call_options() -> CallOptions:
@@ -177,7 +179,22 @@ def _call_options() -> CallOptions:
     place = values.get("place", "1")
     places = range(1, MAX_PLACE + 1)
     chosen = int(place) if place.isdigit() and int(place) in places else 1
-    return CallOptions(start, values.get("keys", "").strip()[:1000], dial, chosen)
+    language = helpline().content.languages.in_state(values.get("language", "").strip())
+    return CallOptions(start, values.get("keys", "").strip()[:1000], dial, chosen, language)
+
+
+def _languages_offered() -> list[tuple[str, str]]:
+    """The languages a practice call may start in, where the line offers several: ("" for the
+    first, its code for another) and its name, in itself and in the first language."""
+    languages = helpline().content.languages
+    if len(languages.words) < 2:
+        return []
+    named = []
+    for code in languages.order():
+        own, first = languages.name_of(code, code), languages.name_of(code)
+        label = own if own == first else f"{own} ({first})"
+        named.append((languages.in_state(code), label))
+    return named
 
 
 def _page(options: CallOptions, lines: list[Line]) -> str:
@@ -188,6 +205,7 @@ def _page(options: CallOptions, lines: list[Line]) -> str:
         outcomes=LABELS,
         options=options,
         places=range(1, MAX_PLACE + 1),
+        languages=_languages_offered(),
         lines=lines,
         config={
             "bridge": url_for("phone_site.bridge"),
@@ -300,6 +318,8 @@ def transcript() -> ResponseReturnValue:
         base_url=_public_base(),
     )
     path = url_for("voice.entry", code=start) if start else url_for("voice.incoming")
+    if options.language:
+        path += f"?{LANGUAGE}={options.language}"
     call = phone.call(parse_keys(options.keys)[:_MAX_SCRIPT], path=path)
     names = _phone_page().names
     shown = [

@@ -218,6 +218,7 @@ def dashboard() -> ResponseReturnValue:
     named = {
         "parts_heard": [(_title(node), n) for node, n in shown.parts_heard[:10]],
         "drop_off": [(_title(node), n) for node, n in shown.drop_off[:10]],
+        "languages": [(_language_name(code), n) for code, n in shown.calls_by_language],
     }
     return render_template(
         "staff/dashboard.html",
@@ -315,6 +316,13 @@ def security_headers(response: Response, *, hsts: bool) -> Response:
     return response
 
 
+def _language_name(code: str | None) -> str:
+    """A language as staff read it, in the line's first language ("Welsh")."""
+    if not code:
+        return "not known"
+    return helpline().content.languages.name_of(code)
+
+
 def init_app(app: Flask, development: bool) -> None:
     """The staff site, with CSRF on every form, secure session cookies that can be ended, and
     security headers; HTTPS only (HSTS, Secure cookies) outside development."""
@@ -331,6 +339,7 @@ def init_app(app: Flask, development: bool) -> None:
         csrf.exempt(app.blueprints[name])
     app.jinja_env.filters["waited"] = waited
     app.jinja_env.filters["node_title"] = _title
+    app.jinja_env.filters["language_name"] = _language_name
     app.jinja_env.filters["last_digits"] = nurses.last_digits
     # On the app, not the blueprint: the practice phone takes the staff session too, and the
     # headers cover the staff API and every answer under /staff/, a 404 included.

@@ -42,6 +42,7 @@ class CallbackRequest:
     reasons: list[str]
     call_sid: str
     practice: bool  # booked on a call from the practice phones: never to be rung
+    language: str | None = None  # the caller's language (en-GB, cy-GB); None: not known
 
 
 class CallbackQueue(Database):
@@ -55,6 +56,7 @@ class CallbackQueue(Database):
         reasons: list[str],
         *,
         practice: bool = False,
+        language: str | None = None,
     ) -> Booking:
         """Store a request to call `number` back, unless one of the same kind is open for it.
 
@@ -79,6 +81,8 @@ class CallbackQueue(Database):
             "listening_to": listening_to[:LISTENING_TO],
             "reasons": [str(reason) for reason in reasons],
             "practice": practice,
+            # So that a nurse who speaks it rings back (None: not known).
+            "language": language,
         }
         return self._bounded("booking a callback", lambda deadline: self._book(row, deadline))
 
@@ -145,6 +149,7 @@ class CallbackQueue(Database):
                 reasons=list(row.reasons or []),
                 call_sid=row.call_sid,
                 practice=row.practice,
+                language=row.language,
             )
             for row in rows
         ]

@@ -13,7 +13,15 @@ from sqlalchemy import delete, func, select
 from ivr.numbers import E164, is_practice_caller
 from ivr.store import stats
 from ivr.store.connection import Database
-from ivr.store.journal import Ended, Journal, JournalEntry, Started, StepTaken, TransferEnded
+from ivr.store.journal import (
+    Ended,
+    Journal,
+    JournalEntry,
+    LanguageChosen,
+    Started,
+    StepTaken,
+    TransferEnded,
+)
 from ivr.store.tables import Call, Callback, CallEvent, CallTransfer
 
 log = logging.getLogger("ivr.store")
@@ -35,13 +43,19 @@ class CallLog(Database):
 
     journal: Journal  # made by the Store, with the engine
 
-    def call_started(self, call_sid: str, caller: str | None) -> None:
-        """A call came in; the caller's number is kept only as its hash (None if withheld).
+    def call_started(self, call_sid: str, caller: str | None, language: str | None = None) -> None:
+        """A call came in, in a language; the caller's number is kept only as its hash (None
+        if withheld).
 
         A call from the practice phones is marked as practice, so staff figures leave it out.
         """
         practice = is_practice_caller(caller)
-        self._put(lambda at: Started(call_sid, at, self._caller_hash(caller), practice))
+        hashed = self._caller_hash(caller)
+        self._put(lambda at: Started(call_sid, at, hashed, practice, language))
+
+    def call_language(self, call_sid: str, language: str) -> None:
+        """The caller changed the call's language: the dashboard counts the call in it."""
+        self._put(lambda at: LanguageChosen(call_sid, at, language))
 
     def _caller_hash(self, caller: str | None) -> str | None:
         # Withheld numbers come as "anonymous" or the like: there is no one to hash.

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ivr.store.tables import (
     HEARD,
     KIND,
+    LANGUAGE,
     NODE,
     SID,
     STATUS,
@@ -48,6 +49,15 @@ class Started(NamedTuple):
     at: dt.datetime
     caller_hash: str | None
     practice: bool  # from the practice phones: left out of staff figures
+    language: str | None = None  # the language the call started in
+
+
+class LanguageChosen(NamedTuple):
+    """The caller changed the call's language (7)."""
+
+    call_sid: str
+    at: dt.datetime
+    language: str
 
 
 class StepTaken(NamedTuple):
@@ -80,7 +90,7 @@ class Ended(NamedTuple):
 
 
 #: One entry of the journal, as the webhooks queue it.
-JournalEntry = Started | StepTaken | TransferEnded | Ended
+JournalEntry = Started | StepTaken | TransferEnded | Ended | LanguageChosen
 
 
 def describe(error: BaseException) -> str:
@@ -98,6 +108,21 @@ def describe(error: BaseException) -> str:
 LINGER_SECONDS = 0.05
 
 
+# How the writer ends a call, and changes its language: by its SID, many rows at once.
+_END_CALLS = (
+    update(Call)
+    .where(Call.call_sid == bindparam("b_sid"))
+    .values(
+        ended_at=bindparam("b_at"),
+        status=bindparam("b_status"),
+        duration_seconds=bindparam("b_duration"),
+    )
+)
+_CALL_LANGUAGES = (
+    update(Call).where(Call.call_sid == bindparam("b_sid")).values(language=bindparam("b_language"))
+)
+
+
 class Journal:
     """A bounded queue of call events and the thread that writes them."""
 
@@ -113,15 +138,6 @@ class Journal:
         # A step may come before its call's row exists (its start was dropped, or came before
         # the store did): every event makes sure of its call's row, then the event is added.
         self._insert_calls = upsert(Call).on_conflict_do_nothing(index_elements=["call_sid"])
-        self._end_calls = (
-            update(Call)
-            .where(Call.call_sid == bindparam("b_sid"))
-            .values(
-                ended_at=bindparam("b_at"),
-                status=bindparam("b_status"),
-                duration_seconds=bindparam("b_duration"),
-            )
-        )
 
     def _reset(self) -> None:
         """A fresh queue and no writer; also in a forked child, where the writer does not exist."""
@@ -286,15 +302,20 @@ class Journal:
         steps: list[dict[str, Any]] = []
         transfers: list[dict[str, Any]] = []
         ends: list[dict[str, Any]] = []
+        languages: list[dict[str, Any]] = []
         for event in map(_cleaned, batch):
             sid = event.call_sid[:SID]
             row = calls.setdefault(sid, {"call_sid": sid, "started_at": event.at})
             row.setdefault("caller_hash", None)
             row.setdefault("practice", False)
+            row.setdefault("language", None)
             match event:
                 case Started():
                     row["caller_hash"] = row["caller_hash"] or event.caller_hash
                     row["practice"] = row["practice"] or event.practice
+                    row["language"] = row["language"] or event.language
+                case LanguageChosen():
+                    languages.append({"b_sid": sid, "b_language": event.language[:LANGUAGE]})
                 case StepTaken():
                     steps.append(
                         {
@@ -331,7 +352,9 @@ class Journal:
             if transfers:
                 connection.execute(insert(CallTransfer), transfers)
             if ends:
-                connection.execute(self._end_calls, ends)
+                connection.execute(_END_CALLS, ends)
+            if languages:
+                connection.execute(_CALL_LANGUAGES, languages)
 
     def _warn(self, kind: str, message: str, *args: object) -> None:
         """Warn at once, then at most every WARN_EVERY seconds: an outage must not flood the log."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, func, select, type_coerce
 
@@ -44,6 +44,8 @@ class Figures:
     practice_calls_left_out: int
     # Journal events lost in the period (not written, or dropped), so figures are read with care.
     journal_events_lost: int = 0
+    # Calls by the language they were last heard in (its code; "" where it was not kept).
+    calls_by_language: list[tuple[str, int]] = field(default_factory=list)
 
 
 def recent_calls(engine: Engine, limit: int = 50) -> list[RecentCall]:
@@ -96,8 +98,8 @@ def figures(engine: Engine, days: int = 14, now: dt.datetime | None = None) -> F
     # Every count is of real calls: steps and transfers are joined to their call to tell.
     real = Call.practice.is_(False)
     with engine.connect() as connection:
-        started = connection.scalars(
-            select(Call.started_at).where(Call.started_at >= since, real)
+        started = connection.execute(
+            select(Call.started_at, Call.language).where(Call.started_at >= since, real)
         ).all()
         practice_calls = connection.scalar(
             select(func.count())
@@ -147,7 +149,7 @@ def figures(engine: Engine, days: int = 14, now: dt.datetime | None = None) -> F
                 JournalLoss.at >= since
             )
         )
-    per_day = Counter(moment.astimezone(dt.UTC).date().isoformat() for moment in started)
+    per_day = Counter(_aware(c.started_at).astimezone(dt.UTC).date().isoformat() for c in started)
     days_shown = [(now - dt.timedelta(days=n)).date().isoformat() for n in range(days - 1, -1, -1)]
     return Figures(
         calls_per_day=[(day, per_day.get(day, 0)) for day in days_shown],
@@ -159,6 +161,7 @@ def figures(engine: Engine, days: int = 14, now: dt.datetime | None = None) -> F
         ),
         practice_calls_left_out=practice_calls or 0,
         journal_events_lost=int(lost or 0),
+        calls_by_language=_most(Counter(c.language or "" for c in started).items()),
     )
 
 

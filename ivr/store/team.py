@@ -199,14 +199,21 @@ class NurseTeam(Database):
     # -------------------------------------------------------------- the queue
 
     def join_queue(
-        self, call_sid: str, state: str, listening_to: str, reasons: list[str], practice: bool
+        self,
+        call_sid: str,
+        state: str,
+        listening_to: str,
+        reasons: list[str],
+        practice: bool,
+        language: str | None = None,
     ) -> None:
-        """Put a caller in the queue; one who comes back (a call back not booked) keeps the
-        place they had."""
+        """Put a caller in the queue, with their language; one who comes back (a call back
+        not booked) keeps the place they had."""
         values = {
             "state": state[:STATE],
             "listening_to": listening_to[:LISTENING_TO],
             "reasons": [str(r) for r in reasons],
+            "language": language,
         }
         back = (
             update(QueueEntry)

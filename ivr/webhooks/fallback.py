@@ -7,6 +7,8 @@ they loaded), so that it still works when the flow could not be built or the eng
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import replace
 
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -27,15 +29,18 @@ class Fallback:
         prompts: PromptBook | None,
         paths: WebhookPaths,
         language: Language | None = None,
+        others: Mapping[str, tuple[PromptBook, Language]] | None = None,
     ) -> None:
         """`paths`: where Twilio goes next (a call to the nurse line comes back here).
         `language` is the one calls start in (its code, and its last resort). Without it, it is
         read from the content folder on its own: with no prompts (they could not be read) the
-        caller still hears an apology and the safety message, not silence."""
+        caller still hears an apology and the safety message, not silence.
+        `others`: each other language the line offers, with its prompts, for calls in it."""
         self.settings = settings
         self.paths = paths
         language = language or load_first_language(settings.content_dir)
         self.language = language.code
+        self.voice = settings.say_voice
         self.sorry = language.last_resort.sorry
         # In the words `ivr check` keeps the same as safety.message's spoken form.
         self.last_resort = {SAFETY_PROMPT: language.last_resort.safety}
@@ -44,6 +49,15 @@ class Fallback:
             "ring": self._ring(prompts),
             "closed": self._closed(prompts),
         }
+        # A call in another language fails in it too: the same answers, in its words and voice.
+        self.in_language = {
+            code: Fallback(replace(settings, say_voice=words.say_voice), book, paths, words)
+            for code, (book, words) in (others or {}).items()
+        }
+
+    def in_(self, code: str) -> Fallback:
+        """The Fallback in a language the line offers (this one for "" or any other)."""
+        return self.in_language.get(code, self)
 
     def _say(self, response: VoiceResponse, prompts: PromptBook | None, prompt_id: str) -> None:
         if prompts and prompt_id in prompts:

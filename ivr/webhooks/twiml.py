@@ -43,6 +43,12 @@ class Voice:
     # The first language's rendered prompts; None: always <Say> (PROMPT_AUDIO=say).
     audio: AudioLibrary | None = None
 
+    def say_voice_of(self, code: str) -> str:
+        """<Say>'s voice in a language: SAY_VOICE for the first, the language's own for others."""
+        if code == self.languages.first:
+            return self.say_voice
+        return self.languages[code].say_voice
+
     def language(self, code: str) -> str:
         """The language to name in TwiML for a call's language ("" for the first)."""
         return self.languages.book(code).language
@@ -57,9 +63,11 @@ class Voice:
     ) -> None:
         """Play or say each prompt, in the language, at the pace."""
         pace = self.paces["slow" if slow else "normal"]
-        book = self.languages.book(language)
-        audio = self.audio if book.language == self.languages.first else None
-        for prompt_id in prompt_ids:
+        for qualified in prompt_ids:
+            # "cy-GB/welcome.language": a prompt said in another language than the call's.
+            code, _, prompt_id = qualified.rpartition("/")
+            book = self.languages.book(code or language)
+            audio = self.audio if book.language == self.languages.first else None
             prompt = book[prompt_id]
             url = audio.url(prompt_id, pace.name) if audio else None
             if url is not None:
@@ -67,7 +75,7 @@ class Voice:
                 continue
             # A prompt with no audio is never silent: Twilio speaks it, at the same pace.
             text = prompt.spoken.format_map(dict(fill)) if prompt.dynamic else prompt.spoken
-            said = parent.say(voice=self.say_voice, language=book.language)
+            said = parent.say(voice=self.say_voice_of(book.language), language=book.language)
             said.prosody(text, rate=pace.say_rate)
 
 
@@ -140,8 +148,9 @@ def render_screen(step: Step, voice: Voice) -> VoiceResponse:
         action_on_empty_result=True,
         method="POST",
     )
-    voice.say(gather, step.prompts, step.state.language, slow=False, fill=step.fill)
-    voice.say(response, ("whisper.declined",), step.state.language, slow=False)
+    # The nurse hears the line's first language, whatever the caller chose (the whisper says it).
+    voice.say(gather, step.prompts, "", slow=False, fill=step.fill)
+    voice.say(response, ("whisper.declined",), "", slow=False)
     response.hangup()
     return response
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Request, Response, abort, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from ivr.call.state import CallState
+from ivr.call.state import LANGUAGE, NODE, CallState
 from ivr.call.steps import Caller, Step
 from ivr.webhooks.helpline import helpline
 from ivr.webhooks.paths import WebhookPaths
@@ -200,15 +200,28 @@ def current_caller() -> Caller:
 
 @bp.route("/incoming", methods=["GET", "POST"])
 def incoming() -> Response:
-    """A new call: the welcome inside the main menu."""
-    _journal_start()
-    return answer(helpline().engine.start(), "new-call", "")
+    """A new call, in the language of the number called: the welcome inside the main menu."""
+    language = _language_called()
+    _journal_start(language)
+    return answer(helpline().engine.start(language), "new-call", "")
 
 
-def _journal_start() -> None:
+def _language_called() -> str:
+    """The language calls to this number start in (LANGUAGE_BY_NUMBER, by Twilio's To); or,
+    from the practice phones and `ivr call`, the one the webhook's own URL names (?l=cy-GB).
+    The first language's code is "" (and so is one the line does not offer)."""
+    found = helpline()
+    wanted = found.settings.language_by_number.get(param("To").strip()) or request.args.get(
+        LANGUAGE, ""
+    )
+    return found.content.languages.in_state(wanted)
+
+
+def _journal_start(language: str) -> None:
     sid = call_sid()
     if sid != UNKNOWN:
-        helpline().store.call_started(sid, param("From") or None)
+        code = helpline().content.languages[language].code
+        helpline().store.call_started(sid, param("From") or None, code)
 
 
 @bp.route("/step", methods=["GET", "POST"])
@@ -219,17 +232,20 @@ def step() -> Response:
     keys = keys_pressed()
     speech = param("SpeechResult").strip()[:MAX_SPEECH]
     heard = heard_as(keys, speech, decoded.state)
-    return answer(
-        engine.respond(decoded, keys, speech, current_caller()), decoded.state.node, heard
-    )
+    step = engine.respond(decoded, keys, speech, current_caller())
+    if step.state.language != decoded.state.language and call_sid() != UNKNOWN:
+        chosen = helpline().content.languages[step.state.language].code
+        helpline().store.call_language(call_sid(), chosen)
+    return answer(step, decoded.state.node, heard)
 
 
 @bp.route("/entry/<code>", methods=["GET", "POST"])
 def entry(code: str) -> Response:
     """Straight to a part of the guidance: for systems that can set a URL when they transfer."""
-    _journal_start()
     code = code[:3] if KEYS.fullmatch(code[:3]) else NOT_A_KEY
-    return answer(helpline().engine.enter(code), f"entry:{code}", "")
+    language = _language_called()
+    _journal_start(language)
+    return answer(helpline().engine.enter(code, language=language), f"entry:{code}", "")
 
 
 @bp.route("/dial", methods=["GET", "POST"])
@@ -277,7 +293,20 @@ def fallback() -> Response:
     dialled = request.args.get("dialled") == "1"
     status = _dial_status() if dialled else None
     log.warning("call=%s fallback used (dial outcome %s)", call_sid(), status or "-")
-    return twiml(found.fallback.twiml(dt.datetime.now(dt.UTC), status))
+    return twiml(found.fallback.in_(_fallback_language()).twiml(dt.datetime.now(dt.UTC), status))
+
+
+def _fallback_language() -> str:
+    """The caller's language: the call's own, where the failed URL carries its state; else
+    the number called's; else the first (the Fallback must answer even when the settings or
+    content are half broken)."""
+    try:
+        if NODE in request.args:
+            return helpline().content.languages.in_state(request.args.get(LANGUAGE, ""))
+        return _language_called()
+    except Exception:
+        log.exception("call=%s no language for the fallback; the first", call_sid())
+        return ""
 
 
 def _dial_status() -> str:
@@ -299,11 +328,12 @@ def _safe_answer(error: Exception) -> Response:
         exc_info=error if not isinstance(error, HTTPException) else None,
     )
     found = helpline()
+    language = _fallback_language()
     try:
-        return answer(helpline().engine.recover(), "error", "")
+        return answer(helpline().engine.recover(language), "error", "")
     except Exception:  # the engine itself is broken: fall back to what needs no flow
         log.exception("call=%s recovery failed; using the fallback", call_sid())
-        return twiml(found.fallback.twiml(dt.datetime.now(dt.UTC), None))
+        return twiml(found.fallback.in_(language).twiml(dt.datetime.now(dt.UTC), None))
 
 
 def init_app(app: Flask) -> None:

@@ -9,8 +9,10 @@ import datetime as dt
 
 from ivr.content.checks.rules import node_problem, written_at
 from ivr.content.model import (
+    LANGUAGE_KEY,
     MAIN_MENU_KEY,
     MAIN_MENU_PROMPT,
+    PACE_KEY,
     SAFETY_PROMPT,
     CallbackNode,
     ChoiceNode,
@@ -72,6 +74,17 @@ def check_main_menu(flow: Flow, prompts: PromptBook, problems: ProblemList) -> N
         if not isinstance(node, ChoiceNode):
             continue
         for option in node.options:
+            if option.key in (PACE_KEY, LANGUAGE_KEY):
+                problems.add(
+                    Problem(
+                        *written_at(option.to, node.file),
+                        f"option {option.key} is on a key that works everywhere: {PACE_KEY} is "
+                        f"the slower voice and {LANGUAGE_KEY} the next language",
+                        "put the option on another key (1 to 6)",
+                        node.id,
+                        rule="reserved-key",
+                    )
+                )
             if option.to == flow.start:
                 problems.add(
                     Problem(

@@ -11,6 +11,8 @@ from ivr.content.checks.rules import node_problem, written_at
 from ivr.content.language import Language
 from ivr.content.model import (
     BACK_KEY,
+    LANGUAGE_KEY,
+    LANGUAGE_OFFER_PROMPT,
     MAIN_MENU_KEY,
     MAIN_MENU_PROMPT,
     NO_KEY,
@@ -26,6 +28,11 @@ from ivr.content.model import (
     QuestionNode,
 )
 from ivr.content.problems import Problem, ProblemList
+from ivr.content.readability import seconds_to_say, word_count
+
+# The way into a language is said before the welcome, so it must be short: callers who want
+# the first language wait through it.
+LANGUAGE_OFFER_SECONDS = 5.0
 
 # The keys that work everywhere are announced once, at the start (the standards page).
 WELCOME_KEYS = (OPERATOR_KEY, BACK_KEY, REPEAT_KEY, PACE_KEY)
@@ -46,6 +53,7 @@ def check_language_use(
     _check_welcome(flow, prompts, language, press, problems)
     _check_main_menu_key(prompts, press, problems)
     _check_last_resort(prompts, language, problems)
+    _check_language_offer(prompts, press, problems)
 
 
 def _check_option_words(node: ChoiceNode, language: Language, problems: ProblemList) -> None:
@@ -53,7 +61,7 @@ def _check_option_words(node: ChoiceNode, language: Language, problems: ProblemL
     everywhere = language.words_everywhere()
     seen: dict[str, str] = {}
     for option in node.options:
-        for word in option.words:
+        for word in language.option_words(node.id, option.key, option.words):
             if word in everywhere:
                 problems.add(
                     node_problem(
@@ -146,5 +154,34 @@ def _check_last_resort(prompts: PromptBook, language: Language, problems: Proble
                 f"{language.last_resort.line})",
                 "change both together, word for word: the spoken form and last_resort's safety",
                 rule="safety-message",
+            )
+        )
+
+
+def _check_language_offer(prompts: PromptBook, press: str, problems: ProblemList) -> None:
+    """The way into this language, said before the welcome: its key, in under 5 seconds."""
+    if LANGUAGE_OFFER_PROMPT not in prompts:
+        return  # a missing system prompt is named by the structure checks
+    offer = prompts[LANGUAGE_OFFER_PROMPT]
+    seconds = seconds_to_say(word_count(offer.spoken))
+    if not re.search(rf"\b{re.escape(press)} {LANGUAGE_KEY}\b", offer.text.lower()):
+        problems.add(
+            Problem(
+                offer.file,
+                offer.line,
+                f"{LANGUAGE_OFFER_PROMPT} does not say {press} {LANGUAGE_KEY}",
+                f'name the language in itself, then the key: "..., {press} {LANGUAGE_KEY}."',
+                rule="language-offer",
+            )
+        )
+    if seconds > LANGUAGE_OFFER_SECONDS:
+        problems.add(
+            Problem(
+                offer.file,
+                offer.line,
+                f"{LANGUAGE_OFFER_PROMPT} takes about {seconds:.1f} s to say; every caller "
+                f"waits through it before the welcome",
+                f"keep it under {LANGUAGE_OFFER_SECONDS:.0f} s: the language's name and the key",
+                rule="language-offer",
             )
         )

@@ -5,7 +5,14 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 
-from ivr.content.model import MAIN_MENU_KEY, MAIN_MENU_PROMPT, Node
+from ivr.content.model import (
+    LANGUAGE_KEY,
+    LANGUAGE_OFFER_PROMPT,
+    MAIN_MENU_KEY,
+    MAIN_MENU_PROMPT,
+    PACE_KEY,
+    Node,
+)
 from ivr.content.problems import Problem
 
 # Every named rule, as `ivr check --rules` lists them: a problem says which one it breaks.
@@ -43,7 +50,12 @@ RULES: Mapping[str, str] = {
     "in other languages, 6 letters a word or fewer on average) and sentences of 15 words or "
     "fewer on average (ivr check only).",
     "mirror": "Every language has every prompt of the first language, with the same "
-    "placeholders in its text and spoken forms, and every key of its language.yaml.",
+    "placeholders in its text and spoken forms, every key of its language.yaml, and the words "
+    "of every option and the title of every part (choices:, parts:).",
+    "language-offer": f"Each language's way in ({LANGUAGE_OFFER_PROMPT}) names its key "
+    f"({LANGUAGE_KEY}) and takes under 5 s to say: every caller hears it before the welcome.",
+    "reserved-key": f"No option is on {PACE_KEY} (the slower voice) or {LANGUAGE_KEY} (the next "
+    "language): they work everywhere.",
     "review-mark": "Each file of a language other than the first has a review mark: "
     "`# review: none yet`, or `# review: <name>, <YYYY-MM-DD>` once a fluent speaker has "
     "reviewed it; a language the line offers is reviewed, or named in LANGUAGES_UNREVIEWED.",

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from ivr.content.checks.rules import node_problem, suggest, written_at
 from ivr.content.graph import menu_depths, shortest_paths
 from ivr.content.model import (
+    LANGUAGE_PROMPTS,
     OPENS,
     SYSTEM_PROMPTS,
     CallbackNode,
@@ -249,6 +250,9 @@ def check_prompt_use(flow: Flow, prompts: PromptBook, problems: ProblemList) -> 
                 )
             )
     for prompt_id, why in SYSTEM_PROMPTS.items():
+        # A flow names its first language only where prompts/ holds several (ivr check).
+        if prompt_id in LANGUAGE_PROMPTS and not flow.language:
+            continue
         if prompt_id not in prompts:
             problems.add(
                 Problem(

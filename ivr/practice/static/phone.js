@@ -943,6 +943,11 @@
 
   // --- the page ------------------------------------------------------------------------------
 
+  function chosenLanguage() {
+    const select = document.getElementById("language");
+    return select ? select.value : ""; // "": the line's first language (or it offers one)
+  }
+
   function scriptTokens(text) {
     // The terminal phone's syntax: keys, "." for silence, words in quotes for speech.
     const tokens = [];
@@ -955,6 +960,7 @@
   function shareUrl(current) {
     const params = new URLSearchParams();
     if (current.startCode) params.set("start", current.startCode);
+    if (chosenLanguage()) params.set("language", chosenLanguage());
     const plain = (t) => /^[0-9*#.]+$/.test(t) || SILENT_FOR.test(t);
     const tokens = current.inputs.map((t) => (plain(t) ? t : `"${t.replace(/"/g, "")}"`));
     params.set("keys", tokens.join(" "));
@@ -979,7 +985,10 @@
 
   function placeCall() {
     const code = ui.start.value;
-    const path = code ? config.entries[code] : config.incoming;
+    const language = chosenLanguage();
+    const start = code ? config.entries[code] : config.incoming;
+    // The webhook's own URL names the language, as a number of its own would (?l=cy-GB).
+    const path = language ? `${start}?l=${encodeURIComponent(language)}` : start;
     ui.transcript.replaceChildren();
     keptRecordings.splice(0).forEach((url) => URL.revokeObjectURL(url));
     ui.now.textContent = "";
