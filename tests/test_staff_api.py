@@ -79,7 +79,9 @@ def test_the_list_is_json_oldest_first(
     api: FlaskClient, store: Store, clock: Clock, token: str
 ) -> None:
     """Open requests are listed as JSON, oldest first, never cached, each with all its fields."""
-    first = store.book_callback("CA01", CALLER, "info.second_opinion", ["nurse line closed"])
+    first = store.book_callback(
+        "CA01", CALLER, "info.second_opinion", ["nurse line closed"], language="cy-GB"
+    )
     clock.advance(minutes=3)
     store.book_callback("CA02", OTHER, "help", [])
     response = api.get("/staff/api/callbacks", headers=bearer(token))
@@ -95,6 +97,7 @@ def test_the_list_is_json_oldest_first(
         "reasons": ["nurse line closed"],
         "call_sid": "CA01",
         "practice": False,
+        "language": "cy-GB",
     }
 
 

@@ -100,20 +100,20 @@ def test_db_upgrade_makes_the_tables_and_current_says_so(run: Run) -> None:
 
 
 def test_callbacks_lists_the_open_requests_oldest_first(run: Run, database_url: str) -> None:
-    """callbacks lists open requests oldest first in columns: waiting time, number, what the
-    caller heard and the reasons."""
+    """callbacks lists open requests oldest first in columns: waiting time, number, language,
+    what the caller heard and the reasons."""
     assert run("db", "upgrade").exit_code == 0
     assert run("callbacks").output == "No open callback requests.\n"
     with store_at(database_url, dt.timedelta(hours=2, minutes=5)) as store:
         store.book_callback("CA01", CALLER, "info.second_opinion", ["nurse line closed", "busy"])
     with store_at(database_url, dt.timedelta(days=1, hours=3)) as store:
-        store.book_callback("CA02", OTHER, "help", [])
+        store.book_callback("CA02", OTHER, "help", [], language="cy-GB")
     listed = run("callbacks")
     assert listed.exit_code == 0
     lines = listed.output.splitlines()
-    assert lines[0].split() == ["ID", "WAITING", "NUMBER", "LISTENING", "TO", "REASONS"]
-    assert lines[1].split() == ["2", "1d", "03h", OTHER, "help", "-"]
-    assert lines[2].split()[:5] == ["1", "2h", "05m", CALLER, "info.second_opinion"]
+    assert lines[0].split() == ["ID", "WAITING", "NUMBER", "LANGUAGE", "LISTENING", "TO", "REASONS"]
+    assert lines[1].split() == ["2", "1d", "03h", OTHER, "cy-GB", "help", "-"]
+    assert lines[2].split()[:6] == ["1", "2h", "05m", CALLER, "-", "info.second_opinion"]
     assert lines[2].endswith("nurse line closed; busy")
     assert "2 open, oldest first" in listed.output
 
@@ -125,7 +125,7 @@ def test_callbacks_marks_practice_requests_not_to_be_rung(run: Run, database_url
         store.book_callback("CA01", CALLER, "info", [])
         store.book_callback("CA02", OTHER, "help", [], practice=True)
     lines = run("callbacks").output.splitlines()
-    assert lines[1].split()[:4] == ["1", "0m", CALLER, "info"]
+    assert lines[1].split()[:5] == ["1", "0m", CALLER, "-", "info"]
     assert "practice" not in lines[1]
     assert lines[2].split()[:3] == ["2", "0m", OTHER]
     assert f"{OTHER} (practice: do not ring)" in lines[2]

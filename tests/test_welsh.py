@@ -4,16 +4,18 @@ said to the caller in English after the choice; and the language kept for the st
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
 
+from ivr import create_app
 from ivr.content.load import Content
 from ivr.content.model import ChoiceNode, QuestionNode
 from ivr.practice.phone import Phone, Transcript, TranscriptEntry
 from ivr.store import Store
-from tests.conftest import CALLER, TOKEN
+from tests.conftest import CALLER, ENV, TOKEN, no_violations, served
 from tests.test_calls import assert_clean, keyed_nodes, keys_to
 from tests.test_staff_site import BASE, sign_in
 from tests.test_store import database_url, postgres_database  # noqa: F401 (fixtures)
@@ -200,3 +202,32 @@ def test_when_the_helpline_fails_a_welsh_caller_hears_welsh(both: Flask) -> None
         [], path="/voice/fallback"
     )
     assert languages_of(spoken(english)) == {("en-GB", "Polly.Amy")}
+
+
+def test_the_phone_page_calls_in_welsh_and_captions_it(browser: Any) -> None:
+    """In Chromium: the phone page offers the line's languages by name; a call with Cymraeg
+    chosen is captioned in Welsh after the short way into English, and its share link keeps
+    the language."""
+    both = create_app({**ENV, **BOTH}, development=True)  # the page as `ivr serve` has it
+    with served(both) as base:
+        page = browser.new_page(bypass_csp=True)
+        page.goto(f"{base}/phone")
+        no_violations(page, "phone-languages")
+        names = page.locator("#language option").all_text_contents()
+        assert names == ["English", "Cymraeg (Welsh)"]
+        page.select_option("#language", label="Cymraeg (Welsh)")
+        page.click("#call")
+        hello = said(both, "cy-GB", "welcome.hello")
+        page.wait_for_function(
+            """(text) => [...document.querySelectorAll('#transcript li.heard')]
+                 .some((li) => li.textContent.includes(text))""",
+            arg=hello,
+            timeout=30_000,
+        )
+        heard = [
+            " ".join(t.split()) for t in page.locator("#transcript li.heard").all_text_contents()
+        ]
+        assert "For English, press 7." in heard[0]
+        assert hello in heard[1]
+        assert "language=cy-GB" in (page.get_attribute("#share", "href") or "")
+        page.close()

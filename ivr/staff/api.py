@@ -42,6 +42,9 @@ def callback_json(callback: CallbackRequest) -> dict[str, Any]:
         "reasons": callback.reasons,
         "call_sid": callback.call_sid,
         "practice": callback.practice,
+        # The caller's language (en-GB, cy-GB), so a nurse who speaks it calls back; None:
+        # booked before languages were kept.
+        "language": callback.language,
     }
 
 

@@ -127,17 +127,18 @@ def callbacks(done_id: int | None) -> None:
             str(r.id),
             age(now - r.created_at),
             _number_to_ring(r),
+            r.language or "-",  # so that a nurse who speaks it rings back
             r.listening_to,
             "; ".join(r.reasons) or "-",
         )
         for r in requests
     ]
-    header = ("ID", "WAITING", "NUMBER", "LISTENING TO", "REASONS")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    header = ("ID", "WAITING", "NUMBER", "LANGUAGE", "LISTENING TO", "REASONS")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
 
     def line(row: tuple[str, ...]) -> str:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        return "  ".join([*cells, row[4]])
+        return "  ".join([*cells, row[5]])
 
     click.echo(line(header))
     for row in rows:
