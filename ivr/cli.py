@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import click
 from dotenv import load_dotenv
@@ -293,12 +293,15 @@ def call(
 
     token = os.environ.get("TWILIO_AUTH_TOKEN") or None
     captions: Callable[[str], str | None] | None = None
+    voices: dict[str, str] = {}  # each language's own voice, where the helpline is in-process
     if url is None:
         app = _development_app()
         logging.getLogger("ivr").setLevel(logging.WARNING)
         target: Flask | str = app
         audio = helpline(app).audio
         captions = audio.caption if audio else None
+        languages = helpline(app).content.languages
+        voices = {code: languages[code].render_voice for code in languages.others()}
     else:
         target = url.rstrip("/")
         # The server's recordings are shown by their words, as in-process, where it lists them.
@@ -312,7 +315,11 @@ def call(
             if event.kind in ("say", "play") and text:
                 slow = "p=s" in event.url
                 pace = settings.paces["slow" if slow else "normal"]
-                _speak(text, settings.tts_voice, pace.engine_rate)
+                # <Say> names its language; a recording's is the call's (l= in its URL).
+                called_in = parse_qs(urlsplit(event.url).query).get("l", [""])[0]
+                code = event.attrs.get("language") or called_in
+                voice = voices.get(code, settings.tts_voice)
+                _speak(text, voice, pace.engine_rate)
 
     phone = Phone(
         target,

@@ -8,9 +8,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 
 from ivr import create_app
+from ivr.cli import main
 from ivr.content.load import Content
 from ivr.content.model import ChoiceNode, QuestionNode
 from ivr.practice.phone import Phone, Transcript, TranscriptEntry
@@ -231,3 +233,17 @@ def test_the_phone_page_calls_in_welsh_and_captions_it(browser: Any) -> None:
         assert hello in heard[1]
         assert "language=cy-GB" in (page.get_attribute("#share", "href") or "")
         page.close()
+
+
+def test_ivr_call_in_welsh(both: Flask) -> None:
+    """`ivr call --language cy-GB` is a call as if the Welsh number were rung: the way into
+    English, then Welsh; a language the line does not offer starts in the first."""
+    env = {**BOTH, "NURSE_LINE_HOURS": "always", "NURSE_LINE_HOLIDAYS": "none"}
+    result = CliRunner().invoke(main, ["call", "--language", "cy-GB", "--keys", "4"], env=env)
+    assert result.exit_code == 0, result.output
+    heard = [line for line in result.output.splitlines() if line.startswith("Helpline: ")]
+    assert heard[0] == "Helpline: For English, press 7."
+    assert heard[1] == f"Helpline: {said(both, 'cy-GB', 'welcome.hello')}"
+    assert f"Helpline: {said(both, 'cy-GB', 'referral.choices')}" in heard
+    english = CliRunner().invoke(main, ["call", "--language", "fr-FR", "--keys", "."], env=env)
+    assert f"Helpline: {said(both, 'en-GB', 'welcome.hello')}" in english.output
