@@ -30,6 +30,7 @@ from ivr.store import Store
 from ivr.webhooks import views
 from ivr.webhooks.fallback import Fallback
 from ivr.webhooks.helpline import Helpline, install
+from ivr.webhooks.messaging import connect_follow_ups
 from ivr.webhooks.paths import WebhookPaths
 from ivr.webhooks.twiml import Voice, cached_renderer
 
@@ -93,6 +94,7 @@ def create_app(
     store = store or _open_store(settings)
     paths = views.webhook_paths(app)
     install(app, _helpline(settings, content, store, paths, clock or utc_now))
+    connect_follow_ups(app)  # texts callers ask for, and whether calls helped
     return app
 
 

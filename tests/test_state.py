@@ -12,9 +12,10 @@ from ivr.content.load import Content
 
 
 def test_phases_keep_their_url_values() -> None:
-    """A call back's questions, the entry code and the nurse offer are written as before."""
+    """A call back's questions, the entry code, the nurse offer and the question of whether
+    the call helped are written as before."""
     assert [p.value for p in CallbackPhase] == ["own", "enter", "check"]
-    assert [p.value for p in Waiting] == ["code", "offer"]
+    assert [p.value for p in Waiting] == ["code", "offer", "help"]
 
 
 @pytest.mark.parametrize(

@@ -131,3 +131,13 @@ def pace_for_words(speech: str, language: Language) -> bool | None:
 def hints_for(node: Node, language: Language) -> tuple[str, ...]:
     """Words the speech recogniser should listen for at a node."""
     return (*_NODE_HINTS[node.kind](node, language), *language.hints)
+
+
+def key_for_answer(speech: str, language: Language) -> str | None:
+    """Yes or no said to a question that is not a node of its own (whether the call helped)."""
+    words = heard_words(speech)
+    if _said(words, language.say[Intent.NO]):
+        return NO_KEY
+    if _said(words, language.say[Intent.YES]):
+        return YES_KEY
+    return None

@@ -18,7 +18,7 @@ import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -36,6 +36,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from ivr.call.texting import PRACTICE_TEXT_HEADER
 from ivr.csrf import csrf
 from ivr.practice.bridging import TWILIO_NAMES, bridge_params, sid_tag
 from ivr.practice.lines import PAGE_LINES, UNCAPTIONED, Line, transcript_line
@@ -279,6 +280,8 @@ def bridge() -> ResponseReturnValue:
         "url": requested,  # as requested, before a GET's parameters
         "twiml": twiml,
         "captions": _captions(twiml, found),
+        # What a practice call would have been texted (it never is), for the transcript.
+        "wouldSend": unquote(response.headers.get(PRACTICE_TEXT_HEADER, "")),
     }
     response.close()
     return jsonify(answer)

@@ -10,6 +10,7 @@ from ivr.content.graph import menu_depths, shortest_paths
 from ivr.content.model import (
     OPENS,
     SYSTEM_PROMPTS,
+    TEXT_OFFERS,
     CallbackNode,
     ChoiceNode,
     Flow,
@@ -21,6 +22,7 @@ from ivr.content.model import (
     SummaryNode,
     TransferNode,
     VoicemailNode,
+    follow_up_prompts,
 )
 from ivr.content.problems import Problem, ProblemList
 from ivr.content.readability import seconds_to_say, word_count
@@ -235,7 +237,8 @@ def check_answers(flow: Flow, problems: ProblemList) -> None:
 
 def check_prompt_use(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
     """Every prompt played exists, the engine's own included, and every prompt is played."""
-    used = set(flow.welcome) | set(SYSTEM_PROMPTS)
+    needed = {**SYSTEM_PROMPTS, **follow_up_prompts(flow)}
+    used = set(flow.welcome) | set(needed) | (set(TEXT_OFFERS) if flow.texts else set())
     for node in flow.nodes.values():
         used.update(node.prompt_ids())
     for prompt_id in flow.welcome:
@@ -248,7 +251,7 @@ def check_prompt_use(flow: Flow, prompts: PromptBook, problems: ProblemList) -> 
                     rule="prompt-use",
                 )
             )
-    for prompt_id, why in SYSTEM_PROMPTS.items():
+    for prompt_id, why in needed.items():
         if prompt_id not in prompts:
             problems.add(
                 Problem(
