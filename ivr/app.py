@@ -25,6 +25,7 @@ from ivr.content.load import Content, load_content
 from ivr.numbers import Sealer
 from ivr.practice import site as phone_site
 from ivr.staff import api as staff_api
+from ivr.staff import follow_ups as staff_follow_ups
 from ivr.staff import site as staff_site
 from ivr.store import Store
 from ivr.webhooks import views
@@ -124,6 +125,7 @@ def _add_views(app: Flask, development: bool) -> None:
     health.init_app(app)
     staff_api.init_app(app)
     staff_site.init_app(app, development)
+    staff_follow_ups.init_app(app)
     phone_site.init_app(app)
 
     @app.get("/")

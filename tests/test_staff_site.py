@@ -315,13 +315,15 @@ def test_the_dashboard_draws_charts_from_200_calls(site: Flask) -> None:
         )
     site.extensions["ivr"].store.flush()
     page = _signed_in(site).get("/staff/dashboard", base_url=BASE).get_data(as_text=True)
-    assert page.count('<svg role="img"') == 4
-    assert page.count("<desc id=") == 4
+    assert page.count('<svg role="img"') == 5
+    assert page.count("<desc id=") == 5
     per_day = re.search(r'<desc id="per-day-desc">(.*?)</desc>', page, re.DOTALL)
     assert per_day is not None and per_day.group(1).strip().endswith(": 200.")
     assert "<td>Main menu</td><td>200</td>" in page
     assert "<td>completed</td><td>40</td>" in page and "<td>busy</td><td>40</td>" in page
     assert "Half of the callers put through got there within" in page
+    # Those who heard about PASS were asked whether the call helped, and hung up: not answered.
+    assert "<td>Scotland: PASS</td><td>40</td><td>0</td><td>0</td>" in page
 
 
 def test_the_flow_is_shown_as_a_picture_and_a_tree(site: Flask) -> None:

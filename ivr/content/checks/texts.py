@@ -145,7 +145,7 @@ def check_texts_mirror(first: TextBook, book: TextBook, problems: ProblemList) -
             problems.add(
                 _problem(
                     book.file,
-                    0,
+                    max((r.line for r in book.raw.values()), default=0),
                     f"has no text {text_id}, which {first.language} has "
                     f"({source.file}:{source.line})",
                     f"add `{text_id}:` under `texts:` in {book.file}, written in {book.language}",
