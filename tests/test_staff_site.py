@@ -326,6 +326,18 @@ def test_the_dashboard_draws_charts_from_200_calls(site: Flask) -> None:
     assert "<td>Scotland: PASS</td><td>40</td><td>0</td><td>0</td>" in page
 
 
+def test_the_flow_page_shows_each_text_with_its_length(site: Flask) -> None:
+    """Every text callers can ask for, in each language, where it is offered and its length."""
+    page = _signed_in(site).get("/staff/flow", base_url=BASE).get_data(as_text=True)
+    texts = site.extensions["ivr"].content.texts
+    for code, book in texts.items():
+        for text in book.texts.values():
+            assert f"<td>{text.id}</td>\n    <td>{code}</td>" in page
+            assert f"{text.length} characters, {text.segments} SMS" in page
+    assert "Questions to ask: the first four; Questions to ask: the last three" in page
+    assert "0800 917 2127" in page
+
+
 def test_the_flow_is_shown_as_a_picture_and_a_tree(site: Flask) -> None:
     """The call flow page has the tree of keys, the Mermaid text and (with Graphviz) the SVG."""
     page = _signed_in(site).get("/staff/flow", base_url=BASE).get_data(as_text=True)
