@@ -98,7 +98,11 @@ class Messenger:
         if text_id is None:
             log.info("call=%s text %s refused: sent already, or the day's limit", caller.sid, kind)
             return False
-        return self._send(caller.sid, kind, number, body, text_id)
+        try:
+            return self._send(caller.sid, kind, number, body, text_id)
+        except Exception as error:  # whatever went wrong, the caller hears so and goes on
+            log.warning("call=%s text %s not sent: %s", caller.sid, kind, type(error).__name__)
+            return False
 
     def _send(self, call_sid: str, kind: str, number: str, body: str, text_id: int) -> bool:
         from twilio.base.exceptions import TwilioException
