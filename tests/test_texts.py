@@ -291,3 +291,17 @@ def test_every_text_fits_two_sms_in_every_language(content: Content) -> None:
             assert text.segments <= 2, (book.language, text.id)
             assert book.no_reply in text.body.splitlines()
     assert "0800 917 2127" in content.texts["en-GB"]["scotland"].body
+
+
+def test_a_caller_in_welsh_is_sent_the_welsh_text(
+    texting: Callable[..., Flask], twilio: MessagesStandIn
+) -> None:
+    """The text goes in the call's language: a call in Welsh gets texts.yaml's Welsh."""
+    app = texting(LANGUAGES="en-GB,cy-GB", LANGUAGES_UNREVIEWED="cy-GB")
+    step = "/voice/step?n=england&b=main.referral&f=1&l=cy-GB"
+    status, _, body = signed_post(app.test_client(), step, {"Digits": "2", "From": MOBILE})
+    assert status == 200
+    welsh = app.extensions["ivr"].content.languages.prompts["cy-GB"]["texting.sent"].spoken
+    assert welsh in body
+    assert [m["Body"] for m in twilio.sent] == [text_of(app, "england", "cy-GB")]
+    assert "Nid yw'r rhif hwn yn derbyn atebion." in twilio.sent[0]["Body"]
