@@ -10,7 +10,7 @@ from typing import Protocol
 
 from ivr.call.state import CallState
 from ivr.call.steps import Caller
-from ivr.content.model import MAIN_MENU_PROMPT, ChoiceNode, Flow, Node
+from ivr.content.model import MAIN_MENU_PROMPT, ChoiceNode, Flow, Node, text_key, text_offer
 from ivr.numbers import is_uk_mobile
 
 # The header of a webhook's answer that shows the practice phone the text a practice call would
@@ -18,11 +18,6 @@ from ivr.numbers import is_uk_mobile
 PRACTICE_TEXT_HEADER = "X-Practice-Would-Send"
 SENT = "texting.sent"
 FAILED = "texting.failed"
-
-
-def offer_prompt(key: str) -> str:
-    """The prompt that offers a text on a key ("To get this by text, press 2.")."""
-    return f"texting.offer_{key}"
 
 
 class TextSender(Protocol):
@@ -43,7 +38,7 @@ class Texting:
         self.sender = sender
         # The key each part offers its text on: the one after its options.
         self.keys = {
-            node_id: str(len(node.options) + 1)
+            node_id: text_key(node)
             for node_id in flow.texts
             if isinstance(node := flow.nodes.get(node_id), ChoiceNode)
         }
@@ -73,7 +68,7 @@ class Texting:
             if (MAIN_MENU_PROMPT in prompts)
             else len(prompts)
         )
-        return (*prompts[:at], offer_prompt(key), *prompts[at:])
+        return (*prompts[:at], text_offer(key), *prompts[at:])
 
     def press(
         self, state: CallState, node: Node, key: str, caller: Caller

@@ -396,6 +396,16 @@ DEFAULT_RUN_BY = "the helpline team"
 DEFAULT_RETENTION_DAYS = 90
 
 
+def text_key(node: ChoiceNode) -> str:
+    """The key a part offers its text on: the one after its options."""
+    return str(len(node.options) + 1)
+
+
+def text_offer(key: str) -> str:
+    """The prompt that offers a text on a key ("To get this by text, press 2.")."""
+    return f"texting.offer_{key}"
+
+
 def follow_up_prompts(flow: Flow) -> Mapping[str, str]:
     """The prompts the flow's follow-ups need, with when each is said: the question of
     whether the call helped (with `feedback:`), and the offer of a text on each key a part
@@ -407,8 +417,8 @@ def follow_up_prompts(flow: Flow) -> Mapping[str, str]:
     for node_id in flow.texts:
         node = flow.nodes.get(node_id)
         if isinstance(node, ChoiceNode):
-            key = str(len(node.options) + 1)
-            needed[f"texting.offer_{key}"] = f"offering a text on key {key} (in {node_id})"
+            key = text_key(node)
+            needed[text_offer(key)] = f"offering a text on key {key} (in {node_id})"
     if flow.texts:
         needed["texting.sent"] = "after a text was sent (on a practice call: would have been)"
         needed["texting.failed"] = "when a text could not be sent, before the part again"
@@ -416,4 +426,4 @@ def follow_up_prompts(flow: Flow) -> Mapping[str, str]:
 
 
 # The offers of a text a flow may use, on any key a part has free: never "played nowhere".
-TEXT_OFFERS = tuple(f"texting.offer_{key}" for key in "1234")
+TEXT_OFFERS = tuple(text_offer(key) for key in "1234")
