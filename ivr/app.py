@@ -25,11 +25,13 @@ from ivr.content.load import Content, load_content
 from ivr.numbers import Sealer
 from ivr.practice import site as phone_site
 from ivr.staff import api as staff_api
+from ivr.staff import follow_ups as staff_follow_ups
 from ivr.staff import site as staff_site
 from ivr.store import Store
 from ivr.webhooks import views
 from ivr.webhooks.fallback import Fallback
 from ivr.webhooks.helpline import Helpline, install
+from ivr.webhooks.messaging import connect_follow_ups
 from ivr.webhooks.paths import WebhookPaths
 from ivr.webhooks.twiml import Voice, cached_renderer
 
@@ -93,6 +95,7 @@ def create_app(
     store = store or _open_store(settings)
     paths = views.webhook_paths(app)
     install(app, _helpline(settings, content, store, paths, clock or utc_now))
+    connect_follow_ups(app)  # texts callers ask for, and whether calls helped
     return app
 
 
@@ -122,6 +125,7 @@ def _add_views(app: Flask, development: bool) -> None:
     health.init_app(app)
     staff_api.init_app(app)
     staff_site.init_app(app, development)
+    staff_follow_ups.init_app(app)
     phone_site.init_app(app)
 
     @app.get("/")

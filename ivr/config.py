@@ -11,7 +11,7 @@ from pathlib import Path
 from ivr.audio.pace import Pace
 from ivr.content.hours import Hours, HoursError, bank_holidays, parse_closed_dates, parse_hours
 from ivr.content.model import DEFAULT_RETENTION_DAYS, DEFAULT_RUN_BY
-from ivr.numbers import E164
+from ivr.numbers import E164, TextsFrom, texts_from
 
 # A fictional UK number (Ofcom's drama range) so development never rings a real phone.
 DEVELOPMENT_NURSE_LINE = "+441632960000"
@@ -80,6 +80,7 @@ class Settings:
     language_by_number: Mapping[str, str] = field(default_factory=dict)
     # The helpline's name in languages besides the first (SERVICE_NAME_CY_GB), by code
     service_names: Mapping[str, str] = field(default_factory=dict)
+    texts_from: TextsFrom | None = None  # TWILIO_MESSAGING_SERVICE_SID or SMS_FROM, for texts
 
     @property
     def gather_timeout(self) -> int:
@@ -442,6 +443,7 @@ def load_settings(env: Mapping[str, str], development: bool = False) -> Settings
         languages_unreviewed=_languages(env, "LANGUAGES_UNREVIEWED", problems),
         language_by_number=_language_by_number(env, languages, problems),
         service_names=_service_names(env),
+        texts_from=texts_from(env, problems),
     )
     if problems:
         raise ConfigError(problems)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken
@@ -84,3 +86,40 @@ class Sealer:
             return self._fernet.decrypt(sealed.encode("ascii"), ttl=max_age).decode()
         except (InvalidToken, UnicodeError, ValueError):
             return None
+
+
+def is_uk_mobile(raw: str | None) -> bool:
+    """Whether libphonenumber says the number is a UK mobile (one a text can reach)."""
+    number = uk_number(raw)
+    if number is None:
+        return False
+    parsed = phonenumbers.parse(number, "GB")
+    return phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
+
+
+MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class TextsFrom:
+    """Where callers' texts are sent from: a Twilio Messaging Service (its SID), or a number
+    of the account (SMS_FROM, E.164). Texts are offered only when one is set."""
+
+    messaging_service_sid: str | None = None
+    number: str | None = None
+
+
+def texts_from(env: Mapping[str, str], problems: list[str]) -> TextsFrom | None:
+    """TWILIO_MESSAGING_SERVICE_SID or SMS_FROM, checked; None where neither is set."""
+    service = env.get("TWILIO_MESSAGING_SERVICE_SID", "").strip() or None
+    number = env.get("SMS_FROM", "").strip() or None
+    if service is not None and not MESSAGING_SERVICE_SID.match(service):
+        problems.append(
+            f"TWILIO_MESSAGING_SERVICE_SID={service!r} must be MG followed by 32 hexadecimal "
+            "digits (the Messaging Service's SID in the Twilio Console)"
+        )
+        service = None
+    if number is not None and not E164.match(number):
+        problems.append(f"SMS_FROM={number!r} must be a number in E.164 form, as +447700900123")
+        number = None
+    return TextsFrom(service, number) if service or number else None

@@ -31,6 +31,7 @@ from ivr.content.readability import (
     word_count,
 )
 from ivr.content.review import unreviewed_problem
+from ivr.follow_up_report import follow_up_summary
 
 
 def _node_words(content: Content, node: Node) -> int:
@@ -57,6 +58,7 @@ def content_report(settings: Settings, today: dt.date) -> tuple[str, bool]:
         return "\n".join(lines), False
     lines += summary(content, settings)
     lines += language_summary(content, settings)
+    lines += follow_up_summary(content, settings)
     audio_lines, failures = audio_summary(content, settings)
     lines += audio_lines
     if failures:

@@ -18,17 +18,21 @@ from ivr.cli import main
 from ivr.content.graph import shortest_paths
 from ivr.content.load import Content
 from ivr.content.model import ChoiceNode, PromptBook, QuestionNode, SummaryNode, TransferNode
+from ivr.numbers import PRACTICE_CALLER as PRACTICE
 from ivr.practice.phone import Phone, Transcript
 from ivr.store import Store
 from tests.conftest import CALLER, ENV, ROOT, TOKEN, at_weekday_noon
 
 
 def keys_to(content: Content, node_id: str) -> list[str]:
-    """The fewest keys from the start to a node."""
+    """The fewest keys from the start to a node (with silence to skip the question of
+    whether the call helped, where a part on the way asks it)."""
     path = shortest_paths(content.flow)[node_id]
     keys = []
     for here, there in itertools.pairwise(path):
         node = content.flow.nodes[here]
+        if here in content.flow.feedback and "." not in keys:
+            keys.append(".")
         if isinstance(node, QuestionNode):
             keys.append("1" if node.yes == there else "2")
         else:
@@ -80,7 +84,9 @@ def test_every_node_is_reached_by_keys_and_plays_its_prompts(
     """Walking to each node by keys plays exactly that node's prompts, with no error."""
     for node_id in keyed_nodes(content):
         node = content.flow.nodes[node_id]
-        transcript = phone.call(keys_to(content, node_id))
+        # Where whether the call helped is asked, silence skips it and the choices follow.
+        skip = ["."] if node_id in content.flow.feedback else []
+        transcript = phone.call([*keys_to(content, node_id), *skip])
         assert_clean(transcript)
         last = transcript.of_kind("gather")[-1]
         assert f"n={node_id}" in (last.url or ""), node_id
@@ -99,11 +105,15 @@ def test_every_prompt_of_the_guidance_can_be_heard(
     heard: set[str] = set()
 
     def listen(
-        app: Flask, script: list[str], dial_outcome: str = "answered", path: str = "/voice/incoming"
+        app: Flask,
+        script: list[str],
+        dial_outcome: str = "answered",
+        path: str = "/voice/incoming",
+        caller: str = CALLER,
     ) -> None:
         # Prompts with {nurse_hours} read differently per app, so match each app's own.
         book = app.extensions["ivr"].content.prompts
-        phone = Phone(app, auth_token=TOKEN, dial_outcome=dial_outcome, caller=CALLER)
+        phone = Phone(app, auth_token=TOKEN, dial_outcome=dial_outcome, caller=caller)
         transcript = phone.call(script, path=path)
         assert_clean(transcript)
         heard.update(prompt_ids_heard(book, transcript))
@@ -115,7 +125,7 @@ def test_every_prompt_of_the_guidance_can_be_heard(
         content, next(n for n, v in content.flow.nodes.items() if isinstance(v, QuestionNode))
     )
     for answers in (["1"] * 5, ["2"] * 5):
-        listen(open_app, [*walk, *answers])
+        listen(open_app, [*walk, *answers, "."])  # silence skips whether the call helped
     listen(open_app, ["9", "9"])
     # Where the line offers Welsh too: into Welsh and back ("... in English"), and a call on
     # the Welsh number hears the way into English before the Welsh welcome.
@@ -138,7 +148,7 @@ def test_every_prompt_of_the_guidance_can_be_heard(
         clock=lambda: dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC),
         NURSE_LINE_HOURS="Mon-Fri 09:00-17:00",
     )
-    listen(saturday, ["4", "2"])
+    listen(saturday, ["4", "2", "."])
     listen(saturday, ["0"])
     listen(closed_app, ["0"])
     listen(closed_app, ["."] * 6)
@@ -176,6 +186,12 @@ def test_every_prompt_of_the_guidance_can_be_heard(
     store.close()
     # A nurse free for the caller at the front of the queue: tests/test_nurse_team.py.
     heard.add("queue.connecting")
+    # Whether the call helped, and texts offered (the practice phone plays as a mobile): the
+    # offer on keys 2, 3 and 4 here, on 1 after a call back (tests/test_texts.py), and a text
+    # that could not be sent (tests/test_texts.py, against a stand-in of Twilio).
+    texting = ["4", "4", "1", "3", "8", "4", "2", "4", "8", "4", "1", "2"]
+    listen(make_app(), texting, caller=PRACTICE)
+    heard.update(("texting.offer_1", "texting.failed"))
     # Whisper prompts go to the nurse, not the caller (tests/test_transfers.py hears them).
     heard.update(p for p in content.prompts.prompts if p.startswith("whisper."))
     engine_only = {
@@ -304,7 +320,8 @@ def test_speech_works_beside_the_keypad(phone: Phone) -> None:
 def test_the_reasons_walk_through(phone: Phone, content: Content) -> None:
     """Five questions one at a time; the summary names the yes answers; then next steps."""
     first_question = next(n for n, v in content.flow.nodes.items() if isinstance(v, QuestionNode))
-    transcript = phone.call([*keys_to(content, first_question), "1", "2", "2", "1", "2"])
+    walk = [*keys_to(content, first_question), "1", "2", "2", "1", "2"]
+    transcript = phone.call([*walk, "1"])  # and yes, the call helped
     assert_clean(transcript)
     summary = next(v for v in content.flow.nodes.values() if isinstance(v, SummaryNode))
     said = dict(summary.answers)
@@ -316,7 +333,7 @@ def test_the_reasons_walk_through(phone: Phone, content: Content) -> None:
     assert all(text in heard for text in yes)
     assert not any(text in heard for text in no)
     assert heard.index(yes[0]) < heard.index(yes[1])
-    then = [content.prompts[p].spoken for p in summary.then]
+    then = [content.prompts[p].spoken for p in ("feedback.thanks", *summary.then)]
     assert heard[-len(then) :] == then
 
 

@@ -16,6 +16,7 @@ from ivr.config import (
     load_settings,
 )
 from ivr.content.hours import BankHolidays, parse_hours
+from ivr.numbers import TextsFrom
 
 
 @pytest.fixture
@@ -144,6 +145,12 @@ def test_values_are_trimmed_and_read(production: dict[str, str]) -> None:
             "10",
             "GATHER_SLOW_TIMEOUT='10' must be a whole number from 12 to 30 (default 12)",
         ),
+        (
+            "TWILIO_MESSAGING_SERVICE_SID",
+            "PN123",
+            "TWILIO_MESSAGING_SERVICE_SID='PN123' must be MG followed by 32 hexadecimal digits",
+        ),
+        ("SMS_FROM", "07400123456", "SMS_FROM='07400123456' must be a number in E.164 form"),
     ],
 )
 def test_each_bad_value_is_named_with_what_is_right(
@@ -283,3 +290,13 @@ def test_who_runs_the_line_is_read_and_development_has_a_default(content_dir: Pa
     settings = load_settings({**env, "SERVICE_RUN_BY": "  the  Example Trust "}, development=True)
     assert settings.run_by == "the Example Trust"
     assert load_settings(env, development=True).run_by == "the helpline team"
+
+
+def test_texts_are_sent_from_a_messaging_service_or_a_number(production: dict[str, str]) -> None:
+    """TWILIO_MESSAGING_SERVICE_SID or SMS_FROM say where texts come from; neither: none."""
+    service = "MG" + "0" * 32
+    settings = load_settings({**production, "TWILIO_MESSAGING_SERVICE_SID": service})
+    assert settings.texts_from == TextsFrom(service, None)
+    settings = load_settings({**production, "SMS_FROM": " +447400123456 "})
+    assert settings.texts_from == TextsFrom(None, "+447400123456")
+    assert load_settings(production).texts_from is None

@@ -257,12 +257,16 @@ def test_walk_through_summarises_the_reasons_said_yes_to(
     said = dict(summary.answers)
     yes_ids = [q.records for q, a in zip(questions, "12122", strict=True) if a == "1"]
     assert step.state.yes == frozenset(yes_ids)
+    # The end of the walk-through: whether the call helped is asked before what to do next.
     assert step.prompts == (
         *summary.say,
         *(said[a] for a in yes_ids),
         *summary.after,
-        *summary.then,
+        "feedback.ask",
     )
+    skipped = engine.respond(Decoded(step.state, False))
+    assert isinstance(skipped, Ask)
+    assert skipped.prompts == summary.then
     # Each yes is said with its advice (the reason, then what may help), and the delay after.
     assert summary.after == ("walk.delay",)
 
@@ -271,7 +275,7 @@ def test_walk_through_with_no_yes_says_so(make_engine: MakeEngine, content: Cont
     """Answering no to every question plays the summary's 'none' prompt."""
     summary = next(n for n in content.flow.nodes.values() if isinstance(n, SummaryNode))
     step = _walk(make_engine(), content, ["2"] * 5)
-    assert step.prompts == (*summary.say, summary.none, *summary.after, *summary.then)
+    assert step.prompts == (*summary.say, summary.none, *summary.after, "feedback.ask")
 
 
 def test_going_back_in_the_walk_through_lets_the_caller_change_an_answer(
@@ -388,7 +392,10 @@ def test_the_put_through_is_offered_only_while_open_else_when_it_opens(
     content: Content, when: dt.datetime, said: tuple[str, ...]
 ) -> None:
     """The block offers 3 only while PASS is open; closed, it says so and when it opens."""
-    step = _at(content, when).respond(fresh("referral", history=("main",)), keys="2")
+    engine = _at(content, when)
+    arrived = engine.respond(fresh("referral", history=("main",)), keys="2")
+    assert isinstance(arrived, Ask) and arrived.prompts[-1] == "feedback.ask"
+    step = engine.respond(Decoded(arrived.state, False))  # silence skips the question
     assert isinstance(step, Ask)
     if said == ("referral.scotland_offer",):
         assert step.prompts[-3:] == ("referral.number_next", *said, "main.return")

@@ -38,7 +38,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "ivr.store.cli": (*STORE, "ivr.config"),
     "ivr.store.migrations": (*STORE, "ivr.config"),
     "ivr.config": SETTINGS,
-    "ivr.report": (*SETTINGS, "ivr.call", "ivr.audio"),  # `ivr check`, map, codes, graph
+    "ivr.report": (*SETTINGS, "ivr.call", "ivr.audio", "ivr.follow_up_report"),  # `ivr check`...
+    "ivr.follow_up_report": (*SETTINGS, "ivr.audio"),  # `ivr check`: texts, the question's time
     "ivr.webhooks": WEBHOOKS,
     "ivr.health": WEBHOOKS,
     "ivr.staff": (*WEB, "ivr.staff"),

@@ -98,7 +98,10 @@ def test_sign_in_queue_dashboard_and_flow_by_keyboard(server: str, browser: obje
     assert "Nobody is waiting for a call back." in page.content()
 
     page.goto(f"{server}/staff/dashboard")
-    assert page.locator("svg[role=img]").count() == 5
+    # Five charts of calls, and whether calls helped (asked after PASS, then hung up).
+    assert page.locator("svg[role=img]").count() == 6
+    helped = page.locator("#helped-desc").text_content()
+    assert helped == "Scotland: PASS: asked 40, answered 0, said yes 0. "
     checked(page, "dashboard")
     page.goto(f"{server}/staff/calls")
     assert page.locator("tbody tr").count() == 50

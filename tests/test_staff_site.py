@@ -315,13 +315,27 @@ def test_the_dashboard_draws_charts_from_200_calls(site: Flask) -> None:
         )
     site.extensions["ivr"].store.flush()
     page = _signed_in(site).get("/staff/dashboard", base_url=BASE).get_data(as_text=True)
-    assert page.count('<svg role="img"') == 5
-    assert page.count("<desc id=") == 5
+    assert page.count('<svg role="img"') == 6
+    assert page.count("<desc id=") == 6
     per_day = re.search(r'<desc id="per-day-desc">(.*?)</desc>', page, re.DOTALL)
     assert per_day is not None and per_day.group(1).strip().endswith(": 200.")
     assert "<td>Main menu</td><td>200</td>" in page
     assert "<td>completed</td><td>40</td>" in page and "<td>busy</td><td>40</td>" in page
     assert "Half of the callers put through got there within" in page
+    # Those who heard about PASS were asked whether the call helped, and hung up: not answered.
+    assert "<td>Scotland: PASS</td><td>40</td><td>0</td><td>0</td>" in page
+
+
+def test_the_flow_page_shows_each_text_with_its_length(site: Flask) -> None:
+    """Every text callers can ask for, in each language, where it is offered and its length."""
+    page = _signed_in(site).get("/staff/flow", base_url=BASE).get_data(as_text=True)
+    texts = site.extensions["ivr"].content.texts
+    for code, book in texts.items():
+        for text in book.texts.values():
+            assert f"<td>{text.id}</td>\n    <td>{code}</td>" in page
+            assert f"{text.length} characters, {text.segments} SMS" in page
+    assert "Questions to ask: the first four; Questions to ask: the last three" in page
+    assert "0800 917 2127" in page
 
 
 def test_the_flow_is_shown_as_a_picture_and_a_tree(site: Flask) -> None:

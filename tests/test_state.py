@@ -12,9 +12,10 @@ from ivr.content.load import Content
 
 
 def test_phases_keep_their_url_values() -> None:
-    """A call back's questions, the entry code and the nurse offer are written as before."""
+    """A call back's questions, the entry code, the nurse offer and the question of whether
+    the call helped are written as before."""
     assert [p.value for p in CallbackPhase] == ["own", "enter", "check"]
-    assert [p.value for p in Waiting] == ["code", "offer"]
+    assert [p.value for p in Waiting] == ["code", "offer", "help"]
 
 
 @pytest.mark.parametrize(
@@ -32,6 +33,16 @@ def test_phases_keep_their_url_values() -> None:
             CallState("callback", ("main", "nurse"), phase=CallbackPhase.CHECK, sealed="abc"),
         ),
         ("n=main&c=code", CallState("main", phase=Waiting.CODE)),
+        (
+            "n=england&b=main.referral&c=help&x=england.questions&f=1",
+            CallState(
+                "england",
+                ("main", "referral"),
+                phase=Waiting.FEEDBACK,
+                texted=("england", "questions"),
+                asked=True,
+            ),
+        ),
     ],
 )
 def test_an_old_url_decodes_as_before_and_is_written_the_same(
@@ -44,7 +55,10 @@ def test_an_old_url_decodes_as_before_and_is_written_the_same(
     assert urlencode(decoded.state.to_query()) == query
 
 
-@pytest.mark.parametrize("query", ["n=main&c=later", "n=main&l=xx-XX", "n=main&l=en-GB"])
+@pytest.mark.parametrize(
+    "query",
+    ["n=main&c=later", "n=main&l=xx-XX", "n=main&l=en-GB", "n=main&x=Bad-Kind", "n=main&f=2"],
+)
 def test_unknown_values_are_stale(content: Content, query: str) -> None:
     """A phase or a language the helpline does not know marks the link stale (the first
     language is never written, so naming it is not a link the helpline made)."""

@@ -56,6 +56,9 @@ TABLES = {
     "nurse_legs",
     "queue_entries",
     "voicemails",
+    "texts",
+    "text_allowances",
+    "feedback",
     "alembic_version",
 }
 # Nothing listens on port 1: connections are refused at once, as with a stopped server.

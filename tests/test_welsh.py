@@ -130,7 +130,9 @@ def test_every_part_in_welsh_by_words(both: Flask, content: Content) -> None:
         words = []
         for key in keys:
             node = content.flow.nodes[path[-1]]
-            if isinstance(node, QuestionNode):
+            if key == ".":
+                words.append(".")  # silence skips the question of whether the call helped
+            elif isinstance(node, QuestionNode):
                 words.append("ie" if key == "1" else "na")
                 path.append(node.yes if key == "1" else node.no)
             else:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from ivr.call.callback import CallbackDialogue
+from ivr.call.follow_up import FollowUp
 from ivr.call.lines import Lines
 from ivr.call.nurse_line import NurseLine
 from ivr.call.state import CallState
@@ -45,6 +46,7 @@ class Arrival:
         self.lines = lines
         self.nurse_line = nurse_line
         self.languages = languages
+        self.follow_up: FollowUp | None = None  # texts offered, whether the call helped
         # The recogniser's hints at each node, in each language.
         self.hints = {
             code: {node.id: hints_for(node, words) for node in flow.nodes.values()}
@@ -117,6 +119,10 @@ class Arrival:
     ) -> Step:
         """A node that plays prompts and waits for the caller."""
         prompts = self.prompts_for(node, state, replay)
+        if self.follow_up is not None:
+            prompts, state = self.follow_up.arriving(
+                state, node, prompts, replay, caller, lambda: self.prompts_for(node, state, True)
+            )
         return Ask(self.lines.resolved((*first, *prompts)), state, self.hints_at(state, node))
 
     def _ring(

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from ivr.call.arrival import Arrival
 from ivr.call.callback import CallbackBook, CallbackDialogue
+from ivr.call.follow_up import FollowUp
 from ivr.call.lines import Lines
 from ivr.call.nurse_line import NurseLine, QueueBook
 from ivr.call.state import CallbackPhase, CallState, Decoded, Waiting, query_decoder
@@ -98,13 +99,12 @@ class Engine:
             flow, self, self.dialogue, team, nurses, clock, queue_limit_minutes
         )
         self.arrival = Arrival(flow, self.lines, self.dialogue, languages, self.nurse_line)
+        self.arrival.follow_up = self.follow_up = FollowUp(flow, self, languages)  # .connect()
         self.by_code = {node.code: node for node in flow.nodes.values() if node.code}
         self.read_state = query_decoder(flow, languages.others())
-        paths = shortest_paths(flow)
         # Where * goes when the caller's own history is empty: the part above on the map.
-        self.parent = {node: path[-2] for node, path in paths.items() if len(path) > 1}
-        # What a key means at each kind of node before the keys that work anywhere (None: it
-        # means nothing there).
+        self.parent = {n: path[-2] for n, path in shortest_paths(flow).items() if len(path) > 1}
+        # What a key means at each kind of node, before the keys that work anywhere (None: none).
         self.node_keys: Mapping[str, KeyHandler] = {
             "menu": self._choose,
             "info": self._choose,
@@ -138,6 +138,8 @@ class Engine:
                     state.moved_to(self.flow.operator, silences=state.silences), caller=caller
                 )
             state = replace(state, phase="", silences=0, wrong=0)
+        if state.phase == Waiting.FEEDBACK:
+            return self.follow_up.answered(state, node, keys, speech, caller)
         if not keys and not speech:
             return self.silence(state, caller)
         if speech and not keys:
@@ -171,7 +173,7 @@ class Engine:
             declined = status == ANSWERED and not bridged
             return self.nurse_line.dial_ended(state, node, taken, caller, declined=declined)
         if taken:
-            return Goodbye(("system.after_call",), state)
+            return self.follow_up.after_call(state, caller)
         target = node.unavailable if isinstance(node, TransferNode) else self.flow.start
         unavailable = state.moved_to(target, remember=False, silences=state.silences)
         return self.visit(unavailable, caller=caller)
@@ -228,7 +230,7 @@ class Engine:
             return self.visit(state.moved_to(self.flow.operator), caller=caller)
         if key == MAIN_MENU_KEY:
             return self.visit(state.moved_to(self.flow.start), caller=caller)
-        handled = self.node_keys[node.kind](state, node, key, caller)
+        handled = self.follow_up.press(state, node, key, caller, self.node_keys[node.kind])
         if handled is not None:
             return handled
         if key == BACK_KEY:

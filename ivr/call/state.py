@@ -32,6 +32,7 @@ class Waiting(StrEnum):
 
     CODE = "code"  # staff keying an entry code, after * at the main menu
     NURSE_OFFER = "offer"  # a nurse was offered after silences or wrong keys: silence takes it
+    FEEDBACK = "help"  # "did this call help you?": 1 yes, 2 no; silence or another key skips it
 
 
 # What the node is asking besides its own choices; "" for nothing but them.
@@ -51,8 +52,13 @@ _PHASES: Mapping[str, Phase] = {"": "", **{p.value: p for p in (*CallbackPhase, 
 #   l  language  the caller's language, a folder under prompts/; left out for the one calls
 #                start in
 #   t  tried     the nurses rung for this request already ("n:<id>" or "line"), joined by "."
+#   x  texted    the kinds of text sent on this call (prompts/<language>/texts.yaml), by "."
+#   f  asked     "1": the caller was asked whether the call helped (once a call)
 NODE, HISTORY, SILENCES, WRONG, YES, PACE, PHASE, SEALED, LANGUAGE, TRIED = "nbswypcklt"
+TEXTED, ASKED = "xf"
 SLOW = "s"
+TEXT_KIND = re.compile(r"[a-z][a-z0-9_]{0,39}")  # a text's id in texts.yaml
+MAX_TEXTED = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,8 @@ class CallState:
     sealed: str = ""
     language: str = ""  # "" is the language calls start in
     tried: tuple[str, ...] = ()  # nurses rung already for this request for a nurse
+    texted: tuple[str, ...] = ()  # the kinds of text sent on this call: each at most once
+    asked: bool = False  # asked whether the call helped: the question comes once a call
 
     def moved_to(self, node: str, remember: bool = True, *, silences: int = 0) -> CallState:
         """The state after moving on to another node: counts start again, unless `silences`
@@ -107,6 +115,10 @@ class CallState:
             query[LANGUAGE] = self.language
         if self.tried:
             query[TRIED] = ".".join(self.tried)
+        if self.texted:
+            query[TEXTED] = ".".join(self.texted)
+        if self.asked:
+            query[ASKED] = "1"
         return query
 
     def url(self, path: str) -> str:
@@ -148,6 +160,9 @@ def decode(query: Mapping[str, str], flow: Flow, languages: Collection[str] = ()
     pace = query.get(PACE, "")
     tried = tuple(t for t in query.get(TRIED, "").split(".") if t)
     phase, sealed = _PHASES.get(query.get(PHASE, "")), query.get(SEALED, "")
+    texted = tuple(t for t in query.get(TEXTED, "").split(".") if t)
+    texted_ok = len(texted) <= MAX_TEXTED and all(TEXT_KIND.fullmatch(t) for t in texted)
+    asked = query.get(ASKED, "")
     stale = (
         phase is None
         or len(sealed) > MAX_SEALED
@@ -159,6 +174,8 @@ def decode(query: Mapping[str, str], flow: Flow, languages: Collection[str] = ()
         or language != known_language
         or len(tried) > MAX_TRIED
         or not all(NURSE_KEY.fullmatch(t) for t in tried)
+        or not texted_ok
+        or asked not in ("", "1")
     )
     state = CallState(
         node,
@@ -171,6 +188,8 @@ def decode(query: Mapping[str, str], flow: Flow, languages: Collection[str] = ()
         sealed if phase is not None else "",
         known_language,
         tried if len(tried) <= MAX_TRIED and all(NURSE_KEY.fullmatch(t) for t in tried) else (),
+        texted if texted_ok else (),
+        asked == "1",
     )
     return Decoded(state, stale=stale)
 

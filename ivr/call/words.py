@@ -57,7 +57,12 @@ def _choice(
 def _answer(
     node: QuestionNode, words: list[str], language: Language, rings_service: RingsService
 ) -> str | None:
-    """Yes or no to a question; no first, as "no, it is not" holds a yes phrase."""
+    """Yes or no to a question."""
+    return _yes_or_no(words, language)
+
+
+def _yes_or_no(words: list[str], language: Language) -> str | None:
+    """No first, as "no, it is not" holds a yes phrase."""
     if _said(words, language.say[Intent.NO]):
         return NO_KEY
     if _said(words, language.say[Intent.YES]):
@@ -135,3 +140,8 @@ def pace_for_words(speech: str, language: Language) -> bool | None:
 def hints_for(node: Node, language: Language) -> tuple[str, ...]:
     """Words the speech recogniser should listen for at a node."""
     return (*_NODE_HINTS[node.kind](node, language), *language.hints)
+
+
+def key_for_answer(speech: str, language: Language) -> str | None:
+    """Yes or no said to a question that is not a node of its own (whether the call helped)."""
+    return _yes_or_no(heard_words(speech), language)

@@ -229,4 +229,6 @@ def _build_flow(
         nodes=MappingProxyType(dict(nodes)),
         answer_ids=answer_ids,
         language=settings["language"][0] if "language" in settings else "",
+        texts=MappingProxyType(dict(settings["texts"][0]) if "texts" in settings else {}),
+        feedback=tuple(settings["feedback"][0]) if "feedback" in settings else (),
     )

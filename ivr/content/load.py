@@ -16,6 +16,7 @@ from ivr.content.checks import (
     check_transfers,
 )
 from ivr.content.checks.rules import written_at
+from ivr.content.checks.texts import check_offers, check_texts, check_texts_mirror
 from ivr.content.flows import load_flow
 from ivr.content.hours import Hours, nurse_hours_sentence, opening_sentence, possible_openings
 from ivr.content.language import (
@@ -52,6 +53,7 @@ from ivr.content.services import (
     load_services,
     prompt_values,
 )
+from ivr.content.texts import TextBook, load_texts
 from ivr.content.wording import Wording, check_editorial, check_text, load_wording
 
 
@@ -67,6 +69,8 @@ class Content:
     # Each language but the first: its files' review marks; and the rules its wording skips.
     reviews: Mapping[str, LanguageReview] = field(default_factory=dict)
     skipped: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Each language's texts (prompts/<language>/texts.yaml), for callers who ask for one.
+    texts: Mapping[str, TextBook] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class _Read:
     prompts: PromptBook
     language: Language | None
     wording: Wording | None
+    texts: TextBook = field(default_factory=lambda: TextBook(""))
+    service: str = ""  # the helpline's name in this language ({service})
 
     def hours_word(self, prompt_id: str) -> str:
         """One of the words for saying hours, as written."""
@@ -133,6 +139,7 @@ def collect_content(
         reviews[one.code] = _reviews(root, one, today or dt.date.today(), problems)
         check_language_keys(root, first, one.code, problems)
         check_flow_words(flow, one.code, root, problems)
+        check_texts_mirror(source.texts, one.texts, problems)
         if check_mirror(first, source.written(), one.code, one.written(), problems):
             found = ProblemList()  # named with the language where the file does not say it
             _check_language(flow, book, one, hours, readability, found)
@@ -146,8 +153,9 @@ def collect_content(
     words = {one.code: one.language for one in read if one.language is not None}
     languages = Languages(first, MappingProxyType(words), MappingProxyType(books))
     skipped = {one.code: one.wording.skip for one in read if one.wording and one.wording.skip}
+    texts = MappingProxyType({one.code: one.texts for one in read})
     content = Content(
-        flow, books[first], tuple(problems.warnings()), languages, services, reviews, skipped
+        flow, books[first], tuple(problems.warnings()), languages, services, reviews, skipped, texts
     )
     return content, problems
 
@@ -198,7 +206,9 @@ def _read_language(
     service = service_names.get(code) or own or next(iter(service_names.values()), "")
     filled = {**values, "service": service, "nurse_hours": spoken}
     prompts = fill_prompts(raw, filled, problems, said)
-    return _Read(code, raw, vocabulary, prompts, language, load_wording(root, code, problems))
+    texts = load_texts(root, code, filled, (said[0], said[0]), problems)
+    wording = load_wording(root, code, problems)
+    return _Read(code, raw, vocabulary, prompts, language, wording, texts, service)
 
 
 def _check_language(
@@ -212,6 +222,8 @@ def _check_language(
     """Every check of the flow with one language's prompts and words."""
     assert read.language is not None and read.wording is not None  # else they were problems
     check_flow(flow, book, problems)
+    check_texts(read.texts, read.service, problems)
+    check_offers(flow, read.texts, problems)
     check_language_use(flow, book, read.language, read.wording.press, problems)
     check_text(book, read.raw, read.hours_word, hours, read.wording, problems)
     if readability:

@@ -317,6 +317,10 @@ class Flow:
     answer_ids: tuple[str, ...] = field(default=())
     # The language calls start in (a folder under prompts/); "" where prompts/ holds only one.
     language: str = ""
+    # Where a caller on a mobile is offered a text (node id -> the text's id in texts.yaml),
+    # and the parts at whose end they are asked whether the call helped.
+    texts: Mapping[str, str] = field(default_factory=dict)
+    feedback: tuple[str, ...] = ()
 
     def node(self, node_id: str) -> Node | None:
         return self.nodes.get(node_id)
@@ -399,3 +403,36 @@ DEFAULT_RUN_BY = "the helpline team"
 # How many days what the helpline keeps (the call log, a voicemail once dealt with) is kept,
 # where RETENTION_DAYS is not set; callers hear it ({retention_days}) before leaving a message.
 DEFAULT_RETENTION_DAYS = 90
+
+
+def text_key(node: ChoiceNode) -> str:
+    """The key a part offers its text on: the one after its options."""
+    return str(len(node.options) + 1)
+
+
+def text_offer(key: str) -> str:
+    """The prompt that offers a text on a key ("To get this by text, press 2.")."""
+    return f"texting.offer_{key}"
+
+
+def follow_up_prompts(flow: Flow) -> Mapping[str, str]:
+    """The prompts the flow's follow-ups need, with when each is said: the question of
+    whether the call helped (with `feedback:`), and the offer of a text on each key a part
+    offers one on, and what is said after (with `texts:`)."""
+    needed: dict[str, str] = {}
+    if flow.feedback:
+        needed["feedback.ask"] = "once a call, at the end of a part the flow's feedback: names"
+        needed["feedback.thanks"] = "after the caller answers whether the call helped"
+    for node_id in flow.texts:
+        node = flow.nodes.get(node_id)
+        if isinstance(node, ChoiceNode):
+            key = text_key(node)
+            needed[text_offer(key)] = f"offering a text on key {key} (in {node_id})"
+    if flow.texts:
+        needed["texting.sent"] = "after a text was sent (on a practice call: would have been)"
+        needed["texting.failed"] = "when a text could not be sent, before the part again"
+    return needed
+
+
+# The offers of a text a flow may use, on any key a part has free: never "played nowhere".
+TEXT_OFFERS = tuple(text_offer(key) for key in "1234")

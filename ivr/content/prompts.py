@@ -18,6 +18,8 @@ from ivr.content.yamlsource import LocatedDict, load_yaml
 # Placeholders filled during a call, not at start-up: the part of the helpline the caller was
 # in and their reasons, for the nurse's whisper; a caller's place in the queue and minutes.
 DURING_CALL = ("part", "reasons", "position", "minutes", "language")
+# Beside the prompts, and no prompts: the texts a caller can ask for (ivr.content.texts).
+TEXTS_FILE = "texts.yaml"
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,10 @@ class RawPrompt:
 
 def load_raw_prompts(prompt_dir: Path, problems: ProblemList, root: Path) -> dict[str, RawPrompt]:
     """Read every prompt file of one language; ids are '<file stem>.<key>'. The language's own
-    words (language.yaml) are not prompts."""
+    words (language.yaml) and its texts (texts.yaml) are not prompts."""
     found: dict[str, RawPrompt] = {}
-    files = sorted(p for p in prompt_dir.glob("*.yaml") if p.name != LANGUAGE_FILE)
+    others = (LANGUAGE_FILE, TEXTS_FILE)
+    files = sorted(p for p in prompt_dir.glob("*.yaml") if p.name not in others)
     if not files:
         problems.add(Problem(str(prompt_dir), 0, "holds no prompt files", "add *.yaml files"))
     for path in files:

@@ -7,11 +7,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, NamedTuple
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import requests
 from twilio.request_validator import RequestValidator
 
+from ivr.call.texting import PRACTICE_TEXT_HEADER
 from ivr.practice.transcript import Recorder, WebhookRequest
 
 if TYPE_CHECKING:
@@ -140,11 +141,14 @@ class TwilioDriver:
             response = self.client.open(url, method=method, data=form, headers=headers)
             body = response.get_data(as_text=True)
             answer = Answer(response.status_code, response.content_type or "", body)
+            texted = response.headers.get(PRACTICE_TEXT_HEADER, "")
             response.close()
         else:
-            answer = self._over_http(method, url, form, headers)
+            answer, texted = self._over_http(method, url, form, headers)
         self.requests.append(WebhookRequest(method, url, params, answer.status, answer.body))
         self.record("request", method, url, {"status": str(answer.status)})
+        if texted:  # a practice call never sends a text: the helpline says what it would send
+            self.record("text", unquote(texted), url)
         return answer
 
     def notify(self, method: str, url: str, params: dict[str, str], what: str) -> None:
@@ -157,7 +161,7 @@ class TwilioDriver:
 
     def _over_http(
         self, method: str, url: str, form: dict[str, str], headers: dict[str, str]
-    ) -> Answer:
+    ) -> tuple[Answer, str]:
         assert self.session is not None, "send within `with driver:`"
         try:
             reply = self.session.request(
@@ -169,8 +173,9 @@ class TwilioDriver:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            return Answer(0, "", f"{type(exc).__name__}: {exc}")
-        return Answer(reply.status_code, reply.headers.get("Content-Type", ""), reply.text)
+            return Answer(0, "", f"{type(exc).__name__}: {exc}"), ""
+        texted = reply.headers.get(PRACTICE_TEXT_HEADER, "")
+        return Answer(reply.status_code, reply.headers.get("Content-Type", ""), reply.text), texted
 
     def fetch(self, method: str, url: str, params: dict[str, str]) -> ET.Element | None:
         """Request TwiML; None (after recording an error) if Twilio could not use the answer."""

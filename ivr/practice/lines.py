@@ -80,6 +80,7 @@ TERMINAL_LINES = {
     "error": LineFormat("problem", "", "  !! ERROR: {text}"),
     "end": LineFormat("note", "", "Call ended."),
     "request": LineFormat("note", "", "  -> {text} {url} ({status})"),
+    "text": LineFormat("transfer", "", "Would send a text (a practice call sends none): {text}"),
     "other": LineFormat("note", "", "  ({kind}: {text})"),
 }
 
@@ -128,6 +129,7 @@ PAGE_LINES = {
     "script-ran-out": LineFormat("note", "", "You hang up: the keys to press ran out."),
     "end": LineFormat("note", "", "Call ended."),
     "problem": LineFormat("problem", "Problem:", "{text}"),
+    "text": LineFormat("transfer", "Text:", "Would send (a practice call sends none): {text}"),
 }
 
 # The page's line for each kind of entry in a call run on the server; the rest is plumbing.
@@ -149,6 +151,7 @@ _PAGE_IDS = {
     "caller-hung-up": "script-ran-out",  # on the server, only a script runs out
     "error": "problem",
     "fell-off-end": "problem",
+    "text": "text",
 }
 
 

@@ -18,7 +18,7 @@ import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -37,6 +37,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from ivr.call.state import LANGUAGE
+from ivr.call.texting import PRACTICE_TEXT_HEADER
 from ivr.csrf import csrf
 from ivr.practice.bridging import TWILIO_NAMES, bridge_params, sid_tag
 from ivr.practice.lines import PAGE_LINES, UNCAPTIONED, Line, transcript_line
@@ -297,6 +298,8 @@ def bridge() -> ResponseReturnValue:
         "url": requested,  # as requested, before a GET's parameters
         "twiml": twiml,
         "captions": _captions(twiml, found),
+        # What a practice call would have been texted (it never is), for the transcript.
+        "wouldSend": unquote(response.headers.get(PRACTICE_TEXT_HEADER, "")),
     }
     response.close()
     return jsonify(answer)

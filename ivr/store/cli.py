@@ -153,14 +153,16 @@ def _number_to_ring(request: CallbackRequest) -> str:
 
 @click.command()
 def purge() -> None:
-    """Delete calls, done callback requests and done voicemails older than RETENTION_DAYS
-    (default 90), each voicemail's recording at Twilio first, and sign-in attempts older than a
-    day."""
+    """Delete calls, done callback requests, done voicemails, texts sent and answers to whether
+    a call helped older than RETENTION_DAYS (default 90), each voicemail's recording at Twilio
+    first, and sign-in attempts older than a day."""
     with opened() as (settings, store):
         now = store.clock()
         result = store.purge(now, settings.retention_days)
         voicemails = store.purge_voicemails(now, settings.retention_days, twilio_account(settings))
         attempts = store.purge_sign_in_attempts(now)
+        texts = store.purge_texts(now, settings.retention_days)
+        answers = store.purge_feedback(now, settings.retention_days)
     cutoff = now - dt.timedelta(days=settings.retention_days)
     click.echo(
         f"Deleted what is older than {settings.retention_days} days "
@@ -183,6 +185,10 @@ def purge() -> None:
             "kept: listen to them on the staff site's Voicemails page."
         )
     click.echo(f"Deleted {attempts} sign-in attempt(s) older than a day.")
+    click.echo(
+        f"Deleted {texts} text(s) sent and {answers} answer(s) to whether a call helped, older "
+        "than that, and the count of texts to each number before yesterday."
+    )
     for why in voicemails.kept:
         click.echo(f"Kept {why}; the next purge tries again.", err=True)
     if voicemails.kept:

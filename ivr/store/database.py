@@ -2,7 +2,8 @@
 
 Its parts: the call log and its retention (ivr.store.calls), callback requests
 (ivr.store.callbacks), voicemails (ivr.store.voicemails), staff accounts, sessions and tokens
-(ivr.store.accounts), the nurse rota, nurse legs and queue (ivr.store.team), and the schema's
+(ivr.store.accounts), the nurse rota, nurse legs and queue (ivr.store.team), texts callers
+asked for (ivr.store.texts), whether calls helped (ivr.store.feedback), and the schema's
 migrations (ivr.store.upgrade), on a shared connection (ivr.store.connection).
 """
 
@@ -19,13 +20,24 @@ from ivr.store.accounts import StaffAccounts
 from ivr.store.callbacks import CallbackQueue
 from ivr.store.calls import CallLog
 from ivr.store.connection import StoreUnavailable, utc_now
+from ivr.store.feedback import FeedbackLog
 from ivr.store.journal import Journal
 from ivr.store.team import NurseTeam
+from ivr.store.texts import TextLog
 from ivr.store.upgrade import Migrations
 from ivr.store.voicemails import VoicemailBox
 
 
-class Store(CallLog, CallbackQueue, VoicemailBox, StaffAccounts, NurseTeam, Migrations):
+class Store(
+    CallLog,
+    CallbackQueue,
+    VoicemailBox,
+    StaffAccounts,
+    NurseTeam,
+    TextLog,
+    FeedbackLog,
+    Migrations,
+):
     """The helpline's database. Safe to share between threads; one per process."""
 
     def __init__(

@@ -33,6 +33,7 @@ from ivr.store.tables import (
     Call,
     CallEvent,
     CallTransfer,
+    FeedbackAnswer,
     JournalLoss,
 )
 
@@ -89,8 +90,18 @@ class Ended(NamedTuple):
     duration_seconds: int | None
 
 
+class FeedbackNoted(NamedTuple):
+    """Whether a call helped: asked (helped None) or answered, at the end of a part. Of no
+    call: the answer is kept with the part, never with the call or a number."""
+
+    at: dt.datetime
+    part: str
+    helped: bool | None
+    practice: bool
+
+
 #: One entry of the journal, as the webhooks queue it.
-JournalEntry = Started | StepTaken | TransferEnded | Ended | LanguageChosen
+JournalEntry = Started | StepTaken | TransferEnded | Ended | LanguageChosen | FeedbackNoted
 
 
 def describe(error: BaseException) -> str:
@@ -303,7 +314,11 @@ class Journal:
         transfers: list[dict[str, Any]] = []
         ends: list[dict[str, Any]] = []
         languages: list[dict[str, Any]] = []
+        feedback: list[dict[str, Any]] = []
         for event in map(_cleaned, batch):
+            if isinstance(event, FeedbackNoted):
+                feedback.append(event._replace(part=event.part[:NODE])._asdict())
+                continue
             sid = event.call_sid[:SID]
             row = calls.setdefault(sid, {"call_sid": sid, "started_at": event.at})
             row.setdefault("caller_hash", None)
@@ -346,7 +361,8 @@ class Journal:
                         }
                     )
         with self.engine.begin() as connection:
-            connection.execute(self._insert_calls, list(calls.values()))
+            if calls:
+                connection.execute(self._insert_calls, list(calls.values()))
             if steps:
                 connection.execute(insert(CallEvent), steps)
             if transfers:
@@ -355,6 +371,8 @@ class Journal:
                 connection.execute(_END_CALLS, ends)
             if languages:
                 connection.execute(_CALL_LANGUAGES, languages)
+            if feedback:
+                connection.execute(insert(FeedbackAnswer), feedback)
 
     def _warn(self, kind: str, message: str, *args: object) -> None:
         """Warn at once, then at most every WARN_EVERY seconds: an outage must not flood the log."""

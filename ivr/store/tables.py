@@ -314,3 +314,53 @@ class Voicemail(Base):
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Left on a practice call: its recording is a stand-in, never one at Twilio.
     practice: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+
+
+TEXT_KIND = 40  # a text's id in prompts/<language>/texts.yaml
+
+
+class TextMessage(Base):
+    """A text a caller asked for: of which kind, on which call, and how its delivery went.
+    Never the number it went to: that is used to send it and not kept."""
+
+    __tablename__ = "texts"
+    __table_args__ = (
+        # The database itself sends each kind at most once a call.
+        UniqueConstraint("call_sid", "kind", name="uq_texts_call_sid_kind"),
+        UniqueConstraint("message_sid", name="uq_texts_message_sid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(SID), index=True)
+    kind: Mapped[str] = mapped_column(String(TEXT_KIND))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    # Twilio's id for the message (SM...), once it took it; None if it never did.
+    message_sid: Mapped[str | None] = mapped_column(String(SID))
+    # Twilio's MessageStatus (queued, sent, delivered, undelivered, failed), or not-sent.
+    status: Mapped[str] = mapped_column(String(STATUS))
+
+
+class TextAllowance(Base):
+    """How many texts a number was sent on a day, so the line cannot be used to flood a phone.
+    The number is kept only as a keyed hash of it and the day: no two days' rows can be joined,
+    nor a row to a call."""
+
+    __tablename__ = "text_allowances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    number_hash: Mapped[str] = mapped_column(String(HASH), unique=True)
+    sent: Mapped[int]
+
+
+class FeedbackAnswer(Base):
+    """Whether a call helped, kept with the part it followed and never with the call or a
+    number: each time the question is asked (helped None), and each answer (True or False)."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    part: Mapped[str] = mapped_column(String(NODE))
+    helped: Mapped[bool | None] = mapped_column(Boolean)
+    practice: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)

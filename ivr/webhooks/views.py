@@ -338,7 +338,7 @@ def _safe_answer(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the webhooks; every error under their path still answers TwiML."""
-    from ivr.webhooks import nurse_views  # noqa: F401 (its routes join this blueprint)
+    from ivr.webhooks import nurse_views, text_views  # noqa: F401 (their routes join this blueprint)
 
     app.register_blueprint(bp)
 

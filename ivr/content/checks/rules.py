@@ -68,6 +68,15 @@ RULES: Mapping[str, str] = {
     "prompt-use": "Every prompt exists where it is played, and is played somewhere.",
     "answers": "The summary covers every answer the walk-through records.",
     "review-date": "The guidance is within its review date.",
+    "texts-gsm7": "Every text (prompts/<language>/texts.yaml) uses GSM-7 characters only.",
+    "texts-length": "Every text is at most 2 SMS: 306 GSM-7 characters once filled in.",
+    "texts-name": "Every text gives the helpline's name ({service}).",
+    "texts-no-reply": "Every text has a line of its own saying this number takes no replies "
+    "(the file's no_reply:).",
+    "texts-offered": "Each text is offered in a part with a key free for it (at most 3 "
+    "options), and every text the flow offers exists.",
+    "feedback-parts": "Whether the call helped is asked only at the end of parts with choices, "
+    "or after a call to a service.",
     "service-checked": "A service's number was checked in the last 12 months.",
 }
 

@@ -11,6 +11,7 @@ from ivr.content.model import (
     LANGUAGE_PROMPTS,
     OPENS,
     SYSTEM_PROMPTS,
+    TEXT_OFFERS,
     CallbackNode,
     ChoiceNode,
     Flow,
@@ -22,6 +23,7 @@ from ivr.content.model import (
     SummaryNode,
     TransferNode,
     VoicemailNode,
+    follow_up_prompts,
 )
 from ivr.content.problems import Problem, ProblemList
 from ivr.content.readability import seconds_to_say, word_count
@@ -236,7 +238,8 @@ def check_answers(flow: Flow, problems: ProblemList) -> None:
 
 def check_prompt_use(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
     """Every prompt played exists, the engine's own included, and every prompt is played."""
-    used = set(flow.welcome) | set(SYSTEM_PROMPTS)
+    needed = {**SYSTEM_PROMPTS, **follow_up_prompts(flow)}
+    used = set(flow.welcome) | set(needed) | (set(TEXT_OFFERS) if flow.texts else set())
     for node in flow.nodes.values():
         used.update(node.prompt_ids())
     for prompt_id in flow.welcome:
@@ -249,7 +252,7 @@ def check_prompt_use(flow: Flow, prompts: PromptBook, problems: ProblemList) -> 
                     rule="prompt-use",
                 )
             )
-    for prompt_id, why in SYSTEM_PROMPTS.items():
+    for prompt_id, why in needed.items():
         # A flow names its first language only where prompts/ holds several (ivr check).
         if prompt_id in LANGUAGE_PROMPTS and not flow.language:
             continue

@@ -263,6 +263,7 @@
         this.problem(`${next.url} answered <${root.nodeName}>, not <Response>`);
         return null;
       }
+      if (answer.wouldSend) this.line("text", { text: answer.wouldSend }, number);
       return { root, url: answer.url, captions: answer.captions, number };
     }
 
