@@ -36,11 +36,11 @@ class Voice:
     else <Say>, at a pace."""
 
     languages: Languages
-    say_voice: str
+    say_voice: str  # SAY_VOICE: the first language's <Say> voice; the others use their own
     dial_timeout: int
     paces: Mapping[str, Pace]
     paths: WebhookPaths  # where each document sends Twilio next
-    # The first language's rendered prompts; None: always <Say> (PROMPT_AUDIO=say).
+    # Every language's rendered prompts; None: always <Say> (PROMPT_AUDIO=say).
     audio: AudioLibrary | None = None
 
     def language(self, code: str) -> str:
@@ -58,16 +58,19 @@ class Voice:
         """Play or say each prompt, in the language, at the pace."""
         pace = self.paces["slow" if slow else "normal"]
         book = self.languages.book(language)
-        audio = self.audio if book.language == self.languages.first else None
+        code = language or self.languages.first
+        say_voice = (
+            self.say_voice if code == self.languages.first else self.languages[code].say_voice
+        )
         for prompt_id in prompt_ids:
             prompt = book[prompt_id]
-            url = audio.url(prompt_id, pace.name) if audio else None
+            url = self.audio.url(prompt_id, pace.name, code) if self.audio else None
             if url is not None:
                 parent.play(url)
                 continue
             # A prompt with no audio is never silent: Twilio speaks it, at the same pace.
             text = prompt.spoken.format_map(dict(fill)) if prompt.dynamic else prompt.spoken
-            said = parent.say(voice=self.say_voice, language=book.language)
+            said = parent.say(voice=say_voice, language=book.language)
             said.prosody(text, rate=pace.say_rate)
 
 
@@ -242,10 +245,14 @@ def render(step: Step, voice: Voice) -> str:
 
 
 def cached_renderer(voice: Voice, size: int = 4096) -> Callable[[Step], str]:
-    """Steps are frozen and repeat from call to call, so each document is built only once."""
+    """Steps are frozen and repeat from call to call, so each document is built only once (and
+    again when a render beside the server has added recordings)."""
 
     @lru_cache(maxsize=size)
-    def render_step(step: Step) -> str:
+    def render_step(step: Step, generation: int) -> str:
         return render(step, voice)
 
-    return render_step
+    audio = voice.audio
+    if audio is None:
+        return lambda step: render_step(step, 0)
+    return lambda step: render_step(step, audio.generation)
