@@ -353,3 +353,7 @@ def test_a_voice_the_engine_lacks_fails_every_prompt_in_it_with_the_reason(
         "this engine's voices"
     }
     assert (summary.rendered, summary.engine, list(tmp_path.glob("*.wav"))) == (0, "", [])
+    # Four alike are said in one line, not four.
+    assert summary.lines()[-2] == (
+        f"  failed: 4 prompts (demo.one (normal) and others): {summary.failed['demo.one (slow)']}"
+    )

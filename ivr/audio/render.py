@@ -65,7 +65,15 @@ class Summary:
                 f"  {language or 'prompts'} {pace}: {made.files} files, "
                 f"{made.seconds / 60:.1f} min of audio, {rate:.0f} words a minute"
             )
-        lines += [f"  failed: {what}: {why}" for what, why in sorted(self.failed.items())]
+        by_why: dict[str, list[str]] = {}
+        for what, why in sorted(self.failed.items()):
+            by_why.setdefault(why, []).append(what)
+        for why, whats in by_why.items():
+            # A missing engine or voice fails hundreds alike: one line says it.
+            if len(whats) > 3:
+                lines.append(f"  failed: {len(whats)} prompts ({whats[0]} and others): {why}")
+            else:
+                lines += [f"  failed: {what}: {why}" for what in whats]
         if self.failed:
             lines.append("  The helpline reads these with Twilio's <Say> instead.")
         return lines
