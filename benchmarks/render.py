@@ -115,8 +115,9 @@ def main() -> None:
     )
     languages, paces, voice = content.languages, settings.paces, settings.tts_voice
     jobs = plan(languages, paces, voice, engine_name(), Path())
+    offered = ", ".join(dict.fromkeys(job.language for job in jobs))
     print(
-        f"Render benchmark: {len(jobs)} files ({', '.join(languages.words)} x "
+        f"Render benchmark: {len(jobs)} files ({offered} x "
         f"{len(paces)} paces); Python {platform.python_version()}, {os.cpu_count()} CPUs, "
         f"{WORKERS} workers"
     )

@@ -35,6 +35,10 @@ import soxr
 from ivr.audio.wav import SAMPLE_RATE, SAMPLE_WIDTH, engine_name
 
 FILE_WAIT_SECONDS = 5.0
+LATE_FILE_SECONDS = 0.5  # a file still not whole this long after espeak is idle never will be
+TRIES = 3
+# The engine's own file is read once and deleted: in memory where the machine has a place for it.
+SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 ENGLISH = "en-GB"
 
 
@@ -108,14 +112,66 @@ def _whole(path: Path) -> bool:
     return size > 0 and path.stat().st_size >= size + 44
 
 
-def _wait_for_file(path: Path) -> None:
-    """pyttsx3 may return before the file is complete (#219): wait until it is whole. It
-    usually is at once, so it is looked at before any wait."""
-    deadline = time.monotonic() + FILE_WAIT_SECONDS
+def _wait_for_file(path: Path, seconds: float) -> bool:
+    """pyttsx3 may return before the file is complete (#219): whether it is whole within the
+    time. It usually is at once, so it is looked at before any wait."""
+    deadline = time.monotonic() + seconds
     while not _whole(path):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"the engine did not finish writing {path.name}")
-        time.sleep(0.02)
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _until_idle(engine: Any) -> Callable[[], None]:
+    """What waits until espeak's own thread has finished, where pyttsx3 drives espeak. It says
+    an utterance is finished before that thread is done with it; a text begun then is cut off
+    (pyttsx3 cancels what espeak is still playing when a loop starts: an empty file, seen here),
+    and the rate set for it is cancelled with it (a whole batch at espeak's default rate)."""
+    driver = getattr(getattr(engine, "proxy", None), "_driver", None)
+    if type(driver).__name__ != "EspeakDriver":
+        return lambda: None
+    from pyttsx3.drivers import _espeak
+
+    def idle() -> None:
+        # espeak_Synchronize looks every 20 ms; the thread is usually done in one or two.
+        deadline = time.monotonic() + FILE_WAIT_SECONDS
+        while _espeak.IsPlaying() and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+    return idle
+
+
+class Speaker:
+    """pyttsx3 at one voice and rate, saying one text at a time into a file."""
+
+    def __init__(self, engine: Any, rate: int) -> None:
+        self.engine = engine
+        self.rate = rate
+        # runAndWait returns before espeak's own thread has finished the utterance (#219):
+        # wait for the engine to say it has finished each one before the next begins.
+        self.finished = threading.Event()
+        engine.connect("finished-utterance", lambda name, completed: self.finished.set())
+        self.idle = _until_idle(engine)
+
+    def to_file(self, text: str, raw: Path) -> None:
+        """Say the text into a WAV file at the engine's rate; TimeoutError if it cannot."""
+        for _try in range(TRIES):
+            self.finished.clear()
+            # The rate goes to espeak's queue just ahead of each text, so that no text can be
+            # spoken at a rate set for another (a whole batch at espeak's default was seen).
+            self.engine.setProperty("rate", self.rate)
+            self.engine.save_to_file(text, str(raw))
+            self.engine.runAndWait()
+            if not self.finished.wait(FILE_WAIT_SECONDS):
+                raise TimeoutError("the engine never said it had finished")
+            self.idle()
+            # Now and then pyttsx3 writes the file with no audio in it, having heard the end of
+            # the text before its start (seen about once in 70 texts): saying it again costs
+            # far less than waiting for audio that will not come.
+            if _wait_for_file(raw, LATE_FILE_SECONDS):
+                return
+        raise TimeoutError(f"the engine wrote no audio for this text, {TRIES} times")
 
 
 def render(jobs: list[dict[str, Any]], wanted_voice: str, rate: int) -> None:
@@ -127,29 +183,17 @@ def render(jobs: list[dict[str, Any]], wanted_voice: str, rate: int) -> None:
     voice = choose_voice(engine, wanted_voice)
     engine.setProperty("voice", voice)
     print(json.dumps({"voice": voice}), file=results, flush=True)
-    # runAndWait returns before espeak's own thread has finished the utterance (pyttsx3 #219):
-    # wait for the engine to say it has finished each one before the next begins.
-    finished = threading.Event()
-    engine.connect("finished-utterance", lambda name, completed: finished.set())
-    # pyttsx3 prints "Audio saved to ..." from that thread, whenever it finishes: not on the
-    # stdout that carries the results.
+    speaker = Speaker(engine, rate)
+    # pyttsx3 prints "Audio saved to ..." from espeak's thread, whenever it finishes: not on
+    # the stdout that carries the results.
     with (
-        tempfile.TemporaryDirectory(prefix="ivr-speech-") as scratch,
+        tempfile.TemporaryDirectory(prefix="ivr-speech-", dir=SCRATCH) as scratch,
         contextlib.redirect_stdout(io.StringIO()),
     ):
         for number, job in enumerate(jobs):
             raw = Path(scratch) / f"{number}.wav"
             try:
-                finished.clear()
-                # The rate goes to espeak's queue just ahead of each text, so that no text can
-                # be spoken at a rate set for another (a whole batch at espeak's default was
-                # seen here once).
-                engine.setProperty("rate", rate)
-                engine.save_to_file(job["text"], str(raw))
-                engine.runAndWait()
-                if not finished.wait(FILE_WAIT_SECONDS):
-                    raise TimeoutError("the engine never said it had finished")
-                _wait_for_file(raw)
+                speaker.to_file(job["text"], raw)
                 seconds = to_telephone(raw, Path(job["out"]))
                 result = {"out": job["out"], "ok": True, "seconds": seconds}
             except Exception as error:  # reported per job; the parent decides what to do
