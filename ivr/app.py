@@ -152,19 +152,15 @@ def _audio(settings: Settings, content: Content) -> AudioLibrary | None:
         return None
     # In "play" mode the files may live elsewhere (AUDIO_BASE_URL): trust the manifest.
     audio = AudioLibrary(
-        content.prompts,
+        content.languages,
         settings.paces,
         settings.tts_voice,
         settings.audio_dir,
         settings.audio_base_url,
         require_files=settings.prompt_audio == "auto",
     )
-    log.info(
-        "prompt audio: %d of %d recordings found in %s",
-        len(audio.recordings),
-        len(content.prompts.prompts) * len(settings.paces),
-        settings.audio_dir,
-    )
+    found, wanted = audio.count()
+    log.info("prompt audio: %d of %d recordings found in %s", found, wanted, settings.audio_dir)
     return audio
 
 

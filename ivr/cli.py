@@ -95,13 +95,22 @@ def main() -> None:
 @main.command()
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-def serve(port: int, host: str) -> None:
-    """Serve the helpline in development mode (signatures checked only when a token is set)."""
+@click.option(
+    "--render/--no-render",
+    default=True,
+    show_default=True,
+    help="Render prompt audio beside the server (with PROMPT_AUDIO=auto).",
+)
+def serve(port: int, host: str, render: bool) -> None:
+    """Serve the helpline in development mode (signatures checked only when a token is set).
+    It answers at once: prompts not rendered yet are spoken with <Say> while they render."""
     from flask import url_for
 
     from ivr.webhooks.helpline import helpline
 
     app = _development_app()
+    if render:
+        _render_beside(app)
     base = (
         f"http://localhost:{port}" if host in ("127.0.0.1", "0.0.0.0") else f"http://{host}:{port}"
     )
@@ -121,6 +130,23 @@ def serve(port: int, host: str) -> None:
     click.echo(f"  Or without a server:               {ivr} call")
     click.echo(f'  A scripted call:                   {ivr} call --keys "2 1 1 0"\n')
     app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def _render_beside(app: Flask) -> None:
+    """Render what is missing in a thread, each recording played as soon as it is checked."""
+    from ivr.audio.background import BackgroundRender
+    from ivr.webhooks.helpline import helpline
+
+    found = helpline(app)
+    if found.audio is None or found.settings.prompt_audio != "auto":
+        return  # every prompt said with <Say>, or the files are served from elsewhere
+    BackgroundRender(
+        found.content.languages,
+        found.settings.paces,
+        found.settings.tts_voice,
+        found.audio,
+        say=lambda text: click.echo(text, err=True),
+    ).start()
 
 
 @main.command()
@@ -170,16 +196,17 @@ def prompts() -> None:
 )
 @click.option("--strict", is_flag=True, help="Exit 1 if any prompt could not be rendered.")
 def render_command(workers: int, timeout: float, strict: bool) -> None:
-    """Render every prompt at both paces with pyttsx3; unchanged ones are reused."""
+    """Render every prompt of every offered language at both paces with pyttsx3, each language
+    in its own voice; unchanged ones are reused."""
     from ivr.audio.render import plan, render_prompts
 
     settings, content = _load()
     # One job per file to render; the engine only names the files, so any name counts the same.
-    jobs = plan(content.prompts, settings.paces, settings.tts_voice, "", settings.audio_dir)
+    jobs = plan(content.languages, settings.paces, settings.tts_voice, "", settings.audio_dir)
     total = len(jobs)
     with click.progressbar(length=total, label="Rendering prompts", file=sys.stderr) as bar:
         summary = render_prompts(
-            content.prompts,
+            content.languages,
             settings.paces,
             settings.tts_voice,
             settings.audio_dir,

@@ -218,7 +218,7 @@ def language_summary(content: Content, settings: Settings) -> list[str]:
 def audio_summary(content: Content, settings: Settings) -> tuple[list[str], list[str]]:
     """Lengths and speaking rates measured from the rendered audio, and what breaks the limits."""
     library = AudioLibrary(
-        content.prompts, settings.paces, settings.tts_voice, settings.audio_dir, None
+        content.languages, settings.paces, settings.tts_voice, settings.audio_dir, None
     )
     prompts = {i: p for i, p in content.prompts.prompts.items() if not p.dynamic}
     lines = ["", f"Rendered audio ({settings.audio_dir}):"]

@@ -6,6 +6,7 @@ import io
 import shutil
 import subprocess
 import sys
+import wave
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +18,9 @@ from click.testing import CliRunner
 from flask import Flask
 
 from ivr import create_app
-from ivr.audio.library import AUDIO_PATH, check_wav, file_name, load_manifest, words_per_minute
+from ivr.audio.library import AUDIO_PATH, file_name, load_manifest
 from ivr.audio.render import render_prompts
+from ivr.audio.wav import check_wav, words_per_minute
 from ivr.cli import main
 from ivr.config import Settings
 from ivr.content.load import Content
@@ -307,3 +309,51 @@ def test_ivr_call_url_shows_the_words_of_a_running_servers_recordings(rendered: 
     assert listed == app.extensions["ivr"].audio.captions and listed
     assert "Helpline: Welcome to the" in result.output and "(recorded)" in result.output
     assert "/audio/" not in result.output
+
+
+def test_a_recording_far_faster_than_its_rate_is_rendered_again(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """A normal recording far shorter than its slow one (spoken at espeak's default rate of
+    200, as a whole batch once was) is noticed by the pair's lengths, and both are made again."""
+    text = "Here are the first four questions you could ask your doctor."
+    book = PromptBook(MappingProxyType({"demo.q": Prompt("demo.q", text, text, "f", 1)}))
+    render_prompts(book, settings.paces, settings.tts_voice, tmp_path)
+    entries = load_manifest(tmp_path)["entries"].values()
+    normal = tmp_path / min(entries, key=lambda entry: entry["seconds"])["file"]
+    with wave.open(str(normal)) as wav:
+        params, frames = wav.getparams(), wav.readframes(wav.getnframes())
+    with wave.open(str(normal), "wb") as hurried:
+        hurried.setparams(params)
+        hurried.writeframes(frames[: len(frames) // 2 // 2 * 2])  # half as long: rate 200 or so
+    again = render_prompts(book, settings.paces, settings.tts_voice, tmp_path)
+    assert (again.rendered, again.failed) == (2, {})
+    assert check_wav(normal) > len(frames) / 2 / 2 / 8000 * 1.5
+
+
+def test_a_voice_the_engine_lacks_fails_every_prompt_in_it_with_the_reason(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """No worker can start a voice the engine lacks: each prompt in it is named as failed with
+    the engine's reason, and nothing is kept."""
+    book = PromptBook(
+        MappingProxyType(
+            {
+                "demo.one": Prompt("demo.one", "Hello.", "Hello.", "f", 1),
+                "demo.two": Prompt("demo.two", "Goodbye.", "Goodbye.", "f", 2),
+            }
+        )
+    )
+    summary = render_prompts(book, settings.paces, "no/such-voice", tmp_path)
+    assert set(summary.failed) == {
+        f"demo.{n} ({pace})" for n in ("one", "two") for pace in ("normal", "slow")
+    }
+    assert {why for why in summary.failed.values()} == {
+        "the speech engine cannot start: ValueError: the voice 'no/such-voice' is not one of "
+        "this engine's voices"
+    }
+    assert (summary.rendered, summary.engine, list(tmp_path.glob("*.wav"))) == (0, "", [])
+    # Four alike are said in one line, not four.
+    assert summary.lines()[-2] == (
+        f"  failed: 4 prompts (demo.one (normal) and others): {summary.failed['demo.one (slow)']}"
+    )

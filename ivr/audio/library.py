@@ -1,4 +1,4 @@
-"""Rendered prompt audio: names, the manifest, checks on files, and what the web process plays.
+"""Rendered prompt audio: names, the manifest, and what the web process plays.
 
 A file is named by a hash of everything that changes its sound (text, voice, rate, engine), so it
 never changes under its name and can be cached for a year. The manifest maps what the helpline
@@ -8,45 +8,24 @@ asks for (text, voice, rate) to the file that was rendered for it, with its leng
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import math
 import os
-import subprocess
-import wave
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from ivr.audio.pace import Pace
+
+# Where `ivr check` has always found it.
+from ivr.audio.wav import words_per_minute as words_per_minute
+from ivr.content.language import Languages
 from ivr.content.model import PromptBook
 from ivr.content.readability import word_count
 
-# Telephone audio: Twilio plays it on a G.711 line at 8 kHz, so it is rendered at exactly that
-# rate, mono, as 16-bit linear PCM (the WAV form every player and Twilio reads).
-SAMPLE_RATE = 8000
-SAMPLE_WIDTH = 2  # bytes: 16-bit
 MANIFEST = "manifest.json"
 AUDIO_PATH = "/audio"
-
-
-def engine_name() -> str:
-    """pyttsx3's version and, where it drives espeak-ng, that version too: both change the sound."""
-    name = f"pyttsx3-{version('pyttsx3')}"
-    try:
-        found = subprocess.run(
-            ["espeak-ng", "--version"], capture_output=True, text=True, timeout=10, check=False
-        ).stdout.split()
-    except (OSError, subprocess.TimeoutExpired):
-        return name
-    # "eSpeak NG text-to-speech: 1.51  Data at: ..."
-    return f"{name} espeak-ng-{found[3]}" if len(found) > 3 else name
-
-
-class AudioError(ValueError):
-    """A file is not the telephone audio it should be."""
 
 
 def request_key(text: str, voice: str, rate: int) -> str:
@@ -61,41 +40,6 @@ def file_name(text: str, voice: str, rate: int, engine: str) -> str:
 
 def _digest(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
-
-
-def check_wav(source: Path | bytes) -> float:
-    """The length in seconds of a real 8 kHz mono 16-bit WAV with sound in it; else AudioError."""
-    name = source.name if isinstance(source, Path) else "the audio"
-    try:
-        with wave.open(str(source) if isinstance(source, Path) else io.BytesIO(source)) as wav:
-            shape = (wav.getframerate(), wav.getnchannels(), wav.getsampwidth())
-            frames = wav.readframes(wav.getnframes())
-    except (OSError, EOFError, wave.Error) as error:
-        raise AudioError(f"{name} is not a readable WAV file: {error}") from error
-    if shape != (SAMPLE_RATE, 1, SAMPLE_WIDTH):
-        raise AudioError(
-            f"{name} is {shape[0]} Hz, {shape[1]} channel(s), "
-            f"{8 * shape[2]}-bit; {SAMPLE_RATE} Hz mono {8 * SAMPLE_WIDTH}-bit is needed"
-        )
-    import numpy as np  # only where a file is checked: the web process and `ivr check` need none
-
-    samples = np.frombuffer(frames[: len(frames) // 2 * 2], dtype="<i2")
-    if samples.size == 0:
-        raise AudioError(f"{name} holds no audio")
-    if int(np.abs(samples.astype(np.int32)).max()) < 300:  # about -40 dBFS: silence, not speech
-        raise AudioError(f"{name} is silent")
-    return samples.size / SAMPLE_RATE
-
-
-def plausible(seconds: float, words: int) -> bool:
-    """Speech runs between 40 and 400 words a minute, give or take a second of pause."""
-    if words == 0:
-        return seconds > 0
-    return words / 400 * 60 <= seconds + 0.5 and seconds <= words / 40 * 60 + 2
-
-
-def words_per_minute(words: int, seconds: float) -> float:
-    return words / seconds * 60 if seconds else math.inf
 
 
 # ---------------------------------------------------------------- the manifest
@@ -123,6 +67,35 @@ def save_manifest(audio_dir: Path, data: Mapping[str, Any]) -> None:
 
 
 @dataclass(frozen=True)
+class Spoken:
+    """One language's prompts and the voice they are rendered in."""
+
+    language: str
+    prompts: PromptBook
+    voice: str  # as the file names hash it: an engine's voice id, or "auto:<language>"
+
+
+def qualified(voice: str, language: str) -> str:
+    """A voice as file names hash it: "auto" is a different voice in each language."""
+    return f"auto:{language}" if voice == "auto" and language else voice
+
+
+def spoken(prompts: PromptBook | Languages, tts_voice: str) -> list[Spoken]:
+    """Each language's prompts with its voice, the first language first. A language is rendered
+    in its own voice (`voices: render:` in its language.yaml); TTS_VOICE, unless "auto",
+    overrides the first's. A single book is rendered in the voice given."""
+    if isinstance(prompts, PromptBook):
+        return [Spoken(prompts.language, prompts, qualified(tts_voice, prompts.language))]
+    found = []
+    for code in [prompts.first, *(c for c in prompts.words if c != prompts.first)]:
+        voice = prompts.words[code].render_voice
+        if code == prompts.first and tts_voice != "auto":
+            voice = tts_voice
+        found.append(Spoken(code, prompts.prompts[code], qualified(voice, code)))
+    return found
+
+
+@dataclass(frozen=True)
 class Recording:
     """A rendered prompt at one pace."""
 
@@ -131,12 +104,26 @@ class Recording:
     words: int
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    """A recording the helpline would play, once its file is there."""
+
+    language: str
+    prompt_id: str
+    pace: str
+    words: int
+    caption: str
+
+
 class AudioLibrary:
-    """Which prompts have rendered audio at each pace, worked out once at start-up."""
+    """Which prompts have rendered audio, in each language at each pace: what the manifest
+    lists at start-up, and each file a render beside the server adds as it is checked.
+
+    Readers never lock: an addition builds new tables and swaps them in whole."""
 
     def __init__(
         self,
-        prompts: PromptBook,
+        prompts: PromptBook | Languages,
         paces: Mapping[str, Pace],
         voice: str,
         audio_dir: Path,
@@ -145,32 +132,67 @@ class AudioLibrary:
     ) -> None:
         self.base = (base_url or "").rstrip("/") or AUDIO_PATH
         self.audio_dir = audio_dir
-        entries = load_manifest(audio_dir)["entries"]
-        found: dict[tuple[str, str], Recording] = {}
+        books = spoken(prompts, voice)
+        self.first = books[0].language
+        self.wanted: dict[str, list[_Wanted]] = {}  # by request key
+        for book in books:
+            for prompt in book.prompts.prompts.values():
+                if prompt.dynamic:
+                    continue  # filled in during the call: always <Say>
+                words = word_count(prompt.spoken)
+                for pace in paces.values():
+                    key = request_key(prompt.spoken, book.voice, pace.engine_rate)
+                    want = _Wanted(book.language, prompt.id, pace.name, words, prompt.text)
+                    self.wanted.setdefault(key, []).append(want)
+        self.languages: dict[str, dict[tuple[str, str], Recording]] = {
+            book.language: {} for book in books
+        }
         self.captions: dict[str, str] = {}
-        for prompt in prompts.prompts.values():
-            for pace in paces.values():
-                entry = entries.get(request_key(prompt.spoken, voice, pace.engine_rate))
-                if not entry:
-                    continue
-                path = audio_dir / entry["file"]
-                if require_files and not (
-                    path.is_file() and path.stat().st_size == entry.get("bytes")
-                ):
-                    continue
-                found[(prompt.id, pace.name)] = Recording(
-                    entry["file"], float(entry["seconds"]), word_count(prompt.spoken)
-                )
-                self.captions[entry["file"]] = prompt.text
-        self.recordings = found
+        self.generation = 0  # how many times recordings were added: cached TwiML goes stale
+        self._lock = threading.Lock()
+        entries = load_manifest(audio_dir)["entries"]
+        found = {}
+        for key in self.wanted:
+            entry = entries.get(key)
+            if not entry:
+                continue
+            path = audio_dir / entry["file"]
+            if require_files and not (path.is_file() and path.stat().st_size == entry.get("bytes")):
+                continue
+            found[key] = (str(entry["file"]), float(entry["seconds"]))
+        self.add(found)
 
-    def at_pace(self, name: str) -> dict[str, Recording]:
-        """The recordings at one pace, by prompt id."""
-        return {pid: r for (pid, pace), r in self.recordings.items() if pace == name}
+    def add(self, files: Mapping[str, tuple[str, float]]) -> None:
+        """Play these files from now on: (file name, seconds) by request key."""
+        with self._lock:
+            languages = {code: dict(found) for code, found in self.languages.items()}
+            captions = dict(self.captions)
+            for key, (file, seconds) in files.items():
+                for want in self.wanted.get(key, ()):
+                    recording = Recording(file, seconds, want.words)
+                    languages[want.language][(want.prompt_id, want.pace)] = recording
+                    captions[file] = want.caption
+            self.languages, self.captions = languages, captions
+            self.generation += 1
 
-    def url(self, prompt_id: str, pace: str) -> str | None:
-        """Where Twilio can fetch a prompt's audio, if it was rendered."""
-        found = self.recordings.get((prompt_id, pace))
+    @property
+    def recordings(self) -> Mapping[tuple[str, str], Recording]:
+        """The first language's recordings, by prompt id and pace."""
+        return self.languages[self.first]
+
+    def count(self) -> tuple[int, int]:
+        """How many recordings there are, and how many the helpline would play."""
+        return sum(map(len, self.languages.values())), sum(map(len, self.wanted.values()))
+
+    def at_pace(self, name: str, language: str = "") -> dict[str, Recording]:
+        """The recordings of a language (the first, unless named) at one pace, by prompt id."""
+        found = self.languages.get(language or self.first, {})
+        return {pid: r for (pid, pace), r in found.items() if pace == name}
+
+    def url(self, prompt_id: str, pace: str, language: str = "") -> str | None:
+        """Where Twilio can fetch a prompt's audio in a language (the first, unless named), if
+        it was rendered."""
+        found = self.languages.get(language or self.first, {}).get((prompt_id, pace))
         return f"{self.base}/{found.file}" if found else None
 
     def caption(self, url: str) -> str | None:

@@ -1,11 +1,11 @@
-"""`ivr prompts render`: every prompt at every pace, in worker processes, checked and reused."""
+"""`ivr prompts render`: every prompt of every language at every pace, in worker processes,
+each file checked as it is made, and reused while nothing that changes its sound changes."""
 
 from __future__ import annotations
 
 import itertools
-import json
-import subprocess
-import sys
+import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -13,40 +13,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ivr.audio.library import (
-    AudioError,
-    check_wav,
-    engine_name,
-    file_name,
-    load_manifest,
-    plausible,
-    request_key,
-    save_manifest,
-)
+from ivr.audio.batch import EngineUnavailable, Failed, Job, Outcome, Rendered, run_batch, verified
+from ivr.audio.library import file_name, load_manifest, request_key, save_manifest, spoken
 from ivr.audio.pace import Pace
+from ivr.audio.wav import AudioError, engine_name, words_per_minute
+from ivr.content.language import Languages
 from ivr.content.model import PromptBook
-from ivr.content.readability import word_count
 
-BATCH = 8
 WORKERS = 2
 RETRIES = 2
-STARTUP_SECONDS = 10.0  # a worker's Python and engine start, before its first job
+SMALLEST_BATCH = 8
+STARTUP_SECONDS = 10.0  # a worker's Python and engine start, before its first file
+
+#: Told of each file as soon as it is checked, made now or found made before.
+Ready = Callable[[Job, float], None]
 
 
 @dataclass
-class Job:
-    """One sound to make: a text at a rate, wanted by one or more prompts."""
+class Made:
+    """The audio of one language at one pace: its files, their length and their words."""
 
-    key: str
-    text: str
-    rate: int
-    pace: str
-    out: Path
-    prompts: list[str] = field(default_factory=list)
+    files: int = 0
+    seconds: float = 0.0
+    words: int = 0
 
-    @property
-    def words(self) -> int:
-        return word_count(self.text)
+    def add(self, job: Job, seconds: float) -> None:
+        self.files += 1
+        self.seconds += seconds
+        self.words += job.words
 
 
 @dataclass
@@ -55,183 +49,132 @@ class Summary:
 
     rendered: int = 0
     reused: int = 0
-    failed: dict[str, str] = field(default_factory=dict)  # prompt id (pace) -> why
-    seconds: dict[str, float] = field(default_factory=dict)  # audio per pace
+    failed: dict[str, str] = field(default_factory=dict)  # "language/prompt id (pace)" -> why
+    audio: dict[tuple[str, str], Made] = field(default_factory=dict)  # by language and pace
     elapsed: float = 0.0
     engine: str = ""
 
     def lines(self) -> list[str]:
-        audio = ", ".join(f"{pace} {secs / 60:.1f} min" for pace, secs in self.seconds.items())
         lines = [
             f"Rendered {self.rendered}, reused {self.reused}, failed {len(self.failed)} "
-            f"in {self.elapsed:.1f} s ({self.engine or 'no engine'}). Audio: {audio}."
+            f"in {self.elapsed:.1f} s ({self.engine or 'no engine'})."
         ]
-        lines += [f"  failed: {what}: {why}" for what, why in sorted(self.failed.items())]
+        for (language, pace), made in self.audio.items():
+            rate = words_per_minute(made.words, made.seconds) if made.files else 0.0
+            lines.append(
+                f"  {language or 'prompts'} {pace}: {made.files} files, "
+                f"{made.seconds / 60:.1f} min of audio, {rate:.0f} words a minute"
+            )
+        by_why: dict[str, list[str]] = {}
+        for what, why in sorted(self.failed.items()):
+            by_why.setdefault(why, []).append(what)
+        for why, whats in by_why.items():
+            # A missing engine or voice fails hundreds alike: one line says it.
+            if len(whats) > 3:
+                lines.append(f"  failed: {len(whats)} prompts ({whats[0]} and others): {why}")
+            else:
+                lines += [f"  failed: {what}: {why}" for what in whats]
         if self.failed:
             lines.append("  The helpline reads these with Twilio's <Say> instead.")
         return lines
 
 
-def probe_engine(voice: str, timeout: float) -> dict[str, str]:
-    """Ask a worker which engine and voice would render; raises RuntimeError when none can."""
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "ivr.audio.worker", "probe", voice],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        raise RuntimeError(f"the speech engine did not answer in {timeout:.0f} s") from error
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise RuntimeError(f"the speech engine cannot start: {last}")
-    found: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
-    return found
-
-
 def plan(
-    prompts: PromptBook, paces: Mapping[str, Pace], voice: str, engine: str, audio_dir: Path
+    prompts: PromptBook | Languages,
+    paces: Mapping[str, Pace],
+    voice: str,
+    engine: str,
+    audio_dir: Path,
 ) -> list[Job]:
-    """One job per distinct (spoken text, rate): prompts that say the same share a file."""
+    """One job per distinct (spoken text, voice, rate): prompts that say the same share a file.
+    The first language comes first, at the normal pace: what a first caller hears."""
     jobs: dict[str, Job] = {}
-    for prompt in prompts.prompts.values():
-        if prompt.dynamic:
-            continue  # filled in during the call: always <Say>
+    for book in spoken(prompts, voice):
         for pace in paces.values():
-            key = request_key(prompt.spoken, voice, pace.engine_rate)
-            if key not in jobs:
-                name = file_name(prompt.spoken, voice, pace.engine_rate, engine)
-                jobs[key] = Job(key, prompt.spoken, pace.engine_rate, pace.name, audio_dir / name)
-            jobs[key].prompts.append(prompt.id)
+            for prompt in book.prompts.prompts.values():
+                if prompt.dynamic:
+                    continue  # filled in during the call: always <Say>
+                key = request_key(prompt.spoken, book.voice, pace.engine_rate)
+                if key not in jobs:
+                    name = file_name(prompt.spoken, book.voice, pace.engine_rate, engine)
+                    jobs[key] = Job(
+                        key,
+                        prompt.spoken,
+                        pace.engine_rate,
+                        pace.name,
+                        audio_dir / name,
+                        book.language,
+                        book.voice,
+                    )
+                jobs[key].prompts.append(prompt.id)
     return list(jobs.values())
 
 
-def _verified(job: Job) -> float:
-    """The job's file length, if it is real audio of a plausible length; else AudioError."""
-    seconds = check_wav(job.out)
-    if not plausible(seconds, job.words):
-        raise AudioError(f"{seconds:.1f} s is not a plausible length for {job.words} words")
-    return seconds
-
-
 def _out_of_pace(jobs: list[Job], seconds: Mapping[str, float]) -> list[Job]:
-    """Texts whose slower rendering is not clearly longer: a rate that did not take (the
-    engine applies rate changes asynchronously, and a lost one was seen here once)."""
-    by_text: dict[str, list[Job]] = {}
+    """Texts whose slower rendering is not clearly longer, or far too much longer: a rate that
+    did not take (the engine applies rate changes in a thread of its own, and lost ones were
+    seen here: a whole batch at espeak's default rate of 200)."""
+    by_text: dict[tuple[str, str], list[Job]] = {}
     for job in jobs:
         if job.key in seconds:
-            by_text.setdefault(job.text, []).append(job)
+            by_text.setdefault((job.voice, job.text), []).append(job)
     wrong: list[Job] = []
     for same in by_text.values():
         same.sort(key=lambda job: -job.rate)
         for faster, slower in itertools.pairwise(same):
-            # Rate and length go roughly in inverse proportion; allow half of the difference.
-            expected = 1 + (faster.rate / slower.rate - 1) / 2
-            if seconds[slower.key] < seconds[faster.key] * expected:
+            # Rate and length go roughly in inverse proportion (here within 0.1 of it): allow
+            # from half to twice the difference.
+            expected = faster.rate / slower.rate - 1
+            ratio = seconds[slower.key] / seconds[faster.key]
+            if not 1 + expected / 2 <= ratio <= 1 + expected * 2:
                 wrong += [job for job in (faster, slower) if job not in wrong]
     return wrong
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """A job's file is made and checked: real audio of a plausible length."""
-
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Failed:
-    """A job's file could not be made, and why."""
-
-    why: str
-
-
-#: What a worker made of one job.
-Outcome = Rendered | Failed
-
-
-def _run_batch(batch: list[Job], voice: str, timeout: float) -> dict[str, Outcome]:
-    """Render a batch in a fresh worker; what became of each job, by its file."""
-    rates = {job.rate for job in batch}
-    assert len(rates) == 1, "a worker renders at one rate"
-    request = {
-        "voice": voice,
-        "rate": rates.pop(),
-        "jobs": [{"text": j.text, "out": str(j.out)} for j in batch],
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ivr.audio.worker"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        stdout, stderr = process.communicate(json.dumps(request), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()  # a hung engine (pyttsx3 #194): what finished still counts
-        stdout, stderr = process.communicate()
-        stderr = f"the worker took longer than {timeout:.0f} s and was stopped"
-    reported = _reported(stdout)
-    stopped = (stderr.strip().splitlines() or ["the worker stopped"])[-1]
-    return {str(job.out): _outcome(job, reported.get(str(job.out), stopped)) for job in batch}
-
-
-def _reported(stdout: str) -> dict[str, str | None]:
-    """What the worker said of each file it finished: None when made, else why not."""
-    reported: dict[str, str | None] = {}
-    for line in stdout.splitlines():
-        try:
-            said = json.loads(line)
-        except ValueError:
-            continue
-        reported[said["out"]] = None if said.get("ok") else str(said.get("error", "failed"))
-    return reported
-
-
-def _outcome(job: Job, error: str | None) -> Outcome:
-    """A job's outcome: the worker's error, else the file as the parent checks it itself."""
-    if error is not None:
-        return Failed(error)
-    try:
-        return Rendered(_verified(job))
-    except AudioError as problem:
-        job.out.unlink(missing_ok=True)
-        return Failed(str(problem))
-
-
 def _batches(jobs: list[Job], size: int) -> Iterable[list[Job]]:
-    """Batches of up to `size` jobs, each at a single rate."""
-    for rate in sorted({job.rate for job in jobs}):
-        same = [job for job in jobs if job.rate == rate]
+    """Batches of up to `size` jobs, each in one voice at one rate, in the order planned."""
+    groups: dict[tuple[str, int], list[Job]] = {}
+    for job in jobs:
+        groups.setdefault((job.voice, job.rate), []).append(job)
+    for same in groups.values():
         for start in range(0, len(same), size):
             yield same[start : start + size]
 
 
-#: How long a worker may take for a batch, in seconds.
-Deadline = Callable[[list[Job]], float]
+@dataclass(frozen=True)
+class Limits:
+    """How a render may use the machine: workers at once, the time each file may take (after a
+    worker's start), and how much to lower the workers' priority."""
+
+    workers: int = WORKERS
+    timeout: float = 10.0
+    startup: float = STARTUP_SECONDS
+    nice: int = 0
 
 
 class _Run:
     """One render's jobs and what has become of them: each file's length once it is checked,
     why the others failed, and which were made in this run (the rest are reused)."""
 
-    def __init__(self, jobs: list[Job], progress: Callable[[int], None] | None) -> None:
+    def __init__(
+        self, jobs: list[Job], progress: Callable[[int], None] | None, ready: Ready | None
+    ) -> None:
         self.jobs = jobs
         self.seconds: dict[str, float] = {}  # job key -> length of its checked file
         self.made: set[str] = set()
         self.errors: dict[str, str] = {}
+        self.broken: dict[str, str] = {}  # voice -> why no worker could start it
         self.progress = progress
+        self.ready = ready
         self.counted: set[str] = set()
+        self.lock = threading.Lock()
 
     def to_do(self) -> list[Job]:
         """The jobs whose file is missing, broken or out of pace; the others are reused."""
         todo = []
         for job in self.jobs:
             try:
-                self.seconds[job.key] = _verified(job)
+                self.seconds[job.key] = verified(job)
             except AudioError:
                 todo.append(job)
         todo += self.drop_out_of_pace()
@@ -241,70 +184,87 @@ class _Run:
         return todo
 
     def settle(self, job: Job) -> None:
-        """Count a job as done for the progress bar, once."""
-        if self.progress and job.key not in self.counted:
-            self.counted.add(job.key)
+        """Count a job as done for the progress bar once, and pass on a file that is ready."""
+        if job.key in self.counted:
+            return
+        self.counted.add(job.key)
+        if self.progress:
             self.progress(1)
+        if self.ready and job.key in self.seconds:
+            self.ready(job, self.seconds[job.key])
 
     def drop_out_of_pace(self) -> list[Job]:
-        """Remove the files whose lengths show their rate did not take; their jobs, to redo."""
+        """Forget the files whose lengths show their rate did not take; their jobs, to redo. The
+        files stay until new ones replace them: a render beside the server may be playing them."""
         wrong = _out_of_pace(self.jobs, self.seconds)
         for job in wrong:
             self.errors[job.key] = "its length does not match its rate (the rate did not take)"
             self.seconds.pop(job.key, None)
-            job.out.unlink(missing_ok=True)
+            self.counted.discard(job.key)
         return wrong
 
-    def render(self, todo: list[Job], voice: str, workers: int, deadline: Deadline) -> list[Job]:
+    def render(self, todo: list[Job], limits: Limits) -> list[Job]:
         """Render `todo`, retrying what fails; the jobs that still failed."""
-        for attempt in range(RETRIES + 1):
+        size = max(SMALLEST_BATCH, math.ceil(len(todo) / (2 * limits.workers)))
+        for _attempt in range(RETRIES + 1):
             if not todo:
                 break
-            # First in batches; a retry goes one job a worker, so one bad job harms no other.
-            todo = self.attempt(todo, BATCH if attempt == 0 else 1, voice, workers, deadline)
+            todo = self.attempt(todo, size, limits)
+            # A retry goes one job a worker, so one bad job harms no other.
+            size = 1
             if not todo:
                 todo = self.drop_out_of_pace()
         return todo
 
-    def attempt(
-        self, todo: list[Job], size: int, voice: str, workers: int, deadline: Deadline
-    ) -> list[Job]:
-        """One pass over `todo` in batches of `size`, `workers` at a time; the jobs that failed."""
-        by_out = {str(job.out): job for job in todo}
-        failed = []
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [
-                pool.submit(_run_batch, batch, voice, deadline(batch))
-                for batch in _batches(list(by_out.values()), size)
-            ]
-            for future in as_completed(futures):
-                for out, outcome in future.result().items():
-                    job = by_out[out]
-                    match outcome:
-                        case Rendered(seconds):
-                            self.seconds[job.key] = seconds
-                            self.made.add(job.key)
-                            self.errors.pop(job.key, None)
-                        case Failed(why):
-                            self.errors[job.key] = why
-                            failed.append(job)
-        return failed
+    def attempt(self, todo: list[Job], size: int, limits: Limits) -> list[Job]:
+        """One pass over `todo` in batches of `size`, `limits.workers` at a time; the jobs that
+        failed."""
+        failed: list[Job] = []
 
-    def summarise(self, failed: list[Job], summary: Summary) -> None:
+        def report(job: Job, outcome: Outcome) -> None:
+            with self.lock:
+                match outcome:
+                    case Rendered(seconds):
+                        self.seconds[job.key] = seconds
+                        self.made.add(job.key)
+                        self.errors.pop(job.key, None)
+                        self.settle(job)
+                    case Failed(why):
+                        self.errors[job.key] = why
+                        failed.append(job)
+
+        def run(batch: list[Job]) -> None:
+            why = self.broken.get(batch[0].voice)
+            if why is None:
+                try:
+                    run_batch(batch, limits.timeout, limits.startup, report, limits.nice)
+                    return
+                except EngineUnavailable as error:
+                    why = self.broken.setdefault(batch[0].voice, str(error))
+            for job in batch:
+                report(job, Failed(why))
+
+        with ThreadPoolExecutor(max_workers=limits.workers) as pool:
+            for future in as_completed([pool.submit(run, b) for b in _batches(todo, size)]):
+                future.result()
+        # No worker can start a broken voice: its jobs are not tried again.
+        return [job for job in failed if job.voice not in self.broken]
+
+    def summarise(self, summary: Summary) -> None:
         """What the run made, reused and could not make, in `summary`."""
-        for job in failed:
-            for prompt_id in job.prompts:
-                summary.failed[f"{prompt_id} ({job.pace})"] = self.errors.get(
-                    job.key, "not rendered"
-                )
         for job in self.jobs:
+            if job.key not in self.seconds:
+                why = self.errors.get(job.key) or self.broken.get(job.voice, "not rendered")
+                for prompt_id in job.prompts:
+                    where = f"{job.language}/{prompt_id}" if job.language else prompt_id
+                    summary.failed[f"{where} ({job.pace})"] = why
             self.settle(job)
         summary.rendered = len(self.made & set(self.seconds))
         summary.reused = len(set(self.seconds) - self.made)
 
     def record(self, manifest: dict[str, Any], summary: Summary) -> None:
-        """Every checked file into the manifest (the others out of it), and its audio's length
-        into `summary`."""
+        """Every checked file into the manifest (the others out of it), and its audio into
+        `summary`."""
         entries = manifest.setdefault("entries", {})
         for job in self.jobs:
             if job.key in self.seconds:
@@ -314,13 +274,13 @@ class _Run:
                     "bytes": job.out.stat().st_size,
                     "words": job.words,
                 }
-                summary.seconds[job.pace] += self.seconds[job.key] * len(job.prompts)
+                summary.audio[(job.language, job.pace)].add(job, self.seconds[job.key])
             else:
                 entries.pop(job.key, None)
 
 
 def render_prompts(
-    prompts: PromptBook,
+    prompts: PromptBook | Languages,
     paces: Mapping[str, Pace],
     voice: str,
     audio_dir: Path,
@@ -328,51 +288,43 @@ def render_prompts(
     timeout: float = 10.0,
     progress: Callable[[int], None] | None = None,
     startup: float = STARTUP_SECONDS,
+    ready: Ready | None = None,
+    nice: int = 0,
 ) -> Summary:
-    """Render what is missing, reuse what is there, retry what fails, and write the manifest.
+    """Render what is missing in every language, reuse what is there, retry what fails, and
+    write the manifest. `voice` is TTS_VOICE: it overrides the first language's own voice
+    unless it is "auto"; a single book is rendered in it.
 
-    `timeout` is per job: a worker is stopped after `startup` plus that for each of its jobs.
-    """
+    `timeout` is per file: a worker is stopped when a file takes longer (its first file may
+    take `startup` more). `ready` is told of each file as soon as it is checked."""
     began = time.monotonic()
     audio_dir.mkdir(parents=True, exist_ok=True)
-    summary = Summary(seconds={name: 0.0 for name in paces})
+    engine = engine_name()
+    jobs = plan(prompts, paces, voice, engine, audio_dir)
+    summary = Summary(engine=engine, audio={(j.language, j.pace): Made() for j in jobs})
     manifest = load_manifest(audio_dir)
-    if _all_rendered(prompts, paces, voice, audio_dir, manifest, summary):
-        summary.elapsed = time.monotonic() - began
-        return summary
-    try:
-        found = probe_engine(voice, STARTUP_SECONDS + timeout)  # the probe always gets time
-    except RuntimeError as error:
-        return _without_engine(
-            prompts, paces, voice, audio_dir, manifest, summary, str(error), began
-        )
-    summary.engine = found["engine"]
-    run = _Run(plan(prompts, paces, voice, found["engine"], audio_dir), progress)
-    failed = run.render(run.to_do(), voice, workers, lambda batch: startup + timeout * len(batch))
-    run.summarise(failed, summary)
-    run.record(manifest, summary)
-    manifest.update(engine=found["engine"], voice=found["voice"])
-    save_manifest(audio_dir, manifest)
+    if not _all_rendered(jobs, engine, manifest, summary):
+        run = _Run(jobs, progress, ready)
+        run.render(run.to_do(), Limits(workers, timeout, startup, nice))
+        run.summarise(summary)
+        run.record(manifest, summary)
+        if not run.made and run.broken:
+            summary.engine = ""  # nothing here could speak
+        manifest.update(engine=engine, voices=sorted({job.voice for job in jobs}))
+        save_manifest(audio_dir, manifest)
     summary.elapsed = time.monotonic() - began
     return summary
 
 
 def _all_rendered(
-    prompts: PromptBook,
-    paces: Mapping[str, Pace],
-    voice: str,
-    audio_dir: Path,
-    manifest: Mapping[str, Any],
-    summary: Summary,
+    jobs: list[Job], engine: str, manifest: Mapping[str, Any], summary: Summary
 ) -> bool:
-    """Whether every prompt is already rendered by the engine installed now, each file there at
-    the size the manifest recorded when it was checked: then there is nothing to do, and no
-    engine to start (a second or more, most of a render with nothing to do)."""
-    engine = engine_name()
+    """Whether every file is already rendered by the engine installed now, each there at the
+    size the manifest recorded when it was checked: then there is nothing to do, and no
+    engine to start (most of a render with nothing to do)."""
     if manifest.get("engine") != engine:
         return False
     entries = manifest["entries"]
-    jobs = plan(prompts, paces, voice, engine, audio_dir)
     for job in jobs:
         entry = entries.get(job.key)
         if entry is None or entry.get("file") != job.out.name:
@@ -382,35 +334,7 @@ def _all_rendered(
                 return False
         except OSError:
             return False
-    summary.engine = engine
     summary.reused = len(jobs)
     for job in jobs:
-        summary.seconds[job.pace] += float(entries[job.key]["seconds"]) * len(job.prompts)
+        summary.audio[(job.language, job.pace)].add(job, float(entries[job.key]["seconds"]))
     return True
-
-
-def _without_engine(
-    prompts: PromptBook,
-    paces: Mapping[str, Pace],
-    voice: str,
-    audio_dir: Path,
-    manifest: dict[str, object],
-    summary: Summary,
-    why: str,
-    began: float,
-) -> Summary:
-    """No engine here: keep what was rendered before; everything else falls back to <Say>."""
-    entries = manifest.get("entries", {})
-    assert isinstance(entries, dict)
-    for prompt in prompts.prompts.values():
-        if prompt.dynamic:
-            continue
-        for pace in paces.values():
-            entry = entries.get(request_key(prompt.spoken, voice, pace.engine_rate))
-            if entry and (audio_dir / entry["file"]).is_file():
-                summary.reused += 1
-                summary.seconds[pace.name] += float(entry["seconds"])
-            else:
-                summary.failed[f"{prompt.id} ({pace.name})"] = why
-    summary.elapsed = time.monotonic() - began
-    return summary

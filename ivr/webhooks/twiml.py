@@ -36,11 +36,11 @@ class Voice:
     else <Say>, at a pace."""
 
     languages: Languages
-    say_voice: str
+    say_voice: str  # SAY_VOICE: the first language's <Say> voice; the others use their own
     dial_timeout: int
     paces: Mapping[str, Pace]
     paths: WebhookPaths  # where each document sends Twilio next
-    # The first language's rendered prompts; None: always <Say> (PROMPT_AUDIO=say).
+    # Every language's rendered prompts; None: always <Say> (PROMPT_AUDIO=say).
     audio: AudioLibrary | None = None
 
     def say_voice_of(self, code: str) -> str:
@@ -67,9 +67,8 @@ class Voice:
             # "cy-GB/welcome.language": a prompt said in another language than the call's.
             code, _, prompt_id = qualified.rpartition("/")
             book = self.languages.book(code or language)
-            audio = self.audio if book.language == self.languages.first else None
             prompt = book[prompt_id]
-            url = audio.url(prompt_id, pace.name) if audio else None
+            url = self.audio.url(prompt_id, pace.name, book.language) if self.audio else None
             if url is not None:
                 parent.play(url)
                 continue
@@ -251,10 +250,14 @@ def render(step: Step, voice: Voice) -> str:
 
 
 def cached_renderer(voice: Voice, size: int = 4096) -> Callable[[Step], str]:
-    """Steps are frozen and repeat from call to call, so each document is built only once."""
+    """Steps are frozen and repeat from call to call, so each document is built only once (and
+    again when a render beside the server has added recordings)."""
 
     @lru_cache(maxsize=size)
-    def render_step(step: Step) -> str:
+    def render_step(step: Step, generation: int) -> str:
         return render(step, voice)
 
-    return render_step
+    audio = voice.audio
+    if audio is None:
+        return lambda step: render_step(step, 0)
+    return lambda step: render_step(step, audio.generation)
