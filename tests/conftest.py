@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 from flask import Flask
@@ -186,7 +186,15 @@ def missing(what: str) -> NoReturn:
 @contextmanager
 def served(app: Flask) -> Iterator[str]:
     """The app served over HTTP on loopback (threaded, as a browser needs); yields its address."""
-    http = make_server("127.0.0.1", 0, _close_dropped_downloads(app), threaded=True)
+    with served_wsgi(_close_dropped_downloads(app)) as base:
+        yield base
+
+
+@contextmanager
+def served_wsgi(wsgi: Any) -> Iterator[str]:
+    """Any WSGI application (a stand-in of Twilio's REST API too) served on loopback for as
+    long as the block runs; yields its address."""
+    http = make_server("127.0.0.1", 0, wsgi, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     try:

@@ -23,6 +23,20 @@ WELSH = {"LANGUAGES": "en-GB,cy-GB", "LANGUAGES_UNREVIEWED": "cy-GB"}
 WELSH_MENU = "/voice/step?n=main&l=cy-GB"
 
 
+def offering_welsh() -> tuple[Settings, Content]:
+    """The settings and content of a line that offers English and Welsh."""
+    settings = load_settings({**ENV, **WELSH})
+    content = load_content(
+        ROOT,
+        settings.service_name,
+        settings.nurse_line_hours,
+        run_by=settings.run_by,
+        offered=settings.languages,
+        unreviewed=settings.languages_unreviewed,
+    )
+    return settings, content
+
+
 @dataclass(frozen=True)
 class Both:
     """English and Welsh rendered into one folder, and what the Welsh render said."""
@@ -39,15 +53,7 @@ def both(tmp_path_factory: pytest.TempPathFactory, rendered: Path) -> Both:
     folder = tmp_path_factory.mktemp("both")
     for path in rendered.iterdir():
         shutil.copy(path, folder)
-    settings = load_settings({**ENV, **WELSH})
-    content = load_content(
-        ROOT,
-        settings.service_name,
-        settings.nurse_line_hours,
-        run_by=settings.run_by,
-        offered=settings.languages,
-        unreviewed=settings.languages_unreviewed,
-    )
+    settings, content = offering_welsh()
     summary = render_prompts(content.languages, settings.paces, settings.tts_voice, folder)
     assert summary.failed == {}
     return Both(folder, summary, content, settings)
@@ -113,15 +119,7 @@ def test_the_summary_gives_files_minutes_and_words_a_minute_per_language_and_pac
 
 def test_tts_voice_overrides_the_first_languages_voice_only() -> None:
     """TTS_VOICE names the first language's voice; Welsh keeps its own."""
-    settings = load_settings({**ENV, **WELSH})
-    content = load_content(
-        ROOT,
-        settings.service_name,
-        settings.nurse_line_hours,
-        run_by=settings.run_by,
-        offered=settings.languages,
-        unreviewed=settings.languages_unreviewed,
-    )
+    settings, content = offering_welsh()
     jobs = plan(content.languages, settings.paces, "gmw/en-gb-x-rp", "", Path())
     assert {(job.language, job.voice) for job in jobs} == {
         ("en-GB", "gmw/en-gb-x-rp"),

@@ -8,7 +8,6 @@ import base64
 import datetime as dt
 import json
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -16,7 +15,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from ivr.store import Store
@@ -24,6 +22,7 @@ from ivr.store import cli as store_cli
 from ivr.store.tables import Voicemail
 from ivr.store.voicemails import TwilioAccount, VoicemailRecord
 from tests import test_store as shared
+from tests.conftest import served_wsgi
 from tests.test_store import SECRET, Clock, rows
 
 postgres_database = shared.postgres_database
@@ -85,16 +84,9 @@ def _error(status: int) -> Response:
 def twilio() -> Iterator[TwilioStandIn]:
     """The stand-in, served on loopback, holding two recordings."""
     stand_in = TwilioStandIn(recordings={FIRST: AUDIO, SECOND: AUDIO[::-1]})
-    server = make_server("127.0.0.1", 0, Request.application(stand_in))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    stand_in.base_url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with served_wsgi(Request.application(stand_in)) as base:
+        stand_in.base_url = base
         yield stand_in
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def left(store: Store, call_sid: str, recording_sid: str, practice: bool = False) -> int:

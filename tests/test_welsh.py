@@ -120,6 +120,20 @@ def test_every_part_in_welsh_by_keys(both: Flask, content: Content) -> None:
         assert languages_of(heard[1:]) == {("cy-GB", "Polly.Gwyneth")}, node_id
 
 
+def test_every_part_in_welsh_after_7_on_the_shared_number(both: Flask, content: Content) -> None:
+    """Every part a caller reaches by keys after choosing Welsh with 7 on the shared number:
+    nothing in English after the choice."""
+    for node_id in keyed_nodes(content):
+        transcript = Phone(both, auth_token=TOKEN, caller=CALLER, called=SHARED_NUMBER).call(
+            ["7", *keys_to(content, node_id)]
+        )
+        assert_clean(transcript)
+        heard = spoken(transcript)
+        chosen = [e.text for e in heard].index(said(both, "cy-GB", "system.language"))
+        assert languages_of(heard[chosen:]) == {("cy-GB", "Polly.Gwyneth")}, node_id
+        assert last_node(transcript) == node_id
+
+
 def test_every_part_in_welsh_by_words(both: Flask, content: Content) -> None:
     """Every part reached by saying its Welsh words (language.yaml's `choices:`, `ie` and
     `na`) instead of pressing keys."""

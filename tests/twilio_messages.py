@@ -7,14 +7,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.conftest import served_wsgi
 
 ACCOUNT = "AC" + "b" * 32
 MESSAGES = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages\.json$")
@@ -63,13 +63,6 @@ def _error(status: int) -> Response:
 def messages_api(auth_token: str) -> Iterator[MessagesStandIn]:
     """The stand-in, served on loopback for as long as the block runs."""
     stand_in = MessagesStandIn(auth_token)
-    server = make_server("127.0.0.1", 0, Request.application(stand_in))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    stand_in.base_url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with served_wsgi(Request.application(stand_in)) as base:
+        stand_in.base_url = base
         yield stand_in
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
