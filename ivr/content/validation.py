@@ -24,6 +24,17 @@ def schema(name: str) -> dict[str, Any]:
     return result
 
 
+# A validator each schema, made once: the prompts schema alone checks every node and file.
+_VALIDATORS: dict[int, jsonschema.Draft202012Validator] = {}
+
+
+def _validator(schema_doc: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
+    found = _VALIDATORS.get(id(schema_doc))
+    if found is None or found.schema is not schema_doc:  # an id reused by another schema
+        found = _VALIDATORS[id(schema_doc)] = jsonschema.Draft202012Validator(schema_doc)
+    return found
+
+
 def _line_at(document: Any, path: Iterable[Any]) -> int:
     """The line of the deepest located value on a JSON path."""
     line = getattr(document, "line", 0)
@@ -61,7 +72,7 @@ def schema_problems(
     document: Any, schema_doc: Mapping[str, Any], file: str, node: str = "", line: int = 0
 ) -> list[Problem]:
     """Every way the document breaks its schema; `line` is where the whole of it starts."""
-    validator = jsonschema.Draft202012Validator(schema_doc)
+    validator = _validator(schema_doc)
     found = []
     for error in validator.iter_errors(document):
         path = "/".join(str(p) for p in error.absolute_path)
