@@ -370,10 +370,6 @@ SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
         "system.faster": "when the caller switches back to the usual speed (press 9 again)",
         "system.entry": "when staff put a caller straight through to a part ({part})",
         "system.entry_unknown": "when an entry code is not known",
-        LANGUAGE_OFFER_PROMPT: "in each other language the line offers, before the welcome: "
-        "the key into it (7); under 5 seconds",
-        "system.language": "after 7: the call goes on in the language it changed to",
-        "whisper.language": "to the nurse: the language the caller chose ({language})",
         "whisper.intro": "to the nurse who answers, before the caller is put through",
         "whisper.part": "to the nurse: the part of the guidance the caller was in ({part})",
         "whisper.reasons": "to the nurse: the reasons the caller said yes to ({reasons})",
@@ -394,8 +390,16 @@ SYSTEM_PROMPTS: Mapping[str, str] = MappingProxyType(
     }
 )
 
-# Prompts only a line of several languages plays: content with one needs none of them.
-LANGUAGE_PROMPTS = frozenset({LANGUAGE_OFFER_PROMPT, "system.language", "whisper.language"})
+# Prompts only a line of several languages plays (its flow names the first language): content
+# with one language needs none of them.
+LANGUAGE_PROMPTS: Mapping[str, str] = MappingProxyType(
+    {
+        LANGUAGE_OFFER_PROMPT: "in each other language the line offers, before the welcome: "
+        "the key into it (7); under 5 seconds",
+        "system.language": "after 7: the call goes on in the language it changed to",
+        "whisper.language": "to the nurse: the language the caller chose ({language})",
+    }
+)
 
 # Who runs the line, as callers hear it ({run_by}), where SERVICE_RUN_BY is not set: in
 # development only; production needs the setting.

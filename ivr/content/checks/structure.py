@@ -238,8 +238,12 @@ def check_answers(flow: Flow, problems: ProblemList) -> None:
 
 def check_prompt_use(flow: Flow, prompts: PromptBook, problems: ProblemList) -> None:
     """Every prompt played exists, the engine's own included, and every prompt is played."""
-    needed = {**SYSTEM_PROMPTS, **follow_up_prompts(flow)}
-    used = set(flow.welcome) | set(needed) | (set(TEXT_OFFERS) if flow.texts else set())
+    # A flow names its first language only where prompts/ holds several (ivr check).
+    languages = LANGUAGE_PROMPTS if flow.language else {}
+    needed = {**SYSTEM_PROMPTS, **follow_up_prompts(flow), **languages}
+    # The way into another language may be written before the line offers one.
+    used = set(flow.welcome) | set(needed) | set(LANGUAGE_PROMPTS)
+    used |= set(TEXT_OFFERS) if flow.texts else set()
     for node in flow.nodes.values():
         used.update(node.prompt_ids())
     for prompt_id in flow.welcome:
@@ -253,9 +257,6 @@ def check_prompt_use(flow: Flow, prompts: PromptBook, problems: ProblemList) -> 
                 )
             )
     for prompt_id, why in needed.items():
-        # A flow names its first language only where prompts/ holds several (ivr check).
-        if prompt_id in LANGUAGE_PROMPTS and not flow.language:
-            continue
         if prompt_id not in prompts:
             problems.add(
                 Problem(
