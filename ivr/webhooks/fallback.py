@@ -40,7 +40,6 @@ class Fallback:
         self.paths = paths
         language = language or load_first_language(settings.content_dir)
         self.language = language.code
-        self.voice = settings.say_voice
         self.sorry = language.last_resort.sorry
         # In the words `ivr check` keeps the same as safety.message's spoken form.
         self.last_resort = {SAFETY_PROMPT: language.last_resort.safety}
